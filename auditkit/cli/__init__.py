@@ -1,0 +1,50 @@
+"""The ``auditkit`` command line: a thin layer over the library.
+
+Each command parses its options, calls one library function and prints the result. Only this
+package turns :class:`~auditkit.errors.AuditkitError` into an ``error:`` line and an exit code.
+Command families live in sibling modules and register themselves on :data:`cli`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import AuditkitError
+
+
+class _Group(click.Group):
+    """A click group that reports auditkit errors as one ``error:`` line (exit 2, or the
+    error's own exit code) and never shows a traceback for them."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except AuditkitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # `auditkit runs | head` is fine
+            sys.stderr.close()
+            ctx.exit(0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="auditkit")
+def cli() -> None:
+    """Audit evidence from experiment-tracking data (MLflow, W&B).
+
+    \b
+    Example:
+      auditkit inspect --store sample_data/mlflow.db
+    """
+
+
+def main() -> None:
+    """Console entry point (``auditkit`` and ``python -m auditkit``)."""
+    cli.main(prog_name="auditkit")
+
+
+# Command families register on `cli` when imported.
+from . import store_cmds  # noqa: E402,F401

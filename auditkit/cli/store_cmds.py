@@ -1,0 +1,100 @@
+"""``inspect``, ``runs`` and ``models``: what a store holds."""
+
+from __future__ import annotations
+
+import click
+
+from ..connectors import open_store, redact_uri
+from . import cli
+from .output import format_option, render_csv, render_json, render_table
+
+SCHEMA_VERSION = "1"
+
+store_option = click.option(
+    "--store", "store_uri", default=None, metavar="URI",
+    help="Tracking store: sqlite:///…/mlflow.db, a .db path, postgresql://…, mysql+pymysql://…, "
+    "file:///…/mlruns, an mlruns or wandb folder. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
+)
+
+RUN_TABLE_COLUMNS = ["run_id", "experiment", "run_name", "user", "status", "start_time", "end_time"]
+MODEL_COLUMNS = [
+    "name", "version", "stage", "aliases", "run_id", "creator", "creation_time",
+    "last_updated_time", "status", "deleted", "source", "model_id", "tags",
+]
+MODEL_TABLE_COLUMNS = ["name", "version", "stage", "aliases", "run_id", "creator", "creation_time", "deleted", "source"]
+
+
+@cli.command()
+@store_option
+@format_option(["table", "json"])
+def inspect(store_uri: str | None, fmt: str) -> None:
+    """Show a store's backend, schema revision and record counts.
+
+    \b
+    Example:
+      auditkit inspect --store sample_data/mlflow.db
+      auditkit inspect --store postgresql://127.0.0.1/mlflow --format json
+    """
+    with open_store(store_uri) as store:
+        info = store.info()
+    if fmt == "json":
+        doc = {"schema_version": SCHEMA_VERSION, **info.to_dict(), "uri": redact_uri(info.uri)}
+        click.echo(render_json(doc))
+        return
+    lines = [
+        f"backend          {info.backend}",
+        f"store            {redact_uri(info.uri)}",
+        f"schema revision  {info.schema_revision or '(none)'}",
+    ]
+    lines += [f"{k:<16} {v}" for k, v in info.counts.items()]
+    click.echo("\n".join(lines))
+    for warning in info.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@store_option
+@click.option("--experiment", default=None, metavar="NAME", help="Only runs of this experiment.")
+@format_option(["table", "json", "csv"])
+def runs(store_uri: str | None, experiment: str | None, fmt: str) -> None:
+    """List runs, one row each (CSV and JSON carry params, latest metrics and tags).
+
+    \b
+    Example:
+      auditkit runs --store sample_data/mlflow.db --experiment credit-risk --format csv
+    """
+    with open_store(store_uri) as store:
+        if fmt == "json":
+            records = store.runs(experiment)
+            click.echo(render_json({"schema_version": SCHEMA_VERSION, "runs": records}))
+            return
+        frame = store.runs_frame(experiment)
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    if fmt == "csv":
+        click.echo(render_csv(rows, list(frame.columns)), nl=False)
+    else:
+        metric_cols = [c for c in frame.columns if c.startswith("metrics.")]
+        click.echo(render_table(rows, RUN_TABLE_COLUMNS + metric_cols))
+
+
+@cli.command()
+@store_option
+@click.option("--name", default=None, metavar="NAME", help="Only versions of this registered model.")
+@format_option(["table", "json", "csv"])
+def models(store_uri: str | None, name: str | None, fmt: str) -> None:
+    """List registered model versions, one row each, deleted ones flagged.
+
+    \b
+    Example:
+      auditkit models --store sample_data/mlflow.db --name credit-risk
+    """
+    with open_store(store_uri) as store:
+        versions = store.model_versions(name)
+    if fmt == "json":
+        click.echo(render_json({"schema_version": SCHEMA_VERSION, "model_versions": versions}))
+        return
+    rows = [v.to_dict() for v in versions]
+    if fmt == "csv":
+        click.echo(render_csv(rows, MODEL_COLUMNS), nl=False)
+    else:
+        click.echo(render_table(rows, MODEL_TABLE_COLUMNS))
