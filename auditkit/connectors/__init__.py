@@ -59,8 +59,9 @@ def classify(uri: str) -> tuple[str, str]:
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme in _SQL_SCHEMES:
         if base_scheme == "sqlite":
-            path = Path(unquote(parsed.path))
-            _require_exists(path, uri)
+            from .sql_engine import sqlite_path
+
+            _require_exists(sqlite_path(uri), uri)
         return "mlflow-sql", uri
     if scheme == "file":
         path = Path(unquote(parsed.path))

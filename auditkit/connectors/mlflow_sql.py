@@ -1,0 +1,325 @@
+"""MLflow SQL stores (sqlite, PostgreSQL, MySQL/MariaDB), read directly and read-only.
+
+One connector reads every MLflow schema from 2.x (no ``logged_models``/``workspace``) through 3.x:
+it reflects which tables and columns exist and selects only those. Bulk reads are set-based: one
+query per table, never one per run.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections import defaultdict
+from typing import Any, Iterable
+
+from .. import errors
+from ..records import (
+    DatasetRef,
+    Experiment,
+    LoggedModel,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    StoreInfo,
+    ms_to_datetime,
+)
+from .base import Connector, redact_uri
+from .sql_engine import KNOWN_REVISIONS, make_engine, read_schema, sqlite_path
+
+#: MLflow's stage for soft-deleted model versions, and the prefix of the fields it redacts.
+DELETED_STAGE = "Deleted_Internal"
+REDACTED_PREFIX = "REDACTED-"
+#: MLflow's integer encoding of logged model status.
+LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
+
+
+class MlflowSqlConnector(Connector):
+    """Reads an MLflow tracking + registry database. Raises :class:`~auditkit.errors.StoreError`
+    subclasses from the constructor when the store cannot be opened or is not an MLflow store."""
+
+    backend = "mlflow-sql"
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self._engine = make_engine(uri)
+        where = str(sqlite_path(uri)) if uri.lower().startswith("sqlite") else redact_uri(uri)
+        self._where = where
+        try:
+            self.schema = read_schema(self._engine, where)
+        except Exception:
+            self._engine.dispose()
+            raise
+        self.warnings: list[str] = []
+        if self.schema.revision not in KNOWN_REVISIONS:
+            msg = (
+                f"schema revision {self.schema.revision!r} of {where} is unknown to auditkit "
+                "(a newer or modified MLflow?); reading the tables that exist on a best-effort basis"
+            )
+            self.warnings.append(msg)
+            warnings.warn(msg, stacklevel=2)
+        self._cache: dict[str, Any] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _select(self, table: str, columns: Iterable[str], where: str | None = None,
+                params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """``SELECT`` the listed columns that exist in ``table`` (absent ones come back None)."""
+        import sqlalchemy as sa
+
+        if not self.schema.has(table):
+            return []
+        wanted = list(columns)
+        present = [c for c in wanted if self.schema.has(table, c)]
+        query = sa.select(*[sa.column(c) for c in present]).select_from(sa.table(table))
+        if where is not None:
+            query = query.where(sa.text(where))
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query, params or {}).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise errors.StoreError(f"cannot read table {table!r} of {self._where}: "
+                                    f"{str(exc).splitlines()[0]}") from None
+        return [{**dict.fromkeys(wanted), **dict(zip(present, row))} for row in rows]
+
+    def _experiment_rows(self) -> list[dict[str, Any]]:
+        if "experiments" not in self._cache:
+            self._cache["experiments"] = self._select(
+                "experiments",
+                ["experiment_id", "name", "artifact_location", "lifecycle_stage", "creation_time",
+                 "last_update_time", "workspace"],
+            )
+        return self._cache["experiments"]
+
+    def _experiment_id(self, name: str) -> str:
+        rows = self._experiment_rows()
+        for row in rows:
+            if row["name"] == name:
+                return str(row["experiment_id"])
+        raise errors.RecordNotFoundError(
+            errors.UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(sorted(r["name"] for r in rows)))
+        )
+
+    # -- Connector API ----------------------------------------------------------------------
+    def info(self) -> StoreInfo:
+        import sqlalchemy as sa
+
+        counts: dict[str, int] = {}
+        queries = {
+            "experiments": "SELECT COUNT(*) FROM experiments",
+            "runs": "SELECT COUNT(*) FROM runs",
+            "deleted_runs": "SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'deleted'",
+            "registered_models": "SELECT COUNT(*) FROM registered_models",
+            "model_versions": "SELECT COUNT(*) FROM model_versions",
+            "deleted_model_versions": f"SELECT COUNT(*) FROM model_versions WHERE current_stage = '{DELETED_STAGE}'",
+            "datasets": "SELECT COUNT(*) FROM datasets",
+            "logged_models": "SELECT COUNT(*) FROM logged_models",
+        }
+        with self._engine.connect() as conn:
+            for key, sql in queries.items():
+                table = sql.split(" FROM ")[1].split()[0]
+                if self.schema.has(table):
+                    counts[key] = int(conn.execute(sa.text(sql)).scalar() or 0)
+        workspaces = {r["workspace"] for r in self._experiment_rows() if r.get("workspace")}
+        warns = list(self.warnings)
+        if len(workspaces) > 1:
+            warns.append(f"store holds {len(workspaces)} workspaces ({', '.join(sorted(workspaces))}); "
+                         "records of all of them are listed together")
+        return StoreInfo(backend=self.backend, uri=redact_uri(self.uri), schema_revision=self.schema.revision,
+                         counts=counts, warnings=tuple(warns))
+
+    def experiments(self) -> list[Experiment]:
+        tags = self._tags_by("experiment_tags", "experiment_id")
+        return [
+            Experiment(
+                experiment_id=str(r["experiment_id"]), name=r["name"],
+                lifecycle_stage=r["lifecycle_stage"] or "active", artifact_location=r["artifact_location"],
+                creation_time=ms_to_datetime(r["creation_time"]),
+                last_update_time=ms_to_datetime(r["last_update_time"]),
+                tags=tags.get(str(r["experiment_id"]), {}),
+            )
+            for r in sorted(self._experiment_rows(), key=lambda r: int(r["experiment_id"]))
+        ]
+
+    def runs(self, experiment: str | None = None) -> list[Run]:
+        if experiment is None:
+            return self._read_runs(None, {})
+        return self._read_runs("experiment_id = :eid", {"eid": int(self._experiment_id(experiment))})
+
+    def get_run(self, run_id: str) -> Run:
+        """One run by id (targeted queries, not a scan). Raises RecordNotFoundError."""
+        found = self._read_runs("run_uuid = :rid", {"rid": run_id})
+        if not found:
+            raise errors.RecordNotFoundError(errors.UNKNOWN_RUN.format(run_id=run_id))
+        return found[0]
+
+    def _read_runs(self, where: str | None, params: dict[str, Any]) -> list[Run]:
+        """Runs matching ``where`` (SQL over the runs table), one query per table."""
+        run_rows = self._select(
+            "runs",
+            ["run_uuid", "name", "user_id", "status", "start_time", "end_time", "lifecycle_stage",
+             "artifact_uri", "experiment_id"],
+            where, params,
+        )
+        sub = None if where is None else f"run_uuid IN (SELECT run_uuid FROM runs WHERE {where})"
+        kv: dict[str, dict[str, dict[str, Any]]] = {}
+        for table in ("params", "tags"):
+            grouped: dict[str, dict[str, Any]] = defaultdict(dict)
+            for r in self._select(table, ["run_uuid", "key", "value"], sub, params):
+                grouped[r["run_uuid"]][r["key"]] = r["value"]
+            kv[table] = grouped
+        metrics: dict[str, dict[str, float]] = defaultdict(dict)
+        for r in self._select("latest_metrics", ["run_uuid", "key", "value", "is_nan"], sub, params):
+            metrics[r["run_uuid"]][r["key"]] = math.nan if r["is_nan"] else float(r["value"])
+        datasets = self._datasets_by_run(where, params)
+        names = {str(e["experiment_id"]): e["name"] for e in self._experiment_rows()}
+        out = []
+        for r in run_rows:
+            rid = r["run_uuid"]
+            tags = kv["tags"].get(rid, {})
+            out.append(Run(
+                run_id=rid, experiment_id=str(r["experiment_id"]), experiment=names.get(str(r["experiment_id"])),
+                run_name=r["name"] or tags.get("mlflow.runName"), user=r["user_id"], status=r["status"],
+                start_time=ms_to_datetime(r["start_time"]), end_time=ms_to_datetime(r["end_time"]),
+                lifecycle_stage=r["lifecycle_stage"] or "active", artifact_uri=r["artifact_uri"],
+                params=kv["params"].get(rid, {}), metrics=metrics.get(rid, {}), tags=tags,
+                datasets=tuple(datasets.get(rid, ())),
+            ))
+        out.sort(key=lambda run: (run.start_time is None, run.start_time, run.run_id), reverse=False)
+        return out
+
+    def _datasets_by_run(self, run_where: str | None, params: dict[str, Any]) -> dict[str, list[DatasetRef]]:
+        if not (self.schema.has("inputs") and self.schema.has("datasets")):
+            return {}
+        cond = "source_type = 'DATASET' AND destination_type = 'RUN'"
+        if run_where is not None:
+            cond += f" AND destination_id IN (SELECT run_uuid FROM runs WHERE {run_where})"
+        links = self._select("inputs", ["input_uuid", "source_id", "destination_id"], cond, params)
+        if not links:
+            return {}
+        ds = {r["dataset_uuid"]: r for r in self._select(
+            "datasets", ["dataset_uuid", "name", "digest", "dataset_source_type", "dataset_source",
+                         "dataset_schema", "dataset_profile"])}
+        input_tags: dict[str, dict[str, str]] = defaultdict(dict)
+        for t in self._select("input_tags", ["input_uuid", "name", "value"]):
+            input_tags[t["input_uuid"]][t["name"]] = t["value"]
+        out: dict[str, list[DatasetRef]] = defaultdict(list)
+        for link in links:
+            d = ds.get(link["source_id"])
+            if d is None:
+                continue
+            tags = input_tags.get(link["input_uuid"], {})
+            out[link["destination_id"]].append(DatasetRef(
+                name=d["name"], digest=d["digest"], source_type=d["dataset_source_type"],
+                source=d["dataset_source"], schema=d["dataset_schema"], profile=d["dataset_profile"],
+                rows=_profile_rows(d["dataset_profile"]), context=tags.get("mlflow.data.context"), tags=tags,
+            ))
+        for refs in out.values():
+            refs.sort(key=lambda ref: (ref.name, ref.context or "", ref.digest or ""))
+        return out
+
+    def _tags_by(self, table: str, key_column: str, value_column: str = "value",
+                 tag_column: str = "key") -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in self._select(table, [key_column, tag_column, value_column]):
+            out[str(r[key_column])][r[tag_column]] = r[value_column]
+        return out
+
+    def registered_models(self) -> list[RegisteredModel]:
+        tags = self._tags_by("registered_model_tags", "name")
+        aliases: dict[str, dict[str, str]] = defaultdict(dict)
+        for a in self._select("registered_model_aliases", ["name", "alias", "version"]):
+            aliases[a["name"]][a["alias"]] = str(a["version"])
+        rows = self._select("registered_models", ["name", "creation_time", "last_updated_time", "description"])
+        return [
+            RegisteredModel(name=r["name"], creation_time=ms_to_datetime(r["creation_time"]),
+                            last_updated_time=ms_to_datetime(r["last_updated_time"]),
+                            description=r["description"], tags=tags.get(r["name"], {}),
+                            aliases=aliases.get(r["name"], {}))
+            for r in sorted(rows, key=lambda r: r["name"])
+        ]
+
+    def model_versions(self, name: str | None = None) -> list[ModelVersion]:
+        where, params = None, {}
+        if name is not None:
+            known = [r["name"] for r in self._select("registered_models", ["name"])]
+            if name not in known:
+                raise errors.RecordNotFoundError(
+                    errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(sorted(known))))
+            where, params = "name = :name", {"name": name}
+        rows = self._select(
+            "model_versions",
+            ["name", "version", "creation_time", "last_updated_time", "description", "user_id",
+             "current_stage", "source", "run_id", "status", "run_link"],
+            where, params,
+        )
+        tags: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+        for t in self._select("model_version_tags", ["name", "version", "key", "value"], where, params):
+            tags[(t["name"], str(t["version"]))][t["key"]] = t["value"]
+        aliases: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for a in self._select("registered_model_aliases", ["name", "alias", "version"], where, params):
+            aliases[(a["name"], str(a["version"]))].append(a["alias"])
+        out = []
+        for r in rows:
+            key = (r["name"], str(r["version"]))
+            source = _unredact(r["source"])
+            out.append(ModelVersion(
+                name=r["name"], version=str(r["version"]), stage=r["current_stage"],
+                aliases=tuple(aliases.get(key, ())), tags=tags.get(key, {}), source=source,
+                run_id=_unredact(r["run_id"]) or None, creator=r["user_id"] or None,
+                creation_time=ms_to_datetime(r["creation_time"]),
+                last_updated_time=ms_to_datetime(r["last_updated_time"]),
+                description=r["description"], status=r["status"], run_link=_unredact(r["run_link"]) or None,
+                model_id=_model_id(source), deleted=r["current_stage"] == DELETED_STAGE,
+            ))
+        out.sort(key=lambda v: (v.name, int(v.version) if v.version.isdigit() else 0, v.version))
+        return out
+
+    def logged_models(self) -> list[LoggedModel]:
+        tags = self._tags_by("logged_model_tags", "model_id", "tag_value", "tag_key")
+        params = self._tags_by("logged_model_params", "model_id", "param_value", "param_key")
+        rows = self._select(
+            "logged_models",
+            ["model_id", "experiment_id", "name", "artifact_location", "creation_timestamp_ms",
+             "last_updated_timestamp_ms", "status", "lifecycle_stage", "source_run_id"],
+        )
+        return [
+            LoggedModel(
+                model_id=r["model_id"], experiment_id=str(r["experiment_id"]), name=r["name"],
+                source_run_id=r["source_run_id"],
+                status=LOGGED_MODEL_STATUS.get(r["status"], str(r["status"])) if r["status"] is not None else None,
+                creation_time=ms_to_datetime(r["creation_timestamp_ms"]),
+                last_updated_time=ms_to_datetime(r["last_updated_timestamp_ms"]),
+                artifact_location=r["artifact_location"], lifecycle_stage=r["lifecycle_stage"] or "active",
+                tags=tags.get(r["model_id"], {}), params=params.get(r["model_id"], {}),
+            )
+            for r in sorted(rows, key=lambda r: r["model_id"])
+        ]
+
+
+def _profile_rows(profile: str | None) -> int | None:
+    """``num_rows`` of an MLflow dataset profile (JSON text), if present."""
+    if not profile:
+        return None
+    import json
+
+    try:
+        value = json.loads(profile).get("num_rows")
+    except (ValueError, AttributeError):
+        return None
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def _unredact(value: str | None) -> str | None:
+    """MLflow overwrites a deleted version's fields with ``REDACTED-…``: that is no fact."""
+    if value is None or str(value).startswith(REDACTED_PREFIX):
+        return None
+    return value
+
+
+def _model_id(source: str | None) -> str | None:
+    """The MLflow 3 logged model id in a version source ``models:/m-…``."""
+    if source and source.startswith("models:/m-"):
+        return source[len("models:/"):].split("/", 1)[0]
+    return None

@@ -1,0 +1,153 @@
+"""The public entry point: :func:`assess_fairness` over arrays, a DataFrame or a SQL table."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import errors
+from ..errors import FairnessError
+from .assess import assess_cells
+from .cells import cells_from_columns, check_bins
+from .result import FairnessResult
+
+
+def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
+    if ci is not None:
+        if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < float(ci) < 1.0:
+            raise FairnessError(errors.FAIRNESS_BAD_CI.format(value=ci))
+        if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
+            raise FairnessError(errors.FAIRNESS_BAD_N_BOOT.format(value=n_boot))
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, numbers.Integral) or min_group_size < 0:
+        raise FairnessError(errors.FAIRNESS_BAD_MIN_GROUP.format(value=min_group_size))
+
+
+def _names(sensitive_features: Any) -> list[str]:
+    names = [sensitive_features] if isinstance(sensitive_features, str) else list(sensitive_features or [])
+    if not names:
+        raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+    return [str(n) for n in names]
+
+
+def _feature_arrays(sensitive_features: Any) -> dict[str, Any]:
+    """Sensitive features given as values: a Series, DataFrame, dict of arrays, 2-D array or
+    one 1-D array-like (named as fairlearn names them: ``sensitive_feature_0`` …)."""
+    sf = sensitive_features
+    if sf is None:
+        raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+    if isinstance(sf, pd.DataFrame):
+        if sf.shape[1] == 0:
+            raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+        return {str(c): sf[c].to_numpy() for c in sf.columns}
+    if isinstance(sf, Mapping):
+        if not sf:
+            raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+        return {str(k): (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in sf.items()}
+    if isinstance(sf, pd.Series):
+        return {str(sf.name) if sf.name is not None else "sensitive_feature_0": sf.to_numpy()}
+    arr = np.asarray(sf, dtype=object) if not isinstance(sf, np.ndarray) else sf
+    if arr.ndim == 2:
+        return {f"sensitive_feature_{i}": arr[:, i] for i in range(arr.shape[1])}
+    return {"sensitive_feature_0": sf}
+
+
+def _values(v: Any) -> Any:
+    return v.to_numpy() if isinstance(v, (pd.Series, pd.Index)) else v
+
+
+def _check_columns(wanted: Sequence[str], present: Sequence[str], where: str) -> None:
+    for name in wanted:
+        if name not in present:
+            raise FairnessError(errors.FAIRNESS_UNKNOWN_COLUMN.format(
+                name=name, where=where, choices=errors.choices(list(present), limit=30)))
+
+
+def assess_fairness(
+    *,
+    y_true: Any = None,
+    y_pred: Any = None,
+    sensitive_features: Any,
+    pos_label: Any = None,
+    label_pos_label: Any = None,
+    bins: Mapping[str, Sequence[float]] | None = None,
+    reference_group: Any = None,
+    ci: float | None = None,
+    n_boot: int = 1000,
+    random_state: int | np.random.Generator | None = 0,
+    min_group_size: int = 30,
+    data: pd.DataFrame | None = None,
+    engine: Any = None,
+    table: str | None = None,
+) -> FairnessResult:
+    """Group metrics, disparities and adverse impact of binary decisions (fairlearn's definitions).
+
+    In memory: ``y_pred`` (decisions), ``y_true`` (labels, optional) and ``sensitive_features``
+    are array-likes of one length; ``sensitive_features`` may be one array (a Series keeps its
+    name), a DataFrame or a dict of arrays (several features = intersectional groups). With
+    ``data=`` (a DataFrame) the three name columns of it instead. With ``engine=`` (a SQLAlchemy
+    engine) and ``table=`` ("name" or "schema.name") they name columns of the table and the
+    counts are computed in the database by one ``GROUP BY``; no row is fetched.
+
+    ``pos_label`` is the favourable decision (needed unless decisions are 0/1, −1/1 or
+    booleans); ``label_pos_label`` the positive label when labels are coded differently.
+    ``bins={"age": [0, 25, 40, 60, 120]}`` groups a numeric feature into ``[a, b)`` bands.
+    ``reference_group`` (a value, tuple of values or ``{feature: value}``) is the group adverse
+    impact is measured against; default: the group with the highest selection rate.
+    ``ci=0.95`` adds bootstrap intervals (``n_boot`` resamples, seeded by ``random_state``) to
+    every per-group metric, the overall metrics and every disparity. Groups under
+    ``min_group_size`` records are warned about and tested with Fisher's exact test.
+
+    Returns a :class:`FairnessResult`. Raises :class:`~auditkit.errors.FairnessError` for an
+    unknown column, a single group, non-binary decisions without ``pos_label``, a positive
+    value never seen, non-binary labels, missing decisions, bad bins, values outside the bins,
+    an unknown reference group, or bad ``ci`` / ``n_boot`` / ``min_group_size``; see
+    :mod:`auditkit.fairness.assess` for how missing sensitive values and labels are treated.
+    """
+    _check_options(ci, n_boot, min_group_size)
+    common = dict(
+        pos_label=pos_label, label_pos_label=label_pos_label, reference_group=reference_group,
+        ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
+        min_group_size=int(min_group_size),
+    )
+    if engine is not None or table is not None:
+        from .sql import cells_from_sql
+
+        features = _names(sensitive_features)
+        checked = check_bins(bins, features)
+        if y_pred is None:
+            raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+        cells, where = cells_from_sql(
+            engine, table, features=features, decision=str(y_pred),
+            label=None if y_true is None else str(y_true), bins=checked,
+        )
+        return assess_cells(cells, features=features, has_labels=y_true is not None, bins=checked,
+                            where=where, **common)
+    if y_pred is None:
+        raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+    if data is not None:
+        features = _names(sensitive_features)
+        wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
+        _check_columns(wanted, [str(c) for c in data.columns], "the data")
+        arrays = {f: data[f].to_numpy() for f in features}
+        decisions = data[str(y_pred)].to_numpy()
+        labels = None if y_true is None else data[str(y_true)].to_numpy()
+    else:
+        arrays = {k: _values(v) for k, v in _feature_arrays(sensitive_features).items()}
+        decisions = _values(y_pred)
+        labels = None if y_true is None else _values(y_true)
+        expected = len(decisions)
+        named = [("y_true", labels)] if labels is not None else []
+        for what, values in [*named, *((f"sensitive feature {k!r}", v) for k, v in arrays.items())]:
+            if len(values) != expected:
+                raise FairnessError(errors.FAIRNESS_LENGTH_MISMATCH.format(
+                    what=what, got=len(values), expected=expected))
+    features = list(arrays)
+    checked = check_bins(bins, features)
+    if len(decisions) == 0:
+        raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where="the data"))
+    cells = cells_from_columns(arrays, decisions, labels, checked)
+    return assess_cells(cells, features=features, has_labels=labels is not None, bins=checked, **common)

@@ -1,0 +1,304 @@
+"""``assess_fairness``: group metrics, disparities, adverse impact and intervals.
+
+Treatment of awkward inputs (documented, tested):
+
+* A missing value (None/NaN/NULL) in a sensitive column puts the record in a group whose value
+  for that feature is ``"(missing)"``. Such groups are listed in ``by_group`` with their metrics,
+  counted in ``missing_sensitive`` and named in a warning, but they take no part in the
+  disparities and cannot be the default reference group (unknown demographics are disclosed,
+  not compared; 6 RCNY 5-301).
+* A missing label means the outcome is not known yet: the record counts for the selection rate
+  but not for the label metrics, which use the labelled records only (warned).
+* A missing decision is an error. Decisions must be 0/1 (or −1/1, or booleans) unless
+  ``pos_label`` names the favourable value; then every other value counts as not favourable.
+* Labels use ``label_pos_label`` when given, else the same positive value as the decisions.
+* A rate without a denominator (no actual positives, …) is NaN / ``null``, never 0, and is left
+  out of the disparities; a disparity needs at least two groups with the rate defined.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import errors
+from ..errors import FairnessError
+from .bootstrap import bootstrap_intervals
+from .cells import COUNT, DECISION, LABEL, OUT_OF_RANGE, bin_labels, cells_from_columns, check_bins
+from .metrics import DENOMINATOR, DISPARITIES, LABEL_METRICS, METRICS, disparities, metrics_from_counts
+from .result import MISSING, FairnessResult, jsonable
+from .stats import FOUR_FIFTHS, adverse_impact
+
+
+def _is_missing(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    return isinstance(v, (float, np.floating)) and math.isnan(v)
+
+
+def value_text(value: Any) -> str:
+    """How a sensitive value is shown: numpy scalars unwrapped, whole floats without ".0"
+    (a CSV integer column with gaps is read as floats)."""
+    value = jsonable(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def group_text(group: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{k}={v}" for k, v in group.items()) + "}"
+
+
+def _distinct(values: pd.Series) -> list[Any]:
+    seen: dict[Any, None] = {}
+    for v in values:
+        if not _is_missing(v):
+            seen.setdefault(jsonable(v), None)
+    try:
+        return sorted(seen)
+    except TypeError:
+        return sorted(seen, key=str)
+
+
+def _find(values: Sequence[Any], wanted: Any) -> Any:
+    """The value among ``values`` equal to ``wanted``, or the same when written as text
+    (so ``--positive 1`` finds the integer 1); None when absent."""
+    for v in values:
+        if type(v) is type(wanted) and v == wanted:
+            return v
+    for v in values:
+        if v == wanted or value_text(v) == value_text(wanted):
+            return v
+    return None
+
+
+def _binary01(values: Sequence[Any]) -> bool:
+    s = set(values)
+    return s <= {0, 1} or s <= {-1, 1}
+
+
+def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnings: list[str]) -> tuple[Any, Any]:
+    decisions = _distinct(cells[DECISION])
+    labels = _distinct(cells[LABEL])
+    if pos_label is None:
+        if not _binary01(decisions):
+            raise FairnessError(errors.FAIRNESS_NOT_BINARY.format(values=errors.choices(decisions)))
+        positive: Any = _find(decisions, 1)
+        positive = 1 if positive is None else positive
+    else:
+        positive = _find(decisions, pos_label)
+        if positive is None:
+            positive = _find(labels, pos_label)
+        if positive is None:
+            raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(
+                value=pos_label, what="decision", values=errors.choices(decisions)))
+        if len(decisions) > 2:
+            warnings.append(
+                f"decisions take {len(decisions)} values ({', '.join(map(value_text, decisions))}); "
+                f"{value_text(positive)!r} counts as favourable, every other value as not"
+            )
+    if len(labels) > 2:
+        raise FairnessError(errors.FAIRNESS_LABEL_NOT_BINARY.format(values=errors.choices(labels)))
+    wanted = positive if label_pos_label is None else label_pos_label
+    label_positive = _find(labels, wanted) if labels else None
+    if labels and label_positive is None:
+        if label_pos_label is not None or len(labels) == 2:
+            raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(
+                value=wanted, what="label", values=errors.choices(labels)))
+        label_positive = wanted  # one label value, not the positive one: all negatives
+    return positive, label_positive
+
+
+def _feature_labels(cells: pd.DataFrame, feature: str, edges: Sequence[float] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Text value and sort rank of each cell's value of one feature (missing: last)."""
+    raw = cells[feature].to_numpy(dtype=object)
+    missing = np.array([_is_missing(v) for v in raw], dtype=bool)
+    if edges is not None:
+        names = bin_labels(edges)
+        idx = np.array([-2 if m else int(v) for v, m in zip(raw, missing)], dtype=np.int64)
+        outside = idx == OUT_OF_RANGE
+        if outside.any():
+            raise FairnessError(errors.FAIRNESS_BIN_RANGE.format(
+                count=int(cells[COUNT].to_numpy()[outside].sum()), column=feature,
+                edges=[float(e) if not float(e).is_integer() else int(e) for e in edges]))
+        text = np.array([MISSING if m else names[i] for i, m in zip(idx, missing)], dtype=object)
+        rank = np.where(missing, len(names), idx)
+        return text, rank
+    text = np.array([MISSING if m else value_text(v) for v, m in zip(raw, missing)], dtype=object)
+    present = _distinct(pd.Series([v for v, m in zip(raw, missing) if not m], dtype=object))
+    order: dict[str, int] = {}
+    for v in present:
+        order.setdefault(value_text(v), len(order))
+    rank = np.array([len(order) if m else order[t] for t, m in zip(text, missing)], dtype=np.int64)
+    return text, rank
+
+
+def _match_reference(reference_group: Any, features: list[str], groups: list[dict[str, str]], eligible: np.ndarray) -> int:
+    if isinstance(reference_group, Mapping):
+        wanted = {str(k): value_text(v) for k, v in reference_group.items()}
+    elif isinstance(reference_group, (tuple, list)):
+        wanted = {f: value_text(v) for f, v in zip(features, reference_group)}
+    else:
+        wanted = {features[0]: value_text(reference_group)}
+    for g, group in enumerate(groups):
+        if eligible[g] and group == wanted:
+            return g
+    raise FairnessError(errors.FAIRNESS_UNKNOWN_REFERENCE.format(
+        group=group_text(wanted),
+        choices=", ".join(group_text(gr) for gr, ok in zip(groups, eligible) if ok)))
+
+
+def assess_cells(
+    cells: pd.DataFrame,
+    *,
+    features: list[str],
+    has_labels: bool,
+    pos_label: Any = None,
+    label_pos_label: Any = None,
+    bins: Mapping[str, Sequence[float]] | None = None,
+    reference_group: Any = None,
+    ci: float | None = None,
+    n_boot: int = 1000,
+    random_state: int | np.random.Generator | None = 0,
+    min_group_size: int = 30,
+    where: str = "the data",
+) -> FairnessResult:
+    """The assessment of a cell table (see :mod:`.cells`); both input paths end here.
+
+    Raises FairnessError for the bad inputs listed in the module docstring."""
+    bins = dict(bins or {})
+    warnings: list[str] = []
+    total = int(cells[COUNT].sum()) if len(cells) else 0
+    if total == 0:
+        raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where=where))
+    no_decision = cells[DECISION].map(_is_missing).to_numpy(dtype=bool)
+    if no_decision.any():
+        raise FairnessError(errors.FAIRNESS_MISSING_DECISION.format(count=int(cells[COUNT][no_decision].sum())))
+    if not has_labels:
+        cells = cells.assign(**{LABEL: None})
+    positive, label_positive = _positives(cells, pos_label, label_pos_label, warnings)
+
+    texts, ranks = [], []
+    for f in features:
+        t, r = _feature_labels(cells, f, bins.get(f))
+        texts.append(t)
+        ranks.append(r)
+    rank_matrix = np.stack(ranks, axis=1)
+    uniq, inverse = np.unique(rank_matrix, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n_groups = len(uniq)
+    first = np.zeros(n_groups, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse))[::-1]
+    groups = [{f: str(texts[i][first[g]]) for i, f in enumerate(features)} for g in range(n_groups)]
+    eligible = np.array([MISSING not in g.values() for g in groups], dtype=bool)
+
+    dec = np.array([_find([jsonable(v)], positive) is not None for v in cells[DECISION]], dtype=np.int64)
+    lab = np.array(
+        [2 if _is_missing(v) else int(_find([jsonable(v)], label_positive) is not None) for v in cells[LABEL]],
+        dtype=np.int64,
+    )
+    counts = np.zeros((n_groups, 2, 3), dtype=np.int64)
+    np.add.at(counts, (inverse, dec, lab), cells[COUNT].to_numpy(dtype=np.int64))
+
+    if eligible.sum() < 2:
+        shown = group_text(groups[int(np.flatnonzero(eligible)[0])]) if eligible.any() else MISSING
+        raise FairnessError(errors.FAIRNESS_ONE_GROUP.format(
+            features=", ".join(repr(f) for f in features), group=shown))
+
+    per_group = metrics_from_counts(counts)
+    overall_counts = counts.sum(axis=0)
+    overall = {"count": total, **{k: float(v) for k, v in metrics_from_counts(overall_counts).items()}}
+    disp = {k: float(v) for k, v in disparities(per_group, eligible).items()}
+    n = counts.sum(axis=(1, 2))
+    selected = counts[:, 1, :].sum(axis=1)
+    labelled = counts[:, :, :2].sum(axis=(1, 2))
+
+    if reference_group is not None:
+        ref = _match_reference(reference_group, features, groups, eligible)
+    else:
+        rates = np.where(eligible, per_group["selection_rate"], -np.inf)
+        ref = int(np.argmax(rates))
+    small = max(int(min_group_size), 1)
+    air, pvals, tests = adverse_impact(selected, n, ref, small=small)
+
+    # Warnings, in the order a reader needs them.
+    missing_sensitive = int(n[~eligible].sum())
+    if missing_sensitive:
+        warnings.append(
+            f"{missing_sensitive} record(s) have no value for a sensitive feature; they are shown as "
+            f"{MISSING!r} and left out of the disparities and the reference group"
+        )
+    labelled_total = int(labelled.sum())
+    if not has_labels or labelled_total == 0:
+        warnings.append("no labels (true outcomes): only selection rates and adverse impact are computed")
+    elif labelled_total < total:
+        warnings.append(
+            f"{total - labelled_total} of {total} record(s) have no label; the label-based metrics "
+            f"use the {labelled_total} labelled record(s)"
+        )
+    for g, group in enumerate(groups):
+        if n[g] < min_group_size:
+            warnings.append(
+                f"group {group_text(group)} has {int(n[g])} record(s), below the minimum of "
+                f"{int(min_group_size)}; its rates are uncertain"
+            )
+    if labelled_total:
+        for g, group in enumerate(groups):
+            undefined = [m for m in LABEL_METRICS if math.isnan(per_group[m][g])]
+            if undefined:
+                why = sorted({DENOMINATOR[m] for m in undefined})
+                warnings.append(
+                    f"group {group_text(group)}: {', '.join(undefined)} undefined ({'; '.join(why)}); "
+                    "shown as null and left out of the disparities"
+                )
+    if air[ref] is None:
+        warnings.append(
+            f"reference group {group_text(groups[ref])} has no favourable decisions; "
+            "adverse impact ratios are undefined"
+        )
+
+    rows: dict[str, Any] = {f: [g[f] for g in groups] for f in features}
+    rows["count"] = n
+    rows["labelled_count"] = labelled
+    for m in METRICS:
+        rows[m] = per_group[m]
+    rows["adverse_impact_ratio"] = np.array([np.nan if a is None else a for a in air], dtype=float)
+    rows["adverse_impact_p_value"] = np.array([np.nan if p is None else p for p in pvals], dtype=float)
+    rows["adverse_impact_test"] = tests
+    rows["adverse_impact_flag"] = [a is not None and a < FOUR_FIFTHS for a in air]
+
+    overall_ci = disparities_ci = None
+    if ci is not None:
+        iv = bootstrap_intervals(
+            counts, eligible=eligible, reference=ref, level=ci, n_boot=n_boot, random_state=random_state
+        )
+        for m, (lo, hi) in iv.by_group.items():
+            rows[f"{m}_ci_low"] = lo
+            rows[f"{m}_ci_high"] = hi
+        overall_ci = {m: [jsonable(float(lo)), jsonable(float(hi))] for m, (lo, hi) in iv.overall.items()}
+        disparities_ci = {m: [jsonable(float(lo)), jsonable(float(hi))] for m, (lo, hi) in iv.disparities.items()}
+
+    return FairnessResult(
+        n=total,
+        sensitive_features=list(features),
+        positive=jsonable(positive),
+        label_positive=jsonable(label_positive) if labelled_total else None,
+        overall=overall,
+        by_group=pd.DataFrame(rows),
+        disparities={k: disp[k] for k in DISPARITIES},
+        reference_group=dict(groups[ref]),
+        missing_sensitive=missing_sensitive,
+        warnings=warnings,
+        ci_level=ci,
+        n_boot=n_boot if ci is not None else None,
+        random_state=random_state if ci is not None else None,
+        overall_ci=overall_ci,
+        disparities_ci=disparities_ci,
+    )
+
+
+__all__ = ["assess_cells", "cells_from_columns", "check_bins", "group_text", "value_text"]

@@ -1,0 +1,52 @@
+"""Audit reports: context builders, HTML/PDF rendering, and writing files.
+
+    from auditkit import open_store
+    from auditkit.reports import build_experiment_report, write_report
+
+    with open_store("sample_data/mlflow.db") as store:
+        ctx = build_experiment_report(store, "credit-risk", as_of="2026-11-26T12:00:00Z")
+    write_report(ctx, "experiment.pdf")       # or render_pdf(ctx) / render_html(ctx)
+
+Building reads the store; rendering touches nothing but the templates; writing is separate.
+"""
+
+from __future__ import annotations
+
+from .build import build_experiment_report, build_inventory_report
+from .common import generated_at, parse_as_of
+from .context import (
+    REPORT_KINDS,
+    SCHEMA_VERSION,
+    DecisionReport,
+    ExperimentReport,
+    InventoryReport,
+    ModelReport,
+    evidence_json,
+    evidence_sha256,
+)
+from .fields import load_fields
+from .model import build_model_report
+from .render import render_html, render_pdf, template_dirs, write_report
+from .safety import SafeURLFetcher
+
+__all__ = [
+    "REPORT_KINDS",
+    "SCHEMA_VERSION",
+    "DecisionReport",
+    "ExperimentReport",
+    "InventoryReport",
+    "ModelReport",
+    "SafeURLFetcher",
+    "build_experiment_report",
+    "build_inventory_report",
+    "build_model_report",
+    "evidence_json",
+    "evidence_sha256",
+    "generated_at",
+    "load_fields",
+    "parse_as_of",
+    "render_html",
+    "render_pdf",
+    "template_dirs",
+    "write_report",
+]

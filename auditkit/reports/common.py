@@ -1,0 +1,214 @@
+"""Shared pieces of the report builders: time of generation, cover, and record → context views."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
+
+from .. import __version__, errors
+from ..connectors.base import Connector, redact_uri
+from ..records import ModelVersion, RegisteredModel, Run, iso
+from .context import Approval, CodeInfo, Cover, DatasetInfo, Owner, RunInfo, VersionInfo
+
+# MLflow's system tags (mlflow.utils.mlflow_tags), read by name only.
+TAG_COMMIT = "mlflow.source.git.commit"
+TAG_BRANCH = "mlflow.source.git.branch"
+TAG_REPO = "mlflow.source.git.repoURL"
+TAG_SOURCE = "mlflow.source.name"
+TAG_SOURCE_TYPE = "mlflow.source.type"
+TAG_USER = "mlflow.user"
+
+#: Version tags that carry approval evidence.
+APPROVED_BY = "approved_by"
+APPROVED_AT = "approved_at"
+#: Tag naming a model's owner (registered model first, then version).
+OWNER_TAG = "owner"
+
+
+def parse_as_of(value: str) -> datetime:
+    """Parse ``--as-of`` (ISO 8601; a date alone means midnight UTC; no zone means UTC).
+
+    Raises :class:`~auditkit.errors.UsageError` for text that is not a date/time.
+    """
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise errors.UsageError(errors.REPORT_BAD_AS_OF.format(value=value)) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def generated_at(as_of: datetime | str | None = None) -> datetime:
+    """When a report counts as generated: ``as_of``, else ``$SOURCE_DATE_EPOCH``, else now.
+
+    Always UTC with whole seconds, so the same inputs give the same report.
+    Raises :class:`~auditkit.errors.UsageError` for a malformed ``as_of`` or SOURCE_DATE_EPOCH.
+    """
+    if isinstance(as_of, str):
+        as_of = parse_as_of(as_of)
+    if as_of is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch:
+            try:
+                as_of = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            except (ValueError, OverflowError, OSError):
+                raise errors.UsageError(errors.REPORT_BAD_SOURCE_DATE_EPOCH.format(value=epoch)) from None
+        else:
+            as_of = datetime.now(timezone.utc)
+    if as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=timezone.utc)
+    return as_of.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def iso_seconds(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def make_cover(store: Connector, *, kind: str, title: str, subject: str, when: datetime) -> Cover:
+    """The cover block: what, when, which store (password hidden), which auditkit."""
+    return Cover(
+        kind=kind,
+        title=title,
+        subject=subject,
+        generated_at=iso_seconds(when),
+        store=redact_uri(str(store.uri)),
+        backend=store.backend or type(store).__name__,
+        auditkit_version=__version__,
+    )
+
+
+def approval_of(mv: ModelVersion) -> Approval:
+    """Approval status from the version tags ``approved_by`` / ``approved_at``."""
+    by = (mv.tags.get(APPROVED_BY) or "").strip() or None
+    at = (mv.tags.get(APPROVED_AT) or "").strip() or None
+    where = f"tags of model version {mv.name} v{mv.version}"
+    if by and at:
+        return Approval(status="approved", by=by, at=at, evidence=f"{APPROVED_BY}, {APPROVED_AT} in {where}")
+    if by or at:
+        present = APPROVED_BY if by else APPROVED_AT
+        missing = APPROVED_AT if by else APPROVED_BY
+        return Approval(status="incomplete", by=by, at=at,
+                        evidence=f"{present} in {where}; {missing} missing")
+    return Approval(status="not approved", by=None, at=None,
+                    evidence=f"no {APPROVED_BY}/{APPROVED_AT} tag in {where}")
+
+
+def owner_of(rm: RegisteredModel | None, mv: ModelVersion | None, run: Run | None) -> Owner:
+    """Owner, by the first record that names one: model tag, version tag, version creator,
+    training run user."""
+    if rm is not None and (rm.tags.get(OWNER_TAG) or "").strip():
+        return Owner(user=rm.tags[OWNER_TAG].strip(), evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}")
+    if mv is not None and (mv.tags.get(OWNER_TAG) or "").strip():
+        return Owner(user=mv.tags[OWNER_TAG].strip(),
+                     evidence=f"tag '{OWNER_TAG}' of model version {mv.name} v{mv.version}")
+    if mv is not None and mv.creator:
+        return Owner(user=mv.creator, evidence=f"creator of model version {mv.name} v{mv.version}")
+    if run is not None and run.user:
+        return Owner(user=run.user, evidence=f"user of training run {run.run_id}")
+    return Owner(user=None, evidence="no record names an owner")
+
+
+def version_info(mv: ModelVersion, *, run_id: str | None = None) -> VersionInfo:
+    return VersionInfo(
+        name=mv.name,
+        version=mv.version,
+        stage=mv.stage,
+        aliases=tuple(mv.aliases),
+        status=mv.status,
+        run_id=mv.run_id or run_id,
+        creator=mv.creator,
+        created=iso(mv.creation_time),
+        last_updated=iso(mv.last_updated_time),
+        description=mv.description,
+        source=mv.source,
+        model_id=mv.model_id,
+        deleted=mv.deleted,
+        tags=dict(mv.tags),
+        approval=approval_of(mv),
+    )
+
+
+def code_info(run: Run) -> CodeInfo:
+    t = run.tags
+    return CodeInfo(
+        git_commit=t.get(TAG_COMMIT) or None,
+        git_branch=t.get(TAG_BRANCH) or None,
+        repo_url=t.get(TAG_REPO) or None,
+        source=t.get(TAG_SOURCE) or None,
+        source_type=t.get(TAG_SOURCE_TYPE) or None,
+    )
+
+
+def run_info(run: Run, *, registered_as: Iterable[str] = ()) -> RunInfo:
+    duration = None
+    if run.start_time is not None and run.end_time is not None:
+        duration = round((run.end_time - run.start_time).total_seconds(), 3)
+    return RunInfo(
+        run_id=run.run_id,
+        name=run.run_name,
+        experiment=run.experiment,
+        user=run.user or run.tags.get(TAG_USER) or None,
+        status=run.status,
+        start_time=iso(run.start_time),
+        end_time=iso(run.end_time),
+        duration_seconds=duration,
+        deleted=run.deleted,
+        code=code_info(run),
+        params=dict(run.params),
+        metrics=dict(run.metrics),
+        datasets=tuple(
+            DatasetInfo(name=d.name, digest=d.digest, source_type=d.source_type, source=d.source,
+                        rows=d.rows, context=d.context)
+            for d in run.datasets
+        ),
+        registered_as=tuple(registered_as),
+    )
+
+
+def version_run_ids(store: Connector, versions: Iterable[ModelVersion]) -> dict[tuple[str, str], str]:
+    """(name, version) → source run id, through the version's own run id or its MLflow 3
+    logged model's source run."""
+    versions = list(versions)
+    out: dict[tuple[str, str], str] = {}
+    need_logged = False
+    for mv in versions:
+        if mv.run_id:
+            out[(mv.name, mv.version)] = mv.run_id
+        elif mv.model_id:
+            need_logged = True
+    if need_logged:
+        by_id = {lm.model_id: lm for lm in store.logged_models()}
+        for mv in versions:
+            if (mv.name, mv.version) not in out and mv.model_id in by_id and by_id[mv.model_id].source_run_id:
+                out[(mv.name, mv.version)] = by_id[mv.model_id].source_run_id  # type: ignore[assignment]
+    return out
+
+
+def latest(values: Iterable[str | None]) -> str | None:
+    """The latest of some ISO 8601 UTC strings (they sort as text), ``None`` if none."""
+    present = [v for v in values if v]
+    return max(present) if present else None
+
+
+def listing(items: list[str], limit: int = 5) -> str:
+    """``a, b, c and 4 more`` for gap sentences."""
+    shown = ", ".join(items[:limit])
+    if len(items) > limit:
+        shown += f" and {len(items) - limit} more"
+    return shown
+
+
+def sort_versions(versions: Iterable[Any]) -> list[Any]:
+    """Versions in numeric order (``"10"`` after ``"9"``)."""
+    def key(v: Any) -> tuple:
+        text = v.version
+        return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+    return sorted(versions, key=lambda v: (v.name, key(v)))
+
+
+def frozen_copy(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(sorted(mapping.items()))

@@ -1,0 +1,132 @@
+"""User-supplied fields: what a report must show but records cannot know.
+
+Each report kind has a fixed list of labelled fields, each with the provision that asks for it
+(see ``REPORTS.md``). A user fills them with a fields file (``--fields FILE``, YAML or JSON)::
+
+    purpose: Scores consumer credit applications for unsecured loans up to EUR 20,000.
+    prepared_by: Model Risk, J. Doe
+    models:                       # inventory only: per registered model
+      credit-risk:
+        purpose: Consumer credit scoring
+        validator: Model Validation team
+
+A field left empty is shown as an empty labelled line, never invented.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import errors
+from .context import UserField
+
+# (key, label, provision) per report kind.
+FIELD_DEFINITIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "experiment": (
+        ("prepared_by", "Prepared by", "AI Act Annex IV 2(g)"),
+        ("metric_choice", "Metrics chosen and why", "AI Act Annex IV 4; SR 11-7 V"),
+        ("trade_offs", "Trade-offs between candidates", "AI Act Annex IV 2(b)"),
+        ("candidate_fairness", "Fairness of each candidate", "AI Act Annex IV 2(g)"),
+        ("selection_rationale", "Why the registered candidate was chosen", "SR 11-7 V"),
+    ),
+    "inventory": (
+        ("organisation", "Organisation", "SR 11-7 VI"),
+        ("prepared_by", "Prepared by", "SR 11-7 VI"),
+        ("scope", "Scope (in use, in development, recently retired)", "SR 11-7 VI"),
+    ),
+    "inventory_model": (
+        ("purpose", "Purpose", "SR 11-7 VI"),
+        ("usage", "Usage and restrictions", "SR 11-7 VI"),
+        ("inputs", "Inputs and their sources; upstream models", "SR 11-7 VI"),
+        ("outputs", "Outputs", "SR 11-7 VI"),
+        ("developer", "Developer", "SR 11-7 VI"),
+        ("validator", "Validator", "SR 11-7 VI"),
+        ("validation_dates", "Validation done / planned", "SR 11-7 VI"),
+        ("next_review", "Next review (at least annually)", "SR 11-7 VI"),
+        ("policy_exceptions", "Policy exceptions", "SR 11-7 VI"),
+        ("high_risk", "High-risk system (Annex III point)", "AI Act Art 6(2)"),
+        ("fria_status", "Fundamental-rights impact assessment", "AI Act Art 27"),
+        ("post_market_monitoring", "Post-market monitoring", "AI Act Art 72"),
+    ),
+    "model": (
+        ("purpose", "Intended purpose", "AI Act Annex IV 1(a)"),
+        ("provider", "Provider", "AI Act Annex IV 1(a)"),
+        ("library_versions", "Library versions", "AI Act Annex IV 1(c)"),
+        ("serving_form", "Form in which the model is served", "AI Act Annex IV 1(d)"),
+        ("design_choices", "Design choices and key assumptions (incl. about groups of persons)",
+         "AI Act Annex IV 2(b); SR 11-7 VI"),
+        ("optimisation_target", "Optimisation target", "AI Act Annex IV 2(b)"),
+        ("compute", "Compute used", "AI Act Annex IV 2(c)"),
+        ("data_preparation", "Data selection, labelling and cleaning", "AI Act Annex IV 2(d); Art 10"),
+        ("validation_data", "Validation / test data", "AI Act Annex IV 2(g)"),
+        ("metric_rationale", "Why these metrics", "AI Act Annex IV 4"),
+        ("limitations", "Limitations and foreseeable unintended outcomes",
+         "AI Act Annex IV 3; Art 13(3)(b)"),
+        ("monitoring", "Ongoing monitoring and outcomes analysis", "SR 11-7 V"),
+        ("logging", "Events logged and how a deployer collects them", "AI Act Art 12(2); Art 13(3)(f)"),
+        ("validated_by", "Validated and signed by (name, role, date)", "AI Act Annex IV 2(g)"),
+    ),
+    "decision": (
+        ("creditor", "Creditor name and address", "Reg B 12 CFR 1002.9(a)(2)"),
+        ("agency", "Agency administering compliance (name, address)", "Reg B 12 CFR 1002.9(a)(2)"),
+        ("cutoff", "Decision cutoff / threshold", "AI Act Art 12(2)"),
+        ("human_review", "Human reviewer or override", "AI Act Art 14"),
+        ("system_role", "Role of the system in the decision", "AI Act Art 86(1)"),
+        ("procedure", "Procedure and principles applied; personal data used",
+         "GDPR Art 15(1)(h); Recital 71"),
+        ("contest_channel", "How to contest and request human intervention", "GDPR Art 22(3)"),
+        ("bureau_score", "Credit bureau score used (score, range, date, source, key factors)",
+         "FCRA 15 U.S.C. 1681g(f)"),
+        ("notice_date", "Date the notice was sent (due within 30 days)", "Reg B 1002.9(a)(1)(i)"),
+    ),
+}
+
+
+def load_fields(path: str | Path | None) -> dict[str, Any]:
+    """Read a fields file (YAML or JSON mapping). ``None`` gives an empty mapping.
+
+    Raises :class:`~auditkit.errors.ReportError` when the file is missing, unreadable or not a
+    mapping.
+    """
+    if path is None:
+        return {}
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise errors.ReportError(errors.REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
+    try:
+        if p.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as exc:  # yaml/json syntax errors
+        reason = " ".join(str(exc).split())
+        raise errors.ReportError(errors.REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise errors.ReportError(errors.REPORT_FIELDS_NOT_MAPPING.format(path=str(p), found=type(data).__name__))
+    return data
+
+
+def user_fields(kind: str, values: Mapping[str, Any] | None) -> tuple[UserField, ...]:
+    """The labelled fields of one report kind, filled from ``values`` where given."""
+    values = values or {}
+    out = []
+    for key, label, provision in FIELD_DEFINITIONS[kind]:
+        raw = values.get(key)
+        out.append(UserField(key=key, label=label, provision=provision,
+                             value=None if raw is None or raw == "" else str(raw)))
+    return tuple(out)
+
+
+def model_field_values(values: Mapping[str, Any] | None, name: str) -> Mapping[str, Any]:
+    """Per-model values of an inventory fields file (``models: {NAME: {...}}``)."""
+    models = (values or {}).get("models") or {}
+    entry = models.get(name) if isinstance(models, dict) else None
+    return entry if isinstance(entry, dict) else {}

@@ -1,0 +1,207 @@
+"""Render a report context to HTML or PDF, and write it to a file.
+
+Templates are looked up first in the user's folder (``templates=DIR``), then in the packaged
+``auditkit.report_templates``: a user overrides any template (or ``report.css``) by putting a file
+of the same name in their folder. Templates get ``report`` (the context), ``evidence_sha256`` and
+formatting filters; autoescaping is on for every template.
+
+PDFs are PDF/A-3b, tagged, with the context's evidence attached as ``evidence.json``. The same
+context gives byte-identical PDFs: dates come from ``report.cover.generated_at``, and WeasyPrint's
+file identifier is a hash of the content.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from .context import evidence_json, evidence_sha256
+from .safety import SafeURLFetcher
+
+#: Which template renders which report kind.
+TEMPLATE_FOR_KIND = {
+    "experiment": "experiment.html",
+    "inventory": "inventory.html",
+    "model": "model.html",
+    "decision": "decision.html",
+}
+PDF_VARIANT = "pdf/a-3b"
+EVIDENCE_NAME = "evidence.json"
+NOT_RECORDED = "—"
+
+
+def packaged_templates_dir() -> Path:
+    """The templates shipped with auditkit (``auditkit.report_templates``; the repository's
+    ``report_templates/`` in a source checkout that is not installed)."""
+    try:
+        import auditkit.report_templates as packaged  # type: ignore[import-not-found]
+
+        return Path(packaged.__file__).resolve().parent
+    except ImportError:
+        return Path(__file__).resolve().parents[2] / "report_templates"
+
+
+def template_dirs(templates: str | Path | None = None) -> tuple[Path, ...]:
+    """Template search path: the user's folder first (when given), then the packaged one.
+
+    Raises :class:`~auditkit.errors.ReportError` when the user's folder does not exist.
+    """
+    dirs = []
+    if templates is not None:
+        user = Path(templates).expanduser()
+        if not user.is_dir():
+            raise errors.ReportError(errors.REPORT_TEMPLATES_MISSING.format(path=str(user)))
+        dirs.append(user.resolve())
+    dirs.append(packaged_templates_dir())
+    return tuple(dirs)
+
+
+# -- filters --------------------------------------------------------------------------------
+def _num(value: Any, digits: int = 6) -> Any:
+    """Numbers in a readable, stable form (``digits`` significant figures); text unchanged."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "∞" if value > 0 else "−∞"
+        return f"{value:.{digits}g}"
+    return value
+
+
+def _when(value: Any) -> Any:
+    """ISO 8601 UTC text as ``2026-11-26 15:04:13 UTC`` (milliseconds dropped)."""
+    if not isinstance(value, str) or len(value) < 19 or value[10] != "T":
+        return value
+    return value[:10] + " " + value[11:19] + " UTC"
+
+
+def _day(value: Any) -> Any:
+    return value[:10] if isinstance(value, str) and len(value) >= 10 else value
+
+
+def _short(value: Any, n: int = 12) -> Any:
+    return value[:n] if isinstance(value, str) else value
+
+
+def _duration(seconds: Any) -> Any:
+    if not isinstance(seconds, (int, float)):
+        return seconds
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _chunks(items: Any, size: int) -> list[list[Any]]:
+    items = list(items)
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def _finalize(value: Any) -> Any:
+    return NOT_RECORDED if value is None else value
+
+
+@lru_cache(maxsize=8)
+def _environment(dirs: tuple[Path, ...]):  # noqa: ANN202 - jinja2.Environment
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
+        autoescape=True,  # every template, whatever its extension
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(num=_num, when=_when, day=_day, short=_short, duration=_duration, chunks=_chunks)
+    return env
+
+
+def render_html(ctx: Any, *, templates: str | Path | None = None) -> str:
+    """The report as one self-contained HTML document (CSS inlined, charts as ``data:`` URIs).
+
+    Raises :class:`~auditkit.errors.ReportError` for a missing or failing template.
+    """
+    import jinja2
+
+    dirs = template_dirs(templates)
+    name = TEMPLATE_FOR_KIND[ctx.kind]
+    env = _environment(dirs)
+    try:
+        template = env.get_template(name)
+        return template.render(report=ctx, evidence_sha256=evidence_sha256(ctx), evidence_name=EVIDENCE_NAME)
+    except jinja2.TemplateNotFound as exc:
+        raise errors.ReportError(errors.REPORT_TEMPLATE_MISSING.format(
+            name=exc.name, dirs=", ".join(str(d) for d in dirs))) from None
+    except jinja2.TemplateError as exc:
+        raise errors.ReportError(errors.REPORT_TEMPLATE_ERROR.format(name=name, reason=exc)) from None
+
+
+def _generated(ctx: Any) -> datetime:
+    text = ctx.cover.generated_at
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+
+
+def render_pdf(ctx: Any, *, templates: str | Path | None = None,
+               url_fetcher: SafeURLFetcher | None = None) -> bytes:
+    """The report as PDF/A-3b bytes, tagged, with ``evidence.json`` attached.
+
+    ``url_fetcher`` defaults to a :class:`~auditkit.reports.safety.SafeURLFetcher` limited to the
+    template folders (pass one to inspect what was requested). Raises
+    :class:`~auditkit.errors.ReportError` for a missing or failing template.
+    """
+    import weasyprint
+
+    dirs = template_dirs(templates)
+    html = render_html(ctx, templates=templates)
+    fetcher = url_fetcher if url_fetcher is not None else SafeURLFetcher(dirs)
+    when = _generated(ctx).replace(tzinfo=None)  # WeasyPrint formats attachment dates as UTC text
+    attachment = weasyprint.Attachment(
+        string=evidence_json(ctx), name=EVIDENCE_NAME, url_fetcher=fetcher,
+        description=f"auditkit {ctx.kind} report evidence, schema {ctx.schema_version}, "
+                    f"sha256 {evidence_sha256(ctx)}",
+        created=when, modified=when, relationship="Data",
+    )
+    document = weasyprint.HTML(string=html, base_url=dirs[-1].as_uri() + "/", url_fetcher=fetcher)
+    return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=[attachment],
+                              url_fetcher=fetcher)
+
+
+def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = None) -> Path:
+    """Write the report to ``path``: PDF for ``.pdf``, HTML for ``.html``/``.htm``.
+
+    The file is written whole or not at all (temporary file, then rename). Raises
+    :class:`~auditkit.errors.UsageError` for another extension and
+    :class:`~auditkit.errors.ReportError` when the file cannot be written.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".pdf":
+        data = render_pdf(ctx, templates=templates)
+    elif suffix in (".html", ".htm"):
+        data = render_html(ctx, templates=templates).encode("utf-8")
+    else:
+        raise errors.UsageError(errors.REPORT_BAD_OUTPUT.format(path=str(target)))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise errors.ReportError(errors.REPORT_CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
+    return target

@@ -1,0 +1,173 @@
+"""Shared fixtures: fresh server databases, scenario stores written by real MLflow, a CLI runner.
+
+Server addresses come from the environment (defaults are this kind of machine's services):
+AUDITKIT_PG_HOST/PORT/USER (127.0.0.1, 5432, postgres) and AUDITKIT_MYSQL_HOST/PORT/USER
+(127.0.0.1, 3306, root, empty password). Each test session creates uniquely named databases and
+drops them afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+sys.path.insert(0, str(FIXTURES))
+
+PG_HOST = os.environ.get("AUDITKIT_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("AUDITKIT_PG_PORT", "5432"))
+PG_USER = os.environ.get("AUDITKIT_PG_USER", "postgres")
+MYSQL_HOST = os.environ.get("AUDITKIT_MYSQL_HOST", "127.0.0.1")
+MYSQL_PORT = int(os.environ.get("AUDITKIT_MYSQL_PORT", "3306"))
+MYSQL_USER = os.environ.get("AUDITKIT_MYSQL_USER", "root")
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+class PgDatabases:
+    """Creates fresh PostgreSQL databases and drops them at the end of the session."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def admin(self):
+        import psycopg
+
+        return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+
+    def create(self, prefix: str = "auditkit") -> str:
+        name = _unique(prefix)
+        with self.admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+    def drop_all(self) -> None:
+        with self.admin() as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class MysqlDatabases:
+    """Creates fresh MariaDB/MySQL databases and drops them at the end of the session."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def admin(self):
+        import pymysql
+
+        return pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, password="", autocommit=True)
+
+    def create(self, prefix: str = "auditkit") -> str:
+        name = _unique(prefix)
+        conn = self.admin()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"CREATE DATABASE `{name}`")
+        finally:
+            conn.close()
+        self.created.append(name)
+        return f"mysql+pymysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/{name}"
+
+    def drop_all(self) -> None:
+        conn = self.admin()
+        try:
+            with conn.cursor() as cur:
+                for name in self.created:
+                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    dbs = PgDatabases()
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def mysql_databases():
+    dbs = MysqlDatabases()
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def scenario_workdir(tmp_path_factory):
+    """MLflow writes artifacts relative to the working directory: keep them in a temp folder."""
+    path = tmp_path_factory.mktemp("mlflow-work")
+    return path
+
+
+def build_scenario(uri: str, workdir: Path) -> dict:
+    """Write the shared scenario with the installed MLflow into ``uri``; return the oracle
+    (MLflow's own client reading the store back) with ``written`` (run ids etc.)."""
+    import scenario  # tests/fixtures/scenario.py
+
+    old = Path.cwd()
+    os.chdir(workdir)
+    try:
+        written = scenario.write_scenario(uri)
+        oracle = scenario.read_oracle(uri)
+    finally:
+        os.chdir(old)
+    oracle["written"] = written
+    return oracle
+
+
+@pytest.fixture(scope="session")
+def sqlite_scenario(tmp_path_factory, scenario_workdir):
+    """(uri, oracle) of the scenario written by MLflow into a fresh sqlite store."""
+    path = tmp_path_factory.mktemp("sqlite-store") / "mlflow.db"
+    uri = f"sqlite:///{path}"
+    return uri, build_scenario(uri, scenario_workdir)
+
+
+@pytest.fixture(scope="session")
+def pg_scenario(pg_databases, scenario_workdir):
+    uri = pg_databases.create("auditkit_scn")
+    return uri, build_scenario(uri, scenario_workdir)
+
+
+@pytest.fixture(scope="session")
+def mysql_scenario(mysql_databases, scenario_workdir):
+    uri = mysql_databases.create("auditkit_scn")
+    return uri, build_scenario(uri, scenario_workdir)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def tree_sha256(root: Path) -> str:
+    """Hash of every file's relative path and bytes under ``root`` (and every folder's name)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(root).rglob("*")):
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def cli_run():
+    """Run the auditkit CLI in-process: returns click's Result (stdout, stderr, exit_code)."""
+    from click.testing import CliRunner
+
+    from auditkit.cli import cli
+
+    def run(*args: str, env: dict | None = None):
+        runner = CliRunner()
+        return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+
+    return run
