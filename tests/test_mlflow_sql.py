@@ -3,6 +3,7 @@ compared with MLflow's own client field by field."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import sqlite3
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 import auditkit
 from auditkit import errors
+from conftest import ROOT, file_sha256
 from oracle import compare_all
 
 
@@ -147,3 +149,34 @@ def test_unknown_schema_revision_is_read_with_a_warning(sqlite_scenario, tmp_pat
         assert store.info().schema_revision == "fffffffffff0"
         assert store.info().warnings and "best-effort" in store.info().warnings[0]
         compare_all(store, oracle)
+
+
+LEGACY = sorted((ROOT / "tests" / "fixtures" / "legacy").glob("mlflow-*/mlflow.db"))
+
+
+@pytest.mark.parametrize("path", LEGACY, ids=[p.parent.name for p in LEGACY])
+def test_stores_written_by_older_mlflow_read_like_their_own_client(path):
+    """Committed stores from MLflow 2.9.2 (no logged_models, no workspace) and 3.1.4 (logged
+    models, no workspace), compared with what that release's own client read (oracle.json)."""
+    oracle = json.loads((path.parent / "oracle.json").read_text())
+    before = file_sha256(path)
+    with auditkit.open_store(str(path)) as store:
+        info = store.info()
+        assert info.warnings == ()  # a known revision
+        assert info.schema_revision == {"mlflow-2.9.2": "acf3f17fdcc7", "mlflow-3.1.4": "bda7b8c39065"}[path.parent.name]
+        compare_all(store, oracle)
+        deleted = [v for v in store.model_versions() if v.deleted]
+        assert [v.version for v in deleted] == oracle["written"]["deleted_versions"]
+        v1 = store.get_model_version("credit-risk", "1")
+        assert v1.run_id == oracle["written"]["versions"]["1"]
+        if path.parent.name == "mlflow-2.9.2":
+            assert store.logged_models() == [] and v1.model_id is None
+            assert v1.source.endswith("/artifacts/model")
+        else:
+            assert v1.model_id and {m.model_id for m in store.logged_models()} >= {v1.model_id}
+    assert file_sha256(path) == before
+
+
+def test_legacy_fixtures_are_present():
+    """Guards the parametrized test above against silently running on nothing."""
+    assert [p.parent.name for p in LEGACY] == ["mlflow-2.9.2", "mlflow-3.1.4"]

@@ -9,7 +9,9 @@ names the file and what was expected. :class:`Problems` collects what a bulk rea
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import warnings
 from typing import Any, Iterable
 
@@ -60,6 +62,21 @@ class Problems:
             )
 
 
+def read_bytes(path: str) -> bytes:
+    """A whole file, read-only (``os.open``: about twice as fast as ``open`` for small files).
+
+    Raises :class:`OSError` as ``open`` would.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = [os.read(fd, 1 << 16)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 20))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
 def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]] = ()) -> dict[str, Any]:
     """Read a ``meta.yaml`` mapping.
 
@@ -69,16 +86,17 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
     required = list(required)
     expected = _expected(required)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_bytes(path)
     except FileNotFoundError:
         raise errors.StoreError(errors.MLRUNS_NO_META.format(path=path, what=what, expected=expected)) from None
     except OSError as exc:
         raise _bad(path, what, f"cannot be read ({exc.strerror or exc})", expected) from None
-    try:
-        doc = yaml.load(data, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's SafeLoader)
-    except yaml.YAMLError as exc:
-        raise _bad(path, what, _yaml_problem(exc), expected) from None
+    doc = simple_yaml(data)
+    if doc is None:
+        try:
+            doc = yaml.load(data, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's SafeLoader)
+        except yaml.YAMLError as exc:
+            raise _bad(path, what, _yaml_problem(exc), expected) from None
     if doc is None:
         raise _bad(path, what, "the file is empty", expected)
     if not isinstance(doc, dict):
@@ -88,6 +106,98 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
         if not any(n in doc for n in names):
             raise _bad(path, what, f"it has no {' or '.join(names)} (cut short?)", expected)
     return doc
+
+
+# -- a fast path for the flat meta.yaml files MLflow writes ---------------------------------------
+# Parsing a small meta.yaml with PyYAML costs about a millisecond (most of it in Python-level
+# object construction, even with libyaml), which dominates reading thousands of runs. MLflow's
+# meta files are nearly always flat ``key: scalar`` lines (input links add one nested mapping).
+# simple_yaml() reads exactly that subset and returns None for anything else, which then goes to
+# yaml.load: every value it accepts is resolved with PyYAML's own implicit resolvers, so the result
+# is the one yaml.safe_load gives (tests compare both on real and adversarial files).
+_RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
+_INT_TAG = "tag:yaml.org,2002:int"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+_LINE = re.compile(r"( {2})?([A-Za-z_][A-Za-z0-9_.\-]*):(?: (.*))?\Z")
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+#: Characters outside plain printable text (or line breaks other than LF): left to PyYAML.
+_UNUSUAL = re.compile("[^\x0a\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_FAIL = object()
+
+
+def simple_yaml(data: bytes) -> dict[str, Any] | None:
+    """The mapping in a flat MLflow meta.yaml, or ``None`` when it is not of the simple form."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not text or _UNUSUAL.search(text):
+        return None
+    out: dict[str, Any] = {}
+    nested: dict[str, Any] | None = None
+    nested_key = ""
+    for line in text.split("\n"):
+        if not line:
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            return None
+        indent, key, raw = m.groups()
+        if not _plain_key(key):
+            return None
+        if indent:
+            if nested is None or raw is None:
+                return None
+            value = _scalar(raw)
+            if value is _FAIL:
+                return None
+            nested[key] = value
+            continue
+        if nested is not None:
+            out[nested_key] = nested or None
+            nested = None
+        if raw is None:
+            nested, nested_key = {}, key
+            continue
+        value = _scalar(raw)
+        if value is _FAIL:
+            return None
+        out[key] = value
+    if nested is not None:
+        out[nested_key] = nested or None
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_key(key: str) -> bool:
+    return _scalar(key) == key
+
+
+def _scalar(raw: str) -> Any:
+    if raw == "''":
+        return ""
+    if raw == "[]":
+        return []
+    if raw == "{}":
+        return {}
+    if not raw or raw != raw.strip(" "):
+        return _FAIL
+    if raw[0] == "'":
+        inner = raw[1:-1]
+        if len(raw) < 2 or raw[-1] != "'" or "'" in inner.replace("''", ""):
+            return _FAIL
+        return inner.replace("''", "'")
+    if raw[0] in _INDICATORS or " #" in raw or ": " in raw or raw.endswith(":"):
+        return _FAIL
+    for tag, regexp in _RESOLVERS.get(raw[0], ()):
+        if regexp.match(raw):
+            if tag == _INT_TAG and _DECIMAL.match(raw):
+                return int(raw)
+            if tag == _NULL_TAG:
+                return None
+            return _FAIL  # bools, floats, timestamps, …: PyYAML decides
+    return raw
 
 
 def _expected(required: list[str | tuple[str, ...]]) -> str:
@@ -114,9 +224,7 @@ def read_text(path: str) -> str:
     Raises :class:`~auditkit.errors.StoreError` when it is unreadable or not UTF-8.
     """
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        return data.decode("utf-8")
+        return read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
     except OSError as exc:
@@ -155,51 +263,44 @@ def read_values(folder: str, problems: Problems, owner: str, kind: str) -> dict[
     return values
 
 
-def read_metric(path: str) -> tuple[list[tuple[int, float, int]], tuple[int, float, int]]:
-    """Parse one metric file into ``(points, latest)``.
+def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, float, int]], tuple[int, float, int]]:
+    """Parse one metric file into ``(points, latest)``, each point ``(timestamp, value, step)``.
 
-    ``points`` are the distinct ``(timestamp, value, step)`` points in the order first written
-    (MLflow appends a point again when a batch is retried, so repeats are dropped). ``latest`` is
-    the run's value as MLflow picks it: the greatest step, then the latest timestamp, then the
-    greatest value. Lines may carry a trailing dataset name and digest (MLflow 3); a line with
-    only ``timestamp value`` (old MLflow) has step 0.
+    ``latest`` is the run's value as MLflow picks it: the greatest step, then the latest
+    timestamp, then the greatest value. ``points`` (only with ``history=True``, else empty) are
+    the distinct points in the order first written: MLflow appends a point again when a batch is
+    re-sent, so repeats are dropped. Lines may carry a trailing dataset name and digest (MLflow 3);
+    a line with only ``timestamp value`` (old MLflow) has step 0.
 
     Raises :class:`~auditkit.errors.StoreError` naming the file and line for a malformed point,
     and for a file with no point at all.
     """
     try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
+        text = read_bytes(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
-    points: list[tuple[int, float, int]] = []
-    seen: set[tuple[int, float, int]] = set()
-    best_key: tuple[int, int, float] | None = None
-    latest: tuple[int, float, int] | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    keys: list[tuple[int, int, float]] = []  # (step, timestamp, value): MLflow's order for "latest"
+    append = keys.append
+    for number, line in enumerate(text.split("\n"), start=1):
         parts = line.split()
         if not parts:
             continue
         try:
-            if len(parts) < 2:
+            if len(parts) >= 3:
+                append((int(parts[2]), int(parts[0]), float(parts[1])))
+            elif len(parts) == 2:
+                append((0, int(parts[0]), float(parts[1])))
+            else:
                 raise ValueError(line)
-            ts = int(parts[0])
-            value = float(parts[1])
-            step = int(parts[2]) if len(parts) >= 3 else 0
         except ValueError:
             raise errors.StoreError(
                 errors.MLRUNS_BAD_METRIC_LINE.format(path=path, line=number, text=line.strip())
             ) from None
-        point = (ts, value, step)
-        key = (step, ts, value)
-        if best_key is None or key > best_key:
-            best_key, latest = key, point
-        if point not in seen:
-            seen.add(point)
-            points.append(point)
-    if latest is None:
+    if not keys:
         raise errors.StoreError(errors.MLRUNS_EMPTY_METRIC.format(path=path))
-    return points, latest
+    step, ts, value = max(keys)
+    points = list(dict.fromkeys((t, v, s) for s, t, v in keys)) if history else []
+    return points, (ts, value, step)
 
 
 def scan_dirs(folder: str) -> list[os.DirEntry]:

@@ -165,5 +165,5 @@ def read_logged_models(
                     params=read_values(os.path.join(model_dir.path, "params"), problems, owner, "param"),
                 )
             )
-    models.sort(key=lambda m: (m.creation_time is None, m.creation_time, m.model_id))
+    models.sort(key=lambda m: m.model_id)
     return models

@@ -1,0 +1,491 @@
+"""Read-only connector for Weights & Biases run folders (``wandb/run-*``, ``wandb/offline-run-*``).
+
+Source of truth is each folder's binary run log ``run-<id>.wandb`` (see
+:mod:`auditkit.connectors.wandb_log`); current wandb writes nothing else offline. Where an older
+wandb left ``files/wandb-metadata.json``, it fills facts the log lacks (the user name).
+
+A run resumed under the same id (``resume="allow"``, e.g. after an HPC preemption) has one
+folder per segment; their logs are read in folder order as one run (start of the first segment,
+exit and end of the last, config/summary updates applied in order).
+
+Mapping (W&B → auditkit records):
+
+* project → :class:`Experiment` (id and name = the project name);
+* run id, display name, notes, tags, config, summary, git, program, host, exit code → :class:`Run`:
+  ``params`` = config entries (``_wandb`` left out) as text the way MLflow stores params
+  (``str()`` for scalars, JSON for lists and dicts); ``metrics`` = the final summary's numeric
+  entries (nested dicts flattened with ``.``; W&B's own ``_step``/``_runtime``/``_timestamp``
+  and non-numeric values left out), falling back to a key's last history value where no summary
+  record holds it (W&B's summary default; older wandb writes summary records only at exit); ``tags`` = each W&B tag as a key with an empty value, plus
+  the recorded facts under MLflow's system tag names (``mlflow.runName``, ``mlflow.note.content``,
+  ``mlflow.user``, ``mlflow.source.name``, ``mlflow.source.git.commit``,
+  ``mlflow.source.git.repoURL``) and ``wandb.*`` keys (``wandb.job_type``, ``wandb.group``,
+  ``wandb.host``, ``wandb.entity``, ``wandb.exit_code``);
+  ``status`` = FINISHED (exit record, code 0), FAILED (exit code ≠ 0), RUNNING (no exit record:
+  still running, or the process died); ``end_time`` = the later of start + exit runtime and the
+  last timestamp in the log, only when an exit record exists;
+* artifacts logged (``run.log_artifact``) other than ``model``/``job``/``code``/``wandb-*`` types
+  → :class:`DatasetRef` with context ``"output"``; artifacts used (``run.use_artifact``, which
+  wandb refuses offline) → context ``"input"``;
+* ``model`` artifacts → :class:`ModelVersion` / :class:`RegisteredModel` (name = artifact
+  name). Offline, W&B records no version number (the server assigns ``v0``, ``v1``… at sync), so
+  the version is derived the way the server numbers them: per artifact name, each new digest in
+  logging order (run start time, then log order) gets the next ``vN``; a digest logged again is
+  the same version. An alias belongs to the version that last claimed it (as W&B moves aliases).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from .. import errors
+from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
+from .base import Connector
+from .wandb_log import parse_records, record_class, scan_log
+
+#: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
+NON_DATASET_TYPES = ("model", "job", "code")
+RUN_FOLDER_PREFIXES = ("run-", "offline-run-")
+
+
+class WandbStoreWarning(UserWarning):
+    """Part of a wandb folder could not be read and was skipped (the rest was read)."""
+
+
+@dataclass
+class _RunState:
+    """Facts gathered from one run's records (several folders when the run was resumed)."""
+
+    run_id: str
+    folder: Path
+    order: int
+    project: str | None = None
+    entity: str | None = None
+    name: str | None = None
+    notes: str | None = None
+    group: str | None = None
+    job_type: str | None = None
+    host: str | None = None
+    user: str | None = None
+    program: str | None = None
+    git_commit: str | None = None
+    git_remote: str | None = None
+    start: datetime | None = None
+    last_seen: datetime | None = None
+    exit_code: int | None = None
+    runtime: int = 0
+    tags: tuple[str, ...] = ()
+    config: dict = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+    history_last: dict = field(default_factory=dict)  # last logged value per history key
+    logged: list = field(default_factory=list)  # ArtifactRecord protobufs, in log order
+    used: list = field(default_factory=list)  # UseArtifactRecord protobufs
+
+
+@dataclass
+class _Loaded:
+    runs: list[Run]
+    experiments: list[Experiment]
+    versions: list[ModelVersion]
+    models: list[RegisteredModel]
+    log_versions: set[int]
+    warnings: list[str]
+
+
+class WandbConnector(Connector):
+    """A ``wandb`` folder holding ``run-*`` / ``offline-run-*`` folders, read-only.
+
+    Raises :class:`~auditkit.errors.StoreError` when the ``wandb`` package (needed to parse the
+    protobuf records) is missing, :class:`~auditkit.errors.StoreNotFoundError` for a missing
+    folder. Corrupt run logs do not raise: what they held before the damage is read and the rest
+    is reported in :meth:`info` ``warnings`` (and via :func:`warnings.warn`).
+    """
+
+    backend = "wandb"
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.root = Path(uri).expanduser()
+        if not self.root.is_dir():
+            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(self.root)))
+        record_class()  # fail early, in one line, when wandb is not installed
+        self._loaded: _Loaded | None = None
+
+    # -- reads --------------------------------------------------------------------------------
+    def info(self) -> StoreInfo:
+        data = self._load()
+        revision = ",".join(str(v) for v in sorted(data.log_versions)) or None
+        counts = {
+            "experiments": len(data.experiments),
+            "runs": len(data.runs),
+            "registered_models": len(data.models),
+            "model_versions": len(data.versions),
+            "datasets": len({(d.name, d.digest) for r in data.runs for d in r.datasets}),
+        }
+        return StoreInfo(backend=self.backend, uri=str(self.root), schema_revision=revision,
+                         counts=counts, warnings=tuple(data.warnings))
+
+    def experiments(self) -> list[Experiment]:
+        return list(self._load().experiments)
+
+    def runs(self, experiment: str | None = None) -> list[Run]:
+        data = self._load()
+        if experiment is None:
+            return list(data.runs)
+        names = [e.name for e in data.experiments]
+        if experiment not in names:
+            raise errors.RecordNotFoundError(
+                errors.UNKNOWN_EXPERIMENT.format(name=experiment, choices=errors.choices(names)))
+        return [r for r in data.runs if r.experiment == experiment]
+
+    def registered_models(self) -> list[RegisteredModel]:
+        return list(self._load().models)
+
+    def model_versions(self, name: str | None = None) -> list[ModelVersion]:
+        data = self._load()
+        if name is None:
+            return list(data.versions)
+        names = [m.name for m in data.models]
+        if name not in names:
+            raise errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)))
+        return [v for v in data.versions if v.name == name]
+
+    # -- loading ------------------------------------------------------------------------------
+    def _load(self) -> _Loaded:
+        if self._loaded is None:
+            self._loaded = _read_store(self.root)
+            for message in self._loaded.warnings:
+                warnings.warn(message, WandbStoreWarning, stacklevel=3)
+        return self._loaded
+
+
+def run_folders(root: Path) -> list[Path]:
+    """The run folders of a wandb folder, oldest first (symlinks such as ``latest-run`` skipped)."""
+    return sorted(
+        (p for p in root.iterdir()
+         if p.is_dir() and not p.is_symlink() and p.name.startswith(RUN_FOLDER_PREFIXES)),
+        key=lambda p: (p.name.split("-run-")[-1] if p.name.startswith("offline-") else p.name[4:], p.name),
+    )
+
+
+def _read_store(root: Path) -> _Loaded:
+    states: dict[str, _RunState] = {}
+    notes: list[str] = []
+    versions: set[int] = set()
+    for order, folder in enumerate(run_folders(root)):
+        logs = sorted(p for p in folder.glob("*.wandb") if p.is_file())
+        if not logs:
+            notes.append(errors.WANDB_NO_LOG.format(path=str(folder)))
+            continue
+        for path in logs:
+            scan = scan_log(path)
+            records = parse_records(scan) if scan.version is not None else []
+            if scan.version is not None:
+                versions.add(scan.version)
+            state = _apply_records(records, folder, order, states)
+            if scan.error is not None:
+                skipped = (f"the rest of that file ({len(records)} records read before it)"
+                           if records else "that file")
+                notes.append(errors.WANDB_SKIPPED.format(error=str(scan.error), skipped=skipped))
+            elif state is None:
+                notes.append(errors.WANDB_NO_RUN_RECORD.format(path=str(path)))
+            if state is not None:
+                notes.extend(_fill_from_metadata(state, folder))
+    return _build(list(states.values()), versions, notes)
+
+
+def _apply_records(records: list, folder: Path, order: int, states: dict[str, _RunState]) -> _RunState | None:
+    state: _RunState | None = None
+    for rec in records:
+        kind = rec.WhichOneof("record_type")
+        if kind == "run":
+            run = rec.run
+            state = states.get(run.run_id) or _RunState(run_id=run.run_id, folder=folder, order=order)
+            states[run.run_id] = state
+            _apply_run(state, run)
+            continue
+        if state is None:
+            continue  # only the header comes before the run record
+        if kind == "config":
+            _apply_items(state.config, rec.config.update, rec.config.remove)
+        elif kind == "summary":
+            _apply_items(state.summary, rec.summary.update, rec.summary.remove)
+        elif kind == "history":
+            _apply_items(state.history_last, rec.history.item, ())
+            _seen(state, _epoch(state.history_last.get("_timestamp")))
+        elif kind == "environment":
+            env = rec.environment
+            state.user = env.username or state.user
+            state.program = env.program or state.program
+            state.host = env.host or state.host
+            if env.HasField("git"):
+                state.git_commit = env.git.commit or state.git_commit
+                state.git_remote = env.git.remote_url or state.git_remote
+        elif kind == "exit":
+            state.exit_code = rec.exit.exit_code
+            state.runtime = max(state.runtime, rec.exit.runtime)
+        elif kind == "artifact":
+            state.logged.append(rec.artifact)
+        elif kind == "use_artifact":
+            state.used.append(rec.use_artifact)
+        elif kind in ("stats", "output_raw", "output"):
+            msg = getattr(rec, kind)
+            if msg.HasField("timestamp"):
+                _seen(state, msg.timestamp.ToDatetime(tzinfo=timezone.utc))
+    return state
+
+
+def _apply_run(state: _RunState, run: Any) -> None:
+    state.project = run.project or state.project
+    state.entity = run.entity or state.entity
+    state.name = run.display_name or state.name
+    state.notes = run.notes or state.notes
+    state.group = run.run_group or state.group
+    state.job_type = run.job_type or state.job_type
+    state.host = run.host or state.host
+    if run.tags:
+        state.tags = tuple(run.tags)
+    if run.HasField("git"):
+        state.git_commit = run.git.commit or state.git_commit
+        state.git_remote = run.git.remote_url or state.git_remote
+    if run.HasField("start_time"):
+        start = run.start_time.ToDatetime(tzinfo=timezone.utc)
+        state.start = min(state.start, start) if state.start else start
+        _seen(state, start)
+    _apply_items(state.config, run.config.update, run.config.remove)
+    _apply_items(state.summary, run.summary.update, run.summary.remove)
+
+
+def _apply_items(target: dict, updates: Any, removes: Any) -> None:
+    for item in updates:
+        path = [item.key] if item.key else list(item.nested_key)
+        node = target
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = _item_value(item)
+    for item in removes:
+        path = [item.key] if item.key else list(item.nested_key)
+        node = target
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+
+
+def _item_value(item: Any) -> Any:
+    """A config/summary/history item's value: ``value_json``, or a history item's typed value."""
+    if item.value_json or not item.DESCRIPTOR.oneofs_by_name.get("value"):
+        return _json(item.value_json)
+    which = item.WhichOneof("value")
+    if which is None or which == "none":
+        return None
+    value = getattr(item, which)
+    return _json(value) if which == "json" else value
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    return None
+
+
+def _seen(state: _RunState, when: datetime | None) -> None:
+    if when is not None and (state.last_seen is None or when > state.last_seen):
+        state.last_seen = when
+
+
+def _fill_from_metadata(state: _RunState, folder: Path) -> list[str]:
+    """Facts the log lacks, from ``files/wandb-metadata.json`` (written by older wandb)."""
+    path = folder / "files" / "wandb-metadata.json"
+    if not path.is_file():
+        return []
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [errors.WANDB_BAD_TEXT_FILE.format(path=str(path), reason=str(exc))]
+    if not isinstance(meta, dict):
+        return [errors.WANDB_BAD_TEXT_FILE.format(path=str(path), reason="not a JSON object")]
+    git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
+    state.user = state.user or _text(meta.get("username"))
+    state.program = state.program or _text(meta.get("program"))
+    state.host = state.host or _text(meta.get("host"))
+    state.git_commit = state.git_commit or _text(git.get("commit"))
+    state.git_remote = state.git_remote or _text(git.get("remote"))
+    return []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# -- building records -------------------------------------------------------------------------
+def param_text(value: Any) -> str:
+    """A config value as MLflow would store the param: ``str()`` for scalars, JSON for nested."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
+    """The numeric entries of a final summary (W&B's ``_``-keys and media dicts left out)."""
+    out: dict[str, float] = {}
+    for key, value in summary.items():
+        if not prefix and key.startswith("_"):
+            continue
+        name = prefix + key
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            out[name] = float(value)
+        elif isinstance(value, dict) and "_type" not in value:
+            out.update(summary_metrics(value, name + "."))
+    return out
+
+
+def _run_tags(state: _RunState) -> dict[str, str]:
+    tags = {label: "" for label in state.tags}
+    facts = {
+        "mlflow.runName": state.name, "mlflow.note.content": state.notes, "mlflow.user": state.user,
+        "mlflow.source.name": state.program, "mlflow.source.git.commit": state.git_commit,
+        "mlflow.source.git.repoURL": state.git_remote, "wandb.job_type": state.job_type,
+        "wandb.group": state.group, "wandb.host": state.host, "wandb.entity": state.entity,
+        "wandb.exit_code": None if state.exit_code is None else str(state.exit_code),
+    }
+    tags.update({k: v for k, v in facts.items() if v})
+    return tags
+
+
+def _status(state: _RunState) -> str:
+    if state.exit_code is None:
+        return "RUNNING"
+    return "FINISHED" if state.exit_code == 0 else "FAILED"
+
+
+def _end_time(state: _RunState) -> datetime | None:
+    if state.exit_code is None or state.start is None:
+        return None
+    end = state.start + timedelta(seconds=state.runtime)
+    return max(end, state.last_seen) if state.last_seen else end
+
+
+def _artifact_source(art: Any) -> str | None:
+    entries = [c.ref or c.path for c in art.manifest.contents]
+    return ", ".join(entries) or None
+
+
+def _rows(metadata: Any) -> int | None:
+    if isinstance(metadata, dict):
+        for key in ("num_rows", "rows", "n_rows"):
+            value = metadata.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+    return None
+
+
+def _build(states: list[_RunState], log_versions: set[int], notes: list[str]) -> _Loaded:
+    never = datetime.min.replace(tzinfo=timezone.utc)
+    states.sort(key=lambda s: (s.start or never, s.order))
+    # Number artifact versions the way the W&B server would: per (project, name), new digests
+    # in logging order; aliases end up on the version that claimed them last.
+    numbering: dict[tuple[str | None, str], dict[str, str]] = {}
+    alias_owner: dict[tuple[str | None, str], dict[str, str]] = {}
+    first_logger: dict[tuple[str | None, str, str], tuple[_RunState, Any]] = {}
+    version_of: dict[int, str] = {}
+    for state in states:
+        for art in state.logged:
+            key = (state.project, art.name)
+            digests = numbering.setdefault(key, {})
+            version = digests.setdefault(art.digest, f"v{len(digests)}")
+            version_of[id(art)] = version
+            owners = alias_owner.setdefault(key, {})
+            for alias in art.aliases:
+                owners[alias] = version
+            first_logger.setdefault((state.project, art.name, version), (state, art))
+
+    runs = [_build_run(s, version_of) for s in states]
+    runs.sort(key=lambda r: (r.start_time or never), reverse=True)  # newest first, like MLflow
+    experiments = _build_experiments(states)
+    versions: list[ModelVersion] = []
+    models: list[RegisteredModel] = []
+    for (project, name), digests in numbering.items():
+        logs = [first_logger[(project, name, v)] for v in digests.values()]
+        if logs[0][1].type != "model":
+            continue
+        owners = alias_owner[(project, name)]
+        models.append(RegisteredModel(name=name, tags={"wandb.project": project or ""}, aliases=dict(owners)))
+        for state, art in logs:
+            version = version_of[id(art)]
+            versions.append(ModelVersion(
+                name=name, version=version, stage=None,
+                aliases=tuple(a for a, v in owners.items() if v == version),
+                tags={"wandb.digest": art.digest, "wandb.project": project or "", "wandb.type": art.type,
+                      **({"wandb.metadata": art.metadata} if art.metadata else {}),
+                      **{t: "" for t in art.tags}},
+                source=_artifact_source(art), run_id=state.run_id, creator=state.user,
+                description=art.description or None,
+            ))
+    models.sort(key=lambda m: m.name)
+    versions.sort(key=lambda v: (v.name, int(v.version[1:])))
+    return _Loaded(runs=runs, experiments=experiments, versions=versions, models=models,
+                   log_versions=log_versions, warnings=notes)
+
+
+def _build_run(state: _RunState, version_of: dict[int, str]) -> Run:
+    datasets = []
+    for art in state.logged:
+        if art.type in NON_DATASET_TYPES or art.type.startswith("wandb-"):
+            continue
+        metadata = _json(art.metadata) if art.metadata else None
+        tags = {"wandb.type": art.type, "wandb.version": version_of[id(art)],
+                "wandb.aliases": ",".join(art.aliases)}
+        if art.description:
+            tags["wandb.description"] = art.description
+        datasets.append(DatasetRef(name=art.name, digest=art.digest or None, source_type="wandb-artifact",
+                                   source=_artifact_source(art), profile=art.metadata or None,
+                                   rows=_rows(metadata), context="output", tags=tags))
+    for use in state.used:
+        name, _, version = use.name.rpartition(":") if ":" in use.name else (use.name, "", "")
+        tags = {"wandb.type": use.type, "wandb.artifact_id": use.id}
+        if version:
+            tags["wandb.version"] = version
+        datasets.append(DatasetRef(name=name.rsplit("/", 1)[-1], digest=None, source_type="wandb-artifact",
+                                   source=use.name, context="input", tags={k: v for k, v in tags.items() if v}))
+    config = {k: v for k, v in state.config.items() if k != "_wandb"}
+    return Run(
+        run_id=state.run_id, experiment_id=state.project or "", experiment=state.project,
+        run_name=state.name, user=state.user, status=_status(state), start_time=state.start,
+        end_time=_end_time(state), artifact_uri=(state.folder / "files").resolve().as_uri(),
+        params={k: param_text(v) for k, v in config.items()},
+        metrics={**summary_metrics(state.history_last), **summary_metrics(state.summary)},
+        tags=_run_tags(state), datasets=tuple(datasets),
+    )
+
+
+def _build_experiments(states: list[_RunState]) -> list[Experiment]:
+    projects: dict[str, _RunState] = {}
+    for state in states:
+        if state.project and state.project not in projects:
+            projects[state.project] = state
+    return [
+        Experiment(experiment_id=name, name=name, tags={"wandb.entity": s.entity} if s.entity else {})
+        for name, s in sorted(projects.items())
+    ]
+
+
+__all__ = ["WandbConnector", "WandbStoreWarning", "param_text", "run_folders", "summary_metrics"]
