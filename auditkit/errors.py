@@ -17,6 +17,11 @@ class AuditkitError(Exception):
         super().__init__(" ".join(str(message).split()))
 
 
+class AuditkitWarning(UserWarning):
+    """Base of auditkit's warnings (skipped records, unknown schema revisions, …); the CLI prints
+    each as one ``warning:`` line on stderr."""
+
+
 class UsageError(AuditkitError):
     """An argument or option has a value auditkit cannot use."""
 
@@ -87,7 +92,7 @@ FAIRNESS_NO_SENSITIVE = "no sensitive feature given; name at least one column (e
 FAIRNESS_NO_RECORDS = "{where} holds no records to assess"
 FAIRNESS_LENGTH_MISMATCH = "{what} has {got} values but the decisions have {expected}; expected one value per decision"
 FAIRNESS_ONE_GROUP = (
-    "{features} define only one group ({group}); need at least two groups to compare"
+    "sensitive feature(s) {features} form only one group ({group}); need at least two groups to compare"
 )
 FAIRNESS_NOT_BINARY = (
     "decisions are not binary 0/1 or -1/1 (values seen: {values}); name the favourable one "
@@ -116,12 +121,6 @@ FAIRNESS_BAD_BIN_OPTION = "--bin {value!r} is not COLUMN=EDGE,EDGE,… (e.g. age
 FAIRNESS_BAD_REFERENCE_OPTION = (
     "--reference-group {value!r} is not VALUE or FEATURE=VALUE[,FEATURE=VALUE…]"
 )
-FAIRNESS_BAD_COLUMN_OPTION = "--column {value!r} is not ROLE=NAME (e.g. decision=approved)"
-FAIRNESS_BAD_SOURCE = (
-    "prediction log {source!r} is not a .csv, .parquet or .jsonl file or TABLE@SQLALCHEMY_URL"
-)
-FAIRNESS_SOURCE_MISSING = "prediction log {source!r} does not exist"
-FAIRNESS_SOURCE_UNREADABLE = "cannot read prediction log {source!r}: {reason}"
 FAIRNESS_NOTHING_INPUT = "no decisions given; pass y_pred (an array, or a column name with data=, engine= or log=)"
 
 # -- reports (auditkit/reports) ---------------------------------------------------------------
@@ -163,3 +162,127 @@ MLRUNS_VERSION_RUN_MISSING = (
 )
 MLRUNS_SKIPPED = "{problem}; skipped {what}"
 MLRUNS_WARNING_SUMMARY = "mlruns folder {root!r}: {count} item(s) skipped or left out: {items}"
+
+# W&B run folders (auditkit.connectors.wandb, auditkit.connectors.wandb_log).
+WANDB_NOT_INSTALLED = (
+    "reading W&B run logs needs the wandb package; install the extra: pip install 'auditkit[wandb]'"
+)
+WANDB_BAD_HEADER = (
+    "{path!r} is not a W&B run log: expected the 7-byte header ':W&B', 0xbee1, version 0; found {found}"
+)
+WANDB_TRUNCATED = "{path!r} is cut short at byte {offset}: expected {expected}, found {found} bytes"
+WANDB_BAD_CHECKSUM = (
+    "{path!r} has a bad checksum in the chunk at byte {offset}: expected CRC-32 {expected:#010x}, "
+    "found {found:#010x}"
+)
+WANDB_BAD_CHUNK = "{path!r} has a malformed chunk at byte {offset}: {problem}"
+WANDB_BAD_PAYLOAD = (
+    "{path!r} record at byte {offset} is not a W&B Record protobuf (expected wandb_internal_pb2.Record): {reason}"
+)
+WANDB_UNREADABLE = "cannot read W&B run log {path!r}: {reason}"
+WANDB_NO_LOG = "run folder {path!r} holds no run-<id>.wandb log (expected one binary run log); skipped it"
+WANDB_NO_RUN_RECORD = "{path!r} holds no run record (expected one after the header); skipped it"
+WANDB_SKIPPED = "{error}; skipped {skipped}"
+WANDB_BAD_TEXT_FILE = "{path!r} is not valid JSON/YAML as wandb writes it: {reason}; ignored it"
+
+# -- prediction logs (auditkit/predictions.py) and lineage (auditkit/lineage.py) -----------------
+PREDICTIONS_BAD_SOURCE = (
+    "prediction log {source!r} is not a .csv, .parquet or .jsonl file or TABLE@SQLALCHEMY_URL"
+)
+PREDICTIONS_MISSING = "prediction log {source!r} does not exist"
+PREDICTIONS_UNREADABLE = "cannot read prediction log {source!r}: {reason}"
+PREDICTIONS_NO_TABLE = "prediction log {source!r}: table {table!r} is not in the database; tables: {choices}"
+PREDICTIONS_UNKNOWN_ROLE = "column role {role!r} is not known; roles: {choices}"
+PREDICTIONS_BAD_COLUMN_OPTION = "--column {value!r} is not ROLE=NAME (e.g. prediction_id=request_ref)"
+PREDICTIONS_MAPPED_MISSING = (
+    "column {name!r} given for role {role!r} is not in prediction log {source!r}; columns: {choices}"
+)
+PREDICTIONS_MISSING_COLUMN = (
+    "prediction log {source!r} has no {role} column {name!r}; columns: {choices} "
+    "(name yours with --column {role}=NAME)"
+)
+PREDICTIONS_NO_MODEL_COLUMNS = (
+    "prediction log {source!r} names no model: expected columns model_name and model_version, "
+    "or model_uri; columns: {choices}"
+)
+PREDICTIONS_DUPLICATE_IDS = (
+    "prediction log {source!r} has {count} duplicated prediction id(s): {examples}; expected each id once"
+)
+PREDICTIONS_BAD_TIMESTAMPS = (
+    "prediction log {source!r} has {count} unparseable timestamp(s) in column {column!r} at {where}; "
+    "expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds"
+)
+PREDICTIONS_UNKNOWN_ID = "prediction id {id!r} is not in prediction log {source!r} (column {column!r})"
+PREDICTIONS_BAD_REASONS = (
+    "column {column!r} of prediction {id!r} holds {value!r}; expected a JSON list of reason texts"
+)
+LINEAGE_BAD_MODEL_URI = (
+    "model reference {ref!r} of prediction {id!r} is not models:/NAME/VERSION, models:/NAME@ALIAS, "
+    "models:/m-ID or runs:/RUN_ID/PATH"
+)
+LINEAGE_UNKNOWN_MODEL_REF = "prediction {id!r} names model {ref!r}, which the store does not hold: {why}"
+LINEAGE_BAD_APPROVAL_KEYS = (
+    "approval keys {value!r} must be a pair of tag names (by, at) or a list of such pairs, "
+    "e.g. ('approved_by', 'approved_at')"
+)
+LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
+LINEAGE_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
+
+# -- registry ledger and verify-data (auditkit/ledger.py, auditkit/datadigest.py) ------------------
+class LedgerTamperedError(LedgerError):
+    """A ledger entry was edited, deleted, reordered or inserted (the hash chain is broken)."""
+
+    exit_code = 1
+
+
+class DataMismatchError(AuditkitError):
+    """A data file's recomputed digest matches no dataset logged for the run."""
+
+    exit_code = 1
+
+
+LEDGER_MISSING = "ledger {path!r} does not exist; expected a JSON-lines file written by `auditkit snapshot`"
+LEDGER_UNREADABLE = "cannot read ledger {path!r}: {reason}"
+LEDGER_NOT_WRITABLE = "cannot write ledger {path!r}: {reason}"
+LEDGER_BAD_ENTRY = "ledger {path!r} line {line} (seq {seq}): {problem}"
+LEDGER_OTHER_STORE = (
+    "ledger {path!r} records store {recorded!r}; refusing to append a snapshot of {given!r} "
+    "(expected one ledger per store)"
+)
+LEDGER_CLOCK_BACKWARDS = (
+    "snapshot time {taken_at} is earlier than the last entry's ({last}, seq {seq}) in ledger "
+    "{path!r}; expected a time at or after it"
+)
+LEDGER_BAD_TIME = "{what} {value!r} is not a date/time; expected ISO 8601 such as 2026-11-26T12:00:00Z"
+LEDGER_ANCHOR_MISSING = (
+    "ledger {path!r} holds no entry with sha256 {anchor}; expected the anchored entry to be in the "
+    "chain (the ledger was truncated or rewritten)"
+)
+LEDGER_BAD_ANCHOR = "--anchor {value!r} is not a SHA-256; expected 64 hex characters"
+# Problems `verify` names for the first bad entry (the {…} fields are filled in per entry).
+LEDGER_P_INCOMPLETE = "the line has no newline at its end (an interrupted write)"
+LEDGER_P_EMPTY = "the line is empty; expected one JSON entry per line"
+LEDGER_P_NOT_JSON = "the line is not a JSON object ({reason})"
+LEDGER_P_FIELD = "field {field!r} is missing or not {expected}"
+LEDGER_P_HASH = "its content does not match its sha256 (the entry was edited)"
+LEDGER_P_SEQ = (
+    "seq {got} where {expected} was expected (an entry was deleted, inserted or reordered)"
+)
+LEDGER_P_PREV = (
+    "prev_sha256 does not match the sha256 of the entry before it (an entry was deleted, "
+    "inserted, reordered or rewritten)"
+)
+LEDGER_P_TIME = "taken_at {got} is earlier than the previous entry's {previous}"
+LEDGER_P_STORE = "it records store {got!r} but the first entry records {expected!r}"
+LEDGER_P_CHANGE = "change to {key} gives old value {old!r} but the earlier entries give {actual!r}"
+LEDGER_P_STATE = "state_sha256 does not match the state rebuilt from entries 1..{seq}"
+
+DATA_FILE_MISSING = "data file {path!r} does not exist"
+DATA_FILE_FORM = "data file {path!r} is not a .csv, .parquet or .jsonl file"
+DATA_FILE_UNREADABLE = "cannot read data file {path!r}: {reason}"
+DATA_NO_DATASETS = "run {run_id!r} logged no datasets; expected a dataset logged with mlflow.log_input"
+DATA_UNKNOWN_DATASET = "run {run_id!r} logged no dataset named {name!r}; datasets: {choices}"
+DATA_MISMATCH = "{path!r} (digest {digest}) matches no dataset logged for run {run_id!r} ({logged})"
+FAIRNESS_UNKNOWN_TABLE = "table {name!r} is not in {where}; tables: {choices}"
+PREDICTIONS_UNKNOWN_COLUMN = "column {name!r} is not in prediction log {source!r}; columns: {choices}"
+REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"

@@ -8,11 +8,12 @@ Command families live in sibling modules and register themselves on :data:`cli`.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
 from .. import __version__
-from ..errors import AuditkitError
+from ..errors import AuditkitError, AuditkitWarning
 
 
 class _Group(click.Group):
@@ -20,14 +21,29 @@ class _Group(click.Group):
     error's own exit code) and never shows a traceback for them."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        shown: set[str] = set()
+
+        def show(message, category, filename, lineno, file=None, line=None) -> None:
+            # auditkit's own warnings as one `warning:` line each (once); library noise is dropped.
+            if issubclass(category, AuditkitWarning) and str(message) not in shown:
+                shown.add(str(message))
+                click.echo(f"warning: {message}", err=True)
+
+        ctx.meta["auditkit.warnings_shown"] = shown
+        previous = warnings.showwarning
+        warnings.showwarning = show
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", AuditkitWarning)
+                return super().invoke(ctx)
         except AuditkitError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except BrokenPipeError:  # `auditkit runs | head` is fine
             sys.stderr.close()
             ctx.exit(0)
+        finally:
+            warnings.showwarning = previous
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -48,3 +64,7 @@ def main() -> None:
 
 # Command families register on `cli` when imported.
 from . import store_cmds  # noqa: E402,F401
+from . import fairness_cmds  # noqa: E402,F401
+from . import ledger_cmds  # noqa: E402,F401
+from . import lineage_cmds  # noqa: E402,F401
+from . import report_cmds  # noqa: E402,F401

@@ -42,14 +42,18 @@ def inspect(store_uri: str | None, fmt: str) -> None:
         click.echo(render_json(doc))
         return
     lines = [
-        f"backend          {info.backend}",
-        f"store            {redact_uri(info.uri)}",
-        f"schema revision  {info.schema_revision or '(none)'}",
+        ("backend", info.backend),
+        ("store", redact_uri(info.uri)),
+        ("schema revision", info.schema_revision or "(none)"),
+        *info.counts.items(),
     ]
-    lines += [f"{k:<16} {v}" for k, v in info.counts.items()]
-    click.echo("\n".join(lines))
+    width = max(len(k) for k, _ in lines) + 2
+    text = [f"{k:<{width}}{v}" for k, v in lines]
+    click.echo("\n".join(text))
+    shown = click.get_current_context().meta.get("auditkit.warnings_shown", set())
     for warning in info.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        if warning not in shown:
+            click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()

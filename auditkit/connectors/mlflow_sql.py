@@ -59,7 +59,7 @@ class MlflowSqlConnector(Connector):
                 "(a newer or modified MLflow?); reading the tables that exist on a best-effort basis"
             )
             self.warnings.append(msg)
-            warnings.warn(msg, stacklevel=2)
+            warnings.warn(msg, errors.AuditkitWarning, stacklevel=2)
         self._cache: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------------

@@ -54,7 +54,7 @@ NON_DATASET_TYPES = ("model", "job", "code")
 RUN_FOLDER_PREFIXES = ("run-", "offline-run-")
 
 
-class WandbStoreWarning(UserWarning):
+class WandbStoreWarning(errors.AuditkitWarning):
     """Part of a wandb folder could not be read and was skipped (the rest was read)."""
 
 

@@ -1,0 +1,166 @@
+"""``snapshot``, ``history``, ``verify`` and ``verify-data``: evidence auditkit keeps itself."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from .. import errors
+from . import cli
+from .output import format_option, render_json, render_table
+from .store_cmds import store_option
+
+SCHEMA_VERSION = "1"
+
+ledger_option = click.option(
+    "--ledger", "ledger_path", required=True, metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.",
+)
+
+
+@cli.command()
+@store_option
+@ledger_option
+@click.option("--as-of", "as_of", default=None, metavar="TIME",
+              help="Record this ISO 8601 time instead of the clock (for tests; never earlier than the "
+              "ledger's last entry).")
+def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None) -> None:
+    """Append the registry's current state to a hash-chained ledger.
+
+    Records every registered model's versions (stage, tags, deleted flag, run id, source, …) and
+    aliases as the changes since the last entry; an unchanged registry appends an entry with no
+    changes, so the time it was seen unchanged is on record. Run it on a schedule (cron) and before
+    answering a question about a recent decision.
+
+    \b
+    Example:
+      auditkit snapshot --store sample_data/mlflow.db --ledger registry-ledger.jsonl
+      # every 10 minutes, from cron:
+      */10 * * * * auditkit snapshot --store postgresql://mlflow@db/mlflow --ledger /audit/ledger.jsonl
+    """
+    from ..ledger import snapshot as take
+
+    entry = take(store_uri, ledger_path, now=as_of)
+    n = len(entry["changes"])
+    what = f"{n} change{'s' if n != 1 else ''}" if n else "no change since the last entry"
+    click.echo(f"snapshot #{entry['seq']} appended to {ledger_path} at {entry['taken_at']}: {what} "
+               f"(sha256 {entry['sha256']})")
+
+
+@cli.command()
+@ledger_option
+@click.option("--name", default=None, metavar="NAME", help="Only changes of this registered model.")
+@click.option("--kind", "kinds", default="alias,stage,version", show_default=True, metavar="KINDS",
+              help="Comma-separated kinds of change: alias, stage, version, tag, model, field, or all.")
+@format_option(["table", "json"])
+def history(ledger_path: str, name: str | None, kinds: str, fmt: str) -> None:
+    """Show when each alias and stage moved, between which snapshots.
+
+    A change recorded by snapshot #4 happened after snapshot #3 and by #4: the ledger cannot be more
+    precise than the snapshots it holds. The chain is verified first (exit 1 if broken).
+
+    \b
+    Example:
+      auditkit history --ledger registry-ledger.jsonl --name credit-risk
+      auditkit history --ledger registry-ledger.jsonl --kind all --format json
+    """
+    from ..ledger import alias_history
+    from ..ledger_history import ALL_KINDS
+
+    wanted = ALL_KINDS if kinds.strip() == "all" else tuple(k.strip() for k in kinds.split(",") if k.strip())
+    rows = alias_history(ledger_path, name=name, kinds=wanted)
+    if fmt == "json":
+        click.echo(render_json({"schema_version": SCHEMA_VERSION, "ledger": ledger_path,
+                                "changes": [r.to_dict() for r in rows]}))
+        return
+    if not rows:
+        click.echo("no recorded change" + (f" of {name}" if name else ""))
+        return
+    table = []
+    for r in rows:
+        window = (f"at #{r.to_seq} ({r.to_taken_at}), first" if r.from_seq is None
+                  else f"#{r.from_seq} ({r.from_taken_at}) .. #{r.to_seq} ({r.to_taken_at})")
+        table.append({"between snapshots": window, "model": r.model, "change": r.change})
+    click.echo(render_table(table, ["between snapshots", "model", "change"], max_width=80))
+
+
+@cli.command()
+@ledger_option
+@click.option("--anchor", default=None, metavar="SHA256",
+              help="An entry's sha256 kept elsewhere earlier (e.g. printed by a previous verify): fail "
+              "unless the chain still holds it, which catches a ledger cut short or rewritten.")
+def verify(ledger_path: str, anchor: str | None) -> None:
+    """Check the ledger's hash chain: exit 0 if intact, 1 naming the first bad entry.
+
+    Detects an edited, deleted, reordered or inserted entry and an interrupted write. Removing the
+    newest entries, or rewriting the whole file, leaves a valid chain: keep the head sha256 printed
+    here somewhere else and pass it back with --anchor.
+
+    \b
+    Example:
+      auditkit verify --ledger registry-ledger.jsonl
+      auditkit verify --ledger registry-ledger.jsonl --anchor 3f9c…e1   # 64 hex characters
+    """
+    from ..ledger import load_ledger, verify_ledger
+
+    if anchor is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", anchor):
+        raise errors.UsageError(errors.LEDGER_BAD_ANCHOR.format(value=anchor))
+    result = verify_ledger(ledger_path)
+    if not result.ok:
+        raise errors.LedgerTamperedError(result.message)
+    if anchor is not None:
+        if not any(e["sha256"] == anchor.lower() for e in load_ledger(ledger_path).entries):
+            raise errors.LedgerTamperedError(errors.LEDGER_ANCHOR_MISSING.format(path=ledger_path, anchor=anchor.lower()))
+    click.echo(result.message)
+    if result.entries:
+        click.echo(f"head: snapshot #{result.head_seq} ({result.head_taken_at}), sha256 {result.head_sha256}")
+
+
+@cli.command("verify-data")
+@store_option
+@click.option("--run", "run_id", required=True, metavar="RUN_ID", help="The run that logged the dataset.")
+@click.option("--dataset", default=None, metavar="NAME", help="Compare only with the dataset of this name.")
+@format_option(["table", "json"])
+@click.argument("data_file", metavar="FILE", type=click.Path(dir_okay=False))
+def verify_data_cmd(store_uri: str | None, run_id: str, dataset: str | None, fmt: str, data_file: str) -> None:
+    """Recompute a logged dataset's MLflow digest from a data file: match or not.
+
+    Reads FILE (.csv, .parquet or .jsonl) with pandas, computes the digest MLflow gives a pandas
+    dataset, and compares it with each dataset the run logged. Also prints the file's full SHA-256.
+    MLflow's digest is 8 hex characters of an MD5 over a sample of the data: weak evidence.
+    Exit 0 on a match, 1 on a mismatch, 2 on bad input.
+
+    \b
+    Example:
+      auditkit verify-data --store sample_data/mlflow.db --run cb3c7a79… \\
+          --dataset german-credit-train sample_data/datasets/credit_train.csv
+    """
+    from ..datadigest import verify_data
+
+    result = verify_data(store_uri, run_id=run_id, path=data_file, dataset=dataset)
+    if fmt == "json":
+        click.echo(render_json(result.to_dict()))
+    else:
+        click.echo(f"file         {result.file}")
+        click.echo(f"sha256       {result.file_sha256}")
+        click.echo(f"rows         {result.rows}")
+        click.echo(f"digest       {result.digest}  (MLflow pandas digest recomputed from the file)")
+        for d in result.datasets:
+            ctx = f" ({d.context})" if d.context else ""
+            if d.match:
+                verdict = "match"
+            elif d.match_with_logged_types:
+                verdict = f"match only after casting columns to the logged types (digest {d.digest_with_logged_types})"
+            else:
+                verdict = "MISMATCH"
+            click.echo(f"dataset      {d.name}{ctx}: logged digest {d.logged_digest}: {verdict}")
+            for diff in d.type_differences:
+                click.echo(f"             {diff}")
+        for note in result.notes:
+            click.echo(f"note: {note}")
+    if not result.matched:
+        logged = ", ".join(f"{d.name}: {d.logged_digest}" for d in result.datasets)
+        raise errors.DataMismatchError(errors.DATA_MISMATCH.format(
+            path=data_file, digest=result.digest, run_id=run_id, logged=logged))

@@ -1,0 +1,227 @@
+"""``lineage``: one decision's lineage, or every decision's key facts to a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import errors
+from ..connectors import open_store
+from . import cli
+from .output import cell, format_option, render_json
+from .store_cmds import store_option
+
+OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
+
+
+def predictions_options(func):
+    """``--predictions SOURCE`` and the repeatable ``--column ROLE=NAME``."""
+    func = click.option(
+        "--column", "column_options", multiple=True, metavar="ROLE=NAME",
+        help="Name the log's column for a role (repeatable): prediction_id, timestamp, decision, "
+        "model_name, model_version, model_uri, score, label, reasons, reason_N.",
+    )(func)
+    return click.option(
+        "--predictions", "predictions", required=True, metavar="SOURCE",
+        help="Prediction log: a .csv, .parquet or .jsonl file, or TABLE@SQLALCHEMY_URL.",
+    )(func)
+
+
+@cli.command()
+@click.argument("prediction_id", required=False, metavar="[ID]")
+@click.option("--all", "all_decisions", is_flag=True, help="Every decision of the log (needs -o OUT).")
+@store_option
+@predictions_options
+@click.option("--ledger", default=None, metavar="FILE",
+              help="Registry ledger (auditkit snapshot): resolves models:/NAME@ALIAS at each decision's time.")
+@click.option("--approval-tags", "approval_tags", multiple=True, metavar="BY,AT",
+              help="Version tags holding who approved and when (repeatable). Default: approved_by,approved_at.")
+@format_option(["table", "json"])
+@click.option("-o", "--output", default=None, metavar="OUT",
+              help="With --all: write one row per decision to OUT (.csv, .parquet or .jsonl).")
+def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | None, predictions: str,
+            column_options: tuple[str, ...], ledger: str | None, approval_tags: tuple[str, ...], fmt: str,
+            output: str | None) -> None:
+    """Trace a decision to the model version, run, data, code, owner and approval behind it.
+
+    Every fact names the record it comes from; what is missing or cannot be proven is listed
+    under gaps. Without --ledger an alias (models:/NAME@ALIAS) is resolved at today's state.
+
+    \b
+    Example:
+      auditkit lineage APP-004711 --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv
+      auditkit lineage APP-004711 --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv --format json
+      auditkit lineage --all --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv -o lineage.parquet
+      auditkit lineage REQ-77 --store postgresql://audit@db/mlflow \\
+          --predictions 'decisions@postgresql://audit@db/serving' --column prediction_id=request_ref
+    """
+    from ..lineage import DEFAULT_APPROVAL_KEYS
+    from ..lineage import lineage as lineage_of
+    from ..predictions import open_predictions, parse_column_options
+
+    if all_decisions == (prediction_id is not None):
+        what = "both" if all_decisions else "neither"
+        raise errors.UsageError(errors.LINEAGE_ID_OR_ALL.format(what=what))
+    if all_decisions and not output:
+        raise errors.UsageError("--all writes a file: give -o OUT (.csv, .parquet or .jsonl)")
+    if output and not all_decisions:
+        raise errors.UsageError("-o is for --all; one decision is printed (use --format json > FILE)")
+    keys = _approval_keys(approval_tags) if approval_tags else DEFAULT_APPROVAL_KEYS
+    columns = parse_column_options(column_options)
+    log = open_predictions(predictions, columns=columns)
+    try:
+        with open_store(store_uri) as store:
+            if all_decisions:
+                _write_all(store, log, ledger, keys, output)
+                return
+            doc = lineage_of(store, log, prediction_id, ledger=ledger, approval_keys=keys)
+    finally:
+        log.close()
+    click.echo(render_json(doc) if fmt == "json" else render_lineage(doc))
+
+
+def _approval_keys(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        by, comma, at = value.partition(",")
+        if not comma or not by.strip() or not at.strip():
+            raise errors.UsageError(f"--approval-tags {value!r} is not BY,AT (e.g. approved_by,approved_at)")
+        pairs.append((by.strip(), at.strip()))
+    return pairs
+
+
+def render_lineage(doc: dict[str, Any]) -> str:
+    """The lineage document as labelled lines, each fact with its evidence in brackets."""
+    lines: list[str] = []
+
+    def add(label: str, text: str, evidence: str | None = None) -> None:
+        lines.append(f"{label:<12}{text}" + (f"  [{evidence}]" if evidence else ""))
+
+    p = doc["prediction"]
+    extra = "".join(f"  {k} {cell(p[k])}" for k in ("score", "label") if p.get(k) is not None)
+    add("decision", f"{p['id']}  {cell(p['decision'])}  at {p['timestamp']}{extra}", p.get("evidence"))
+    ref = doc.get("model_reference") or {}
+    if ref.get("logged"):
+        add("logged as", ref["logged"], ref.get("evidence"))
+    mv = doc["model_version"]
+    if mv:
+        state = ", ".join(x for x in [f"stage {mv['stage']}" if mv.get("stage") else "",
+                                      f"aliases today {', '.join(mv['aliases'])}" if mv.get("aliases") else "",
+                                      "deleted" if mv.get("deleted") else ""] if x)
+        add("model", f"{mv['name']}/{mv['version']}  created {mv['created'] or '?'}"
+                     + (f"  ({state})" if state else ""), mv.get("evidence"))
+    else:
+        add("model", "(not known)")
+    run = doc["run"]
+    if run:
+        add("run", f"{run['id']}  {run['name'] or ''}  experiment {run['experiment'] or '?'}  "
+                   f"user {run['user'] or '?'}  {run['status'] or ''}", run.get("evidence"))
+    else:
+        add("run", "(not known)")
+    code = doc["code"]
+    if run:
+        add("code", "  ".join(f"{k} {code[k] or '(none)'}" for k in ("git_commit", "git_branch", "repo_url", "source")),
+            code.get("evidence"))
+    for i, d in enumerate(doc["datasets"]):
+        rows = f"  {d['rows']} rows" if d.get("rows") is not None else ""
+        add("datasets" if i == 0 else "", f"{d['context'] or '(no context)'}: {d['name']}  digest "
+                                          f"{d['digest'] or '(none)'}{rows}", d.get("evidence"))
+    owner = doc["owner"]
+    add("owner", owner["user"] or "(not known)", owner.get("evidence"))
+    if doc["approvals"]:
+        for i, a in enumerate(doc["approvals"]):
+            add("approval" if i == 0 else "", f"{a['by']} at {a['at'] or '(time not recorded)'}", a.get("evidence"))
+    else:
+        add("approval", "(none on record)")
+    for i, r in enumerate(doc["reasons"]):
+        feature = f" ({r['feature']})" if r.get("feature") else ""
+        add("reasons" if i == 0 else "", f"{r['rank']}. {r['text']}{feature}", r.get("source"))
+    if doc["gaps"]:
+        lines.append(f"gaps ({len(doc['gaps'])})")
+        lines += [f"  - {g}" for g in doc["gaps"]]
+    else:
+        lines.append("gaps        none")
+    return "\n".join(lines)
+
+
+def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str) -> None:
+    from ..lineage_batch import iter_lineage_frames
+
+    path = Path(output)
+    kind = OUTPUT_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise errors.UsageError(errors.LINEAGE_BAD_OUTPUT.format(path=output))
+    if log.kind != "sql" and Path(log.source).resolve() == path.resolve():
+        raise errors.UsageError(f"output {output!r} is the prediction log itself; choose another file")
+    if not path.parent.is_dir():
+        raise errors.UsageError(f"cannot write {output!r}: folder {str(path.parent)!r} does not exist")
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=log.count() or 0, label="lineage", file=sys.stderr)
+        bar.__enter__()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    total = with_gaps = 0
+    try:
+        chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys,
+                                     progress=bar.update if bar is not None else None)
+        if kind == "parquet":
+            import pandas as pd
+
+            frames = list(chunks)
+            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            total, with_gaps = len(frame), int((frame["gap_count"] > 0).sum())
+            out = frame.copy()
+            out["gaps"] = [list(g) for g in out["gaps"]]
+            out.to_parquet(tmp, index=False)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                for i, chunk in enumerate(chunks):
+                    total += len(chunk)
+                    with_gaps += int((chunk["gap_count"] > 0).sum())
+                    _write_text_chunk(chunk, fh, kind, header=i == 0)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise errors.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        if tmp.exists():
+            tmp.unlink()
+    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps")
+
+
+def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
+    cache: dict[tuple, str] = {}
+
+    def gaps_json(g: tuple) -> str:
+        text = cache.get(g)
+        if text is None:
+            text = cache[g] = json.dumps(list(g), ensure_ascii=False)
+        return text
+
+    out = chunk.copy()
+    ts = out["timestamp"]
+    out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    if kind == "csv":
+        out["gaps"] = [gaps_json(g) for g in out["gaps"]]
+        out.to_csv(fh, index=False, header=header, lineterminator="\n")
+        return
+    out["gaps"] = [list(g) for g in out["gaps"]]
+    rows = out.astype(object).where(out.notna(), None).to_dict("records")
+    fh.writelines(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
