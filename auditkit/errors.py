@@ -286,3 +286,22 @@ DATA_MISMATCH = "{path!r} (digest {digest}) matches no dataset logged for run {r
 FAIRNESS_UNKNOWN_TABLE = "table {name!r} is not in {where}; tables: {choices}"
 PREDICTIONS_UNKNOWN_COLUMN = "column {name!r} is not in prediction log {source!r}; columns: {choices}"
 REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"
+
+# -- compliance policy (auditkit/policy.py, auditkit/policy_rules.py, `auditkit check`) -----------
+POLICY_MISSING = "policy file {path!r} does not exist"
+POLICY_UNREADABLE = "cannot read policy {source!r}: {reason}"
+POLICY_BAD_YAML = "policy {source!r} line {line}: not valid YAML: {problem}"
+POLICY_EMPTY = "policy {source!r} is empty; expected a mapping with keys auditkit_policy, serving and rules"
+POLICY_MISSING_KEY = "policy {source!r} line {line}: {where} has no key {key!r}; expected {expected}"
+POLICY_WRONG_TYPE = "policy {source!r} line {line}: {key} is {found}; expected {expected}"
+POLICY_UNKNOWN_KEY = "policy {source!r} line {line}: {where} has an unknown key {key!r}; keys: {choices}"
+POLICY_UNKNOWN_RULE = "policy {source!r} line {line}: unknown rule {rule!r}; rules: {choices}"
+POLICY_DUPLICATE_KEY = "policy {source!r} line {line}: key {key!r} appears twice in {where}"
+POLICY_BAD_REGEX = "policy {source!r} line {line}: {key} {value!r} is not a valid regular expression ({reason})"
+POLICY_NO_SERVING = (
+    "policy {source!r} line {line}: serving names no stage and no alias; expected at least one "
+    "(e.g. aliases: [champion])"
+)
+POLICY_NO_RULES = "policy {source!r} line {line}: rules is empty; expected at least one rule ({choices})"
+POLICY_NO_LIMIT = "policy {source!r} line {line}: {key} gives neither min nor max; expected at least one"
+POLICY_BAD_AS_OF = "as-of time {value!r} is not a date/time; expected ISO 8601 such as 2026-11-26T12:00:00Z"

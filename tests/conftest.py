@@ -145,6 +145,22 @@ def mysql_scenario(mysql_databases, scenario_workdir):
     return uri, build_scenario(uri, scenario_workdir)
 
 
+@pytest.fixture(scope="session")
+def mlruns_scenario(tmp_path_factory, scenario_workdir):
+    """(root, oracle) of the scenario written by the installed MLflow into a fresh mlruns folder."""
+    root = tmp_path_factory.mktemp("file-store") / "mlruns"
+    old = os.environ.get("MLFLOW_ALLOW_FILE_STORE")
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # lifts MLflow 3's maintenance-mode refusal
+    try:
+        oracle = build_scenario(root.as_uri(), scenario_workdir)
+    finally:
+        if old is None:
+            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+        else:
+            os.environ["MLFLOW_ALLOW_FILE_STORE"] = old
+    return root, oracle
+
+
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

@@ -30,7 +30,7 @@ RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILL
 LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
 
-class MlrunsWarning(UserWarning):
+class MlrunsWarning(errors.AuditkitWarning):
     """Part of an mlruns folder was unreadable and was skipped (the message lists what)."""
 
 
