@@ -40,9 +40,16 @@ def cell(value: Any) -> str:
     return " ".join(str(value).split()) if isinstance(value, str) else str(value)
 
 
+def table_cell(value: Any) -> str:
+    """A value as table text: lists of names read as ``a, b`` rather than JSON."""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return ", ".join(" ".join(v.split()) for v in value)
+    return cell(value)
+
+
 def render_table(rows: list[dict[str, Any]], columns: Sequence[str], max_width: int = 40) -> str:
     """Plain-text table with a header row; long cells are cut with an ellipsis."""
-    texts = [[_clip(cell(r.get(c)), max_width) for c in columns] for r in rows]
+    texts = [[_clip(table_cell(r.get(c)), max_width) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in texts]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
