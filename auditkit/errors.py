@@ -121,6 +121,7 @@ FAIRNESS_BAD_BIN_OPTION = "--bin {value!r} is not COLUMN=EDGE,EDGE,… (e.g. age
 FAIRNESS_BAD_REFERENCE_OPTION = (
     "--reference-group {value!r} is not VALUE or FEATURE=VALUE[,FEATURE=VALUE…]"
 )
+FAIRNESS_BAD_SEED = "--seed {value!r} must be an integer (e.g. 0)"
 FAIRNESS_NOTHING_INPUT = "no decisions given; pass y_pred (an array, or a column name with data=, engine= or log=)"
 
 # -- reports (auditkit/reports) ---------------------------------------------------------------
@@ -305,3 +306,4 @@ POLICY_NO_SERVING = (
 POLICY_NO_RULES = "policy {source!r} line {line}: rules is empty; expected at least one rule ({choices})"
 POLICY_NO_LIMIT = "policy {source!r} line {line}: {key} gives neither min nor max; expected at least one"
 POLICY_BAD_AS_OF = "as-of time {value!r} is not a date/time; expected ISO 8601 such as 2026-11-26T12:00:00Z"
+REPORT_UNKNOWN_SENSITIVE = "sensitive column {column!r} is not in prediction log {source}; columns: {choices}"

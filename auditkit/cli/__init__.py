@@ -68,3 +68,4 @@ from . import fairness_cmds  # noqa: E402,F401
 from . import ledger_cmds  # noqa: E402,F401
 from . import lineage_cmds  # noqa: E402,F401
 from . import report_cmds  # noqa: E402,F401
+from . import check_cmds  # noqa: E402,F401
