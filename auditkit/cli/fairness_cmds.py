@@ -59,6 +59,13 @@ def parse_reference(value: str | None, features: list[str]) -> Any:
     return out
 
 
+def _integer(value: str, template: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise FairnessError(template.format(value=value)) from None
+
+
 def _num(value: Any, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -101,7 +108,7 @@ def render_result(result: FairnessResult, source: str) -> str:
     lines.append("overall  " + "  ".join(f"{SHORT[m]}={_num(overall[m])}" for m in METRICS))
     if "bootstrap" in doc:
         boot = doc["bootstrap"]
-        lines += ["", f"{boot['level']:.0%} bootstrap intervals ({boot['n_boot']} resamples)"]
+        lines += ["", f"{boot['level'] * 100:g}% bootstrap intervals ({boot['n_boot']} resamples)"]
         ci_rows = []
         for entry in doc["by_group"]:
             row = {f: entry["group"][f] for f in features}
@@ -138,15 +145,15 @@ def render_result(result: FairnessResult, source: str) -> str:
               help="Group adverse impact is measured against (default: highest selection rate).")
 @click.option("--ci", default=None, metavar="LEVEL", help="Bootstrap interval level, e.g. 0.95.")
 @click.option("--bootstrap", "n_boot", default=None, metavar="N", help="Bootstrap resamples (default 1000).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap.")
-@click.option("--min-group-size", default=30, show_default=True, type=int,
+@click.option("--seed", default="0", show_default=True, metavar="INT", help="Seed of the bootstrap.")
+@click.option("--min-group-size", default="30", show_default=True, metavar="INT",
               help="Warn about groups smaller than this; they get Fisher's exact test.")
 @click.option("--chart", "chart_path", default=None, metavar="FILE.svg",
               help="Also write a chart of the group rates (SVG).")
 @format_option(["table", "json"])
 def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive: str | None,
              label_positive: str | None, bin_opts: tuple[str, ...], reference_group: str | None,
-             ci: str | None, n_boot: str | None, seed: int, min_group_size: int,
+             ci: str | None, n_boot: str | None, seed: str, min_group_size: str,
              chart_path: str | None, fmt: str) -> None:
     """Group metrics, disparities and adverse impact of a model's decisions.
 
@@ -172,11 +179,13 @@ def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive
         resamples = int(n_boot) if n_boot is not None else 1000
     except ValueError:
         raise FairnessError(errors.FAIRNESS_BAD_N_BOOT.format(value=n_boot)) from None
+    seed_value = _integer(seed, errors.FAIRNESS_BAD_SEED)
+    min_size = _integer(min_group_size, errors.FAIRNESS_BAD_MIN_GROUP)
     with open_predictions(source, columns=parse_column_options(column_opts)) as log:
         result = assess_fairness(
             log=log, sensitive_features=features, pos_label=positive, label_pos_label=label_positive,
             bins=parse_bins(bin_opts), reference_group=parse_reference(reference_group, features),
-            ci=level, n_boot=resamples, random_state=seed, min_group_size=min_group_size,
+            ci=level, n_boot=resamples, random_state=seed_value, min_group_size=min_size,
         )
         shown_source = log.source
     if chart_path:

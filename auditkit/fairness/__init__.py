@@ -8,8 +8,19 @@ bootstrap intervals are computed from the counts alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .api import assess_fairness
 from .metrics import DISPARITIES, METRICS
 from .result import MISSING, FairnessResult
 
-__all__ = ["DISPARITIES", "METRICS", "MISSING", "FairnessResult", "assess_fairness"]
+__all__ = ["DISPARITIES", "METRICS", "MISSING", "FairnessResult", "assess_fairness", "fairness_chart"]
+
+
+def __getattr__(name: str) -> Any:
+    # matplotlib loads only when a chart is drawn.
+    if name == "fairness_chart":
+        from .charts import fairness_chart
+
+        return fairness_chart
+    raise AttributeError(name)

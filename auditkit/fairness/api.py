@@ -42,13 +42,13 @@ def _feature_arrays(sensitive_features: Any) -> dict[str, Any]:
     if isinstance(sf, pd.DataFrame):
         if sf.shape[1] == 0:
             raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
-        return {str(c): sf[c].to_numpy() for c in sf.columns}
+        return {str(c): sf[c] for c in sf.columns}
     if isinstance(sf, Mapping):
         if not sf:
             raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
-        return {str(k): (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in sf.items()}
+        return {str(k): v for k, v in sf.items()}
     if isinstance(sf, pd.Series):
-        return {str(sf.name) if sf.name is not None else "sensitive_feature_0": sf.to_numpy()}
+        return {str(sf.name) if sf.name is not None else "sensitive_feature_0": sf}
     arr = np.asarray(sf, dtype=object) if not isinstance(sf, np.ndarray) else sf
     if arr.ndim == 2:
         return {f"sensitive_feature_{i}": arr[:, i] for i in range(arr.shape[1])}
@@ -56,7 +56,12 @@ def _feature_arrays(sensitive_features: Any) -> dict[str, Any]:
 
 
 def _values(v: Any) -> Any:
-    return v.to_numpy() if isinstance(v, (pd.Series, pd.Index)) else v
+    """Array-like values as a Series (pandas keeps Arrow-backed text without converting)."""
+    if isinstance(v, pd.Series):
+        return v.reset_index(drop=True)
+    if isinstance(v, pd.Index):
+        return pd.Series(v)
+    return v
 
 
 def _check_columns(wanted: Sequence[str], present: Sequence[str], where: str) -> None:
@@ -82,6 +87,7 @@ def assess_fairness(
     data: pd.DataFrame | None = None,
     engine: Any = None,
     table: str | None = None,
+    log: Any = None,
 ) -> FairnessResult:
     """Group metrics, disparities and adverse impact of binary decisions (fairlearn's definitions).
 
@@ -90,7 +96,10 @@ def assess_fairness(
     name), a DataFrame or a dict of arrays (several features = intersectional groups). With
     ``data=`` (a DataFrame) the three name columns of it instead. With ``engine=`` (a SQLAlchemy
     engine) and ``table=`` ("name" or "schema.name") they name columns of the table and the
-    counts are computed in the database by one ``GROUP BY``; no row is fetched.
+    counts are computed in the database by one ``GROUP BY``; no row is fetched. With ``log=``
+    (a :class:`~auditkit.predictions.PredictionLog` from ``open_predictions``) decisions and
+    labels default to the log's ``decision`` and ``label`` roles and ``sensitive_features`` names
+    its columns; a SQL log is grouped in its database, a Parquet log reads only those columns.
 
     ``pos_label`` is the favourable decision (needed unless decisions are 0/1, −1/1 or
     booleans); ``label_pos_label`` the positive label when labels are coded differently.
@@ -108,11 +117,16 @@ def assess_fairness(
     :mod:`auditkit.fairness.assess` for how missing sensitive values and labels are treated.
     """
     _check_options(ci, n_boot, min_group_size)
-    common = dict(
-        pos_label=pos_label, label_pos_label=label_pos_label, reference_group=reference_group,
-        ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
-        min_group_size=int(min_group_size),
-    )
+    if log is not None:
+        return _assess_log(log, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features,
+                           bins=bins, pos_label=pos_label, label_pos_label=label_pos_label,
+                           reference_group=reference_group, ci=ci, n_boot=n_boot,
+                           random_state=random_state, min_group_size=min_group_size)
+    common = {
+        "pos_label": pos_label, "label_pos_label": label_pos_label, "reference_group": reference_group,
+        "ci": None if ci is None else float(ci), "n_boot": int(n_boot), "random_state": random_state,
+        "min_group_size": int(min_group_size),
+    }
     if engine is not None or table is not None:
         from .sql import cells_from_sql
 
@@ -132,9 +146,9 @@ def assess_fairness(
         features = _names(sensitive_features)
         wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
         _check_columns(wanted, [str(c) for c in data.columns], "the data")
-        arrays = {f: data[f].to_numpy() for f in features}
-        decisions = data[str(y_pred)].to_numpy()
-        labels = None if y_true is None else data[str(y_true)].to_numpy()
+        arrays = {f: data[f] for f in features}
+        decisions = data[str(y_pred)]
+        labels = None if y_true is None else data[str(y_true)]
     else:
         arrays = {k: _values(v) for k, v in _feature_arrays(sensitive_features).items()}
         decisions = _values(y_pred)
@@ -151,3 +165,25 @@ def assess_fairness(
         raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where="the data"))
     cells = cells_from_columns(arrays, decisions, labels, checked)
     return assess_cells(cells, features=features, has_labels=labels is not None, bins=checked, **common)
+
+
+def _assess_log(log: Any, *, y_true: Any, y_pred: Any, sensitive_features: Any, bins: Any,
+                **options: Any) -> FairnessResult:
+    """assess_fairness over a PredictionLog: only the needed columns are read; a SQL log is
+    grouped in its database."""
+    features = _names(sensitive_features)
+    if y_pred is None:
+        log.require("decision")
+        y_pred = log.roles["decision"]
+    if y_true is None:
+        y_true = log.roles.get("label")
+    wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
+    _check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
+    sql = log.sql_source()
+    if sql is not None:
+        engine, table = sql
+        return assess_fairness(engine=engine, table=table, y_true=y_true, y_pred=y_pred,
+                               sensitive_features=features, bins=bins, **options)
+    frame = log.read(list(dict.fromkeys(wanted)))
+    return assess_fairness(data=frame, y_true=y_true, y_pred=y_pred, sensitive_features=features,
+                           bins=bins, **options)

@@ -5,13 +5,14 @@ Treatment of awkward inputs (documented, tested):
 * A missing value (None/NaN/NULL) in a sensitive column puts the record in a group whose value
   for that feature is ``"(missing)"``. Such groups are listed in ``by_group`` with their metrics,
   counted in ``missing_sensitive`` and named in a warning, but they take no part in the
-  disparities and cannot be the default reference group (unknown demographics are disclosed,
-  not compared; 6 RCNY 5-301).
+  disparities and cannot be the reference group (unknown demographics are disclosed, not
+  compared; 6 RCNY 5-301). Their adverse impact ratio is still shown, for information.
 * A missing label means the outcome is not known yet: the record counts for the selection rate
   but not for the label metrics, which use the labelled records only (warned).
 * A missing decision is an error. Decisions must be 0/1 (or −1/1, or booleans) unless
   ``pos_label`` names the favourable value; then every other value counts as not favourable.
-* Labels use ``label_pos_label`` when given, else the same positive value as the decisions.
+* Labels use ``label_pos_label`` when given, else the same positive value as the decisions,
+  else 1 when the labels are 0/1 (or −1/1) coded (e.g. decisions "approve"/"decline", labels 0/1).
 * A rate without a denominator (no actual positives, …) is NaN / ``null``, never 0, and is left
   out of the disparities; a disparity needs at least two groups with the rate defined.
 """
@@ -28,8 +29,23 @@ import pandas as pd
 from .. import errors
 from ..errors import FairnessError
 from .bootstrap import bootstrap_intervals
-from .cells import COUNT, DECISION, LABEL, OUT_OF_RANGE, bin_labels, cells_from_columns, check_bins
-from .metrics import DENOMINATOR, DISPARITIES, LABEL_METRICS, METRICS, disparities, metrics_from_counts
+from .cells import (
+    COUNT,
+    DECISION,
+    LABEL,
+    OUT_OF_RANGE,
+    bin_labels,
+    cells_from_columns,
+    check_bins,
+)
+from .metrics import (
+    DENOMINATOR,
+    DISPARITIES,
+    LABEL_METRICS,
+    METRICS,
+    disparities,
+    metrics_from_counts,
+)
 from .result import MISSING, FairnessResult, jsonable
 from .stats import FOUR_FIFTHS, adverse_impact
 
@@ -105,6 +121,8 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
         raise FairnessError(errors.FAIRNESS_LABEL_NOT_BINARY.format(values=errors.choices(labels)))
     wanted = positive if label_pos_label is None else label_pos_label
     label_positive = _find(labels, wanted) if labels else None
+    if labels and label_positive is None and label_pos_label is None and _binary01(labels):
+        wanted = label_positive = _find(labels, 1) if _find(labels, 1) is not None else 1
     if labels and label_positive is None:
         if label_pos_label is not None or len(labels) == 2:
             raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(

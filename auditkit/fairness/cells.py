@@ -9,6 +9,7 @@ the edges, ``None`` where the value is missing.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,7 +40,7 @@ def check_bins(bins: Mapping[str, Sequence[float]] | None, features: Sequence[st
         except (TypeError, ValueError):
             raise FairnessError(errors.FAIRNESS_BAD_BINS.format(column=column, value=edges)) from None
         if len(values) < 2 or any(not math.isfinite(v) for v in values) or any(
-            b <= a for a, b in zip(values, values[1:])
+            b <= a for a, b in itertools.pairwise(values)
         ):
             raise FairnessError(errors.FAIRNESS_BAD_BINS.format(column=column, value=list(edges)))
         out[column] = values
@@ -52,29 +53,51 @@ def _edge(value: float) -> str:
 
 def bin_labels(edges: Sequence[float]) -> list[str]:
     """Labels of the half-open bins ``[a, b)`` between consecutive edges, e.g. ``[25, 40)``."""
-    return [f"[{_edge(a)}, {_edge(b)})" for a, b in zip(edges, edges[1:])]
+    return [f"[{_edge(a)}, {_edge(b)})" for a, b in itertools.pairwise(edges)]
 
 
-def bin_index(values: pd.Series, column: str, edges: Sequence[float]) -> np.ndarray:
-    """Bin index of each value (float array: 0…k−1, −1 outside the edges, NaN where missing).
+def bin_index(values: Any, column: str, edges: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and uniques of a binned column: code ``i`` for bin ``i``, code ``k`` (unique −1) for a
+    value outside the edges, −1 where the value is missing.
 
     Raises FairnessError (FAIRNESS_BIN_NOT_NUMERIC) for values that are not numbers."""
+    values = values if isinstance(values, pd.Series) else pd.Series(values)
     if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
         numeric = pd.to_numeric(values, errors="coerce")
         bad = values[numeric.isna() & values.notna()]
         if len(bad):
             raise FairnessError(errors.FAIRNESS_BIN_NOT_NUMERIC.format(column=column, example=bad.iloc[0]))
         values = numeric
-    x = np.asarray(values, dtype=np.float64)
-    edges_arr = np.asarray(edges, dtype=np.float64)
-    idx = (np.searchsorted(edges_arr, x, side="right") - 1).astype(np.float64)
-    idx[(x < edges_arr[0]) | (x >= edges_arr[-1])] = OUT_OF_RANGE
-    idx[np.isnan(x)] = np.nan
-    return idx
+    x = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    k = len(edges) - 1
+    codes = np.zeros(len(x), dtype=np.int64)
+    for edge in edges[1:-1]:
+        codes += x >= edge
+    codes[(x < edges[0]) | (x >= edges[-1])] = k
+    codes[np.isnan(x)] = -1
+    uniques = np.array([*range(k), OUT_OF_RANGE], dtype=object)
+    return codes, uniques
 
 
 def _factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """Codes (−1 for missing) and uniques (object array) of one column."""
+    if not isinstance(values, (np.ndarray, pd.Series, pd.Index, pd.api.extensions.ExtensionArray)):
+        values = pd.Series(list(values), dtype=object)
+    elif isinstance(values, np.ndarray) and values.ndim != 1:
+        values = values.ravel()
+    dtype = getattr(values, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub" and len(values):
+        # Integers/booleans over a modest range: codes by offset, no hashing.
+        x = np.asarray(values)
+        x = x.astype(np.int64) if dtype.kind == "b" else x
+        lo, hi = int(x.min()), int(x.max())
+        if hi - lo <= 1_000_000:
+            shifted = (x - lo).astype(np.int64)
+            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            remap = np.cumsum(present) - 1
+            uniques = np.flatnonzero(present) + lo
+            out = uniques.astype(bool) if dtype.kind == "b" else uniques
+            return remap[shifted], np.asarray(out.tolist(), dtype=object)
     try:
         codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=True)
     except TypeError:  # mixed types that do not sort: order is settled later
@@ -92,8 +115,9 @@ def cells_from_columns(
     columns: list[tuple[str, np.ndarray, np.ndarray]] = []
     for name, values in features.items():
         if name in bins:
-            values = bin_index(pd.Series(values), name, bins[name])
-        codes, uniques = _factorize(values)
+            codes, uniques = bin_index(values, name, bins[name])
+        else:
+            codes, uniques = _factorize(values)
         columns.append((name, codes, uniques))
     columns.append((DECISION, *_factorize(decision)))
     if label is not None:

@@ -7,6 +7,7 @@ table's columns are looked up through SQLAlchemy's inspector (catalog queries, n
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ def _split(table: str) -> tuple[str | None, str]:
 def _binned(column: sa.ColumnElement[Any], edges: Sequence[float]) -> sa.ColumnElement[Any]:
     whens = [
         (sa.and_(column >= lo, column < hi), sa.literal(i))
-        for i, (lo, hi) in enumerate(zip(edges, edges[1:]))
+        for i, (lo, hi) in enumerate(itertools.pairwise(edges))
     ]
     whens.append((column.is_(None), sa.null()))
     return sa.case(*whens, else_=sa.literal(OUT_OF_RANGE))
@@ -55,9 +56,9 @@ def cells_from_sql(
     where = f"table {table!r}"
     inspector = sa.inspect(engine)
     if not inspector.has_table(name, schema=schema):
-        raise FairnessError(errors.FAIRNESS_UNKNOWN_COLUMN.format(
-            name=table, where="the database", choices=errors.choices(inspector.get_table_names(schema=schema), limit=30)
-        ).replace("column ", "table ", 1))
+        raise FairnessError(errors.FAIRNESS_UNKNOWN_TABLE.format(
+            name=table, where="the database",
+            choices=errors.choices(inspector.get_table_names(schema=schema), limit=30)))
     info = {c["name"]: c for c in inspector.get_columns(name, schema=schema)}
     wanted = [decision, *([label] if label else []), *features]
     for col in wanted:

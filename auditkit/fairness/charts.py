@@ -1,0 +1,81 @@
+"""Charts for reports: per-group selection rate and error rates with interval bars (SVG).
+
+Output is byte-for-byte reproducible: fixed ``svg.hashsalt``, no date in the metadata, and the
+figure is drawn without pyplot (no global state).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+
+from .result import FairnessResult
+
+CHART_METRICS: tuple[str, ...] = (
+    "selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
+)
+TITLES = {
+    "selection_rate": "Selection rate", "accuracy": "Accuracy", "true_positive_rate": "True positive rate",
+    "false_positive_rate": "False positive rate", "false_negative_rate": "False negative rate",
+    "precision": "Precision",
+}
+
+
+def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = None, title: str | None = None) -> str:
+    """SVG text: one panel per metric (default: selection rate and, when the log has labels,
+    TPR, FPR and FNR), one horizontal bar per group, interval bars when the result has
+    intervals, the four-fifths line (0.8 × the reference rate) on the selection-rate panel.
+
+    Raises KeyError for a metric name that is not in the result."""
+    frame = result.by_group
+    if metrics is None:
+        has_labels = int(frame["labelled_count"].sum()) > 0
+        metrics = CHART_METRICS if has_labels else CHART_METRICS[:1]
+    for m in metrics:
+        if m not in frame.columns:
+            raise KeyError(m)
+    labels = [", ".join(str(row[f]) for f in result.sensitive_features) for _, row in frame.iterrows()]
+    height = 1.2 + 0.32 * len(labels)
+    with matplotlib.rc_context({"svg.hashsalt": "auditkit-fairness", "svg.fonttype": "path",
+                                "font.size": 8}):
+        fig = Figure(figsize=(3.0 * len(metrics) + 1.6, height))
+        axes = fig.subplots(1, len(metrics), sharey=True, squeeze=False)[0]
+        ypos = list(range(len(labels)))[::-1]
+        for ax, m in zip(axes, metrics):
+            values = [float(v) for v in frame[m]]
+            shown = [0.0 if math.isnan(v) else v for v in values]
+            colours = ["#c8c8c8" if math.isnan(v) else "#3b6ea5" for v in values]
+            ax.barh(ypos, shown, color=colours, height=0.6)
+            if f"{m}_ci_low" in frame.columns:
+                lows, highs = frame[f"{m}_ci_low"].astype(float), frame[f"{m}_ci_high"].astype(float)
+                for y, v, lo, hi in zip(ypos, values, lows, highs):
+                    if not (math.isnan(v) or math.isnan(lo) or math.isnan(hi)):
+                        ax.errorbar(v, y, xerr=[[max(v - lo, 0.0)], [max(hi - v, 0.0)]], fmt="none",
+                                    ecolor="#222222", capsize=2, linewidth=0.8)
+            for y, v in zip(ypos, values):
+                if math.isnan(v):
+                    ax.text(0.01, y, "undefined", va="center", fontsize=7, color="#555555")
+            if m == "selection_rate":
+                ref = frame
+                for f, v in result.reference_group.items():
+                    ref = ref[ref[f] == v]
+                if len(ref) and not math.isnan(float(ref["selection_rate"].iloc[0])):
+                    line = 0.8 * float(ref["selection_rate"].iloc[0])
+                    ax.axvline(line, color="#b03a2e", linestyle="--", linewidth=0.8,
+                               label="4/5 of reference")
+                    ax.legend(loc="lower right", fontsize=6, frameon=False)
+            ax.set_xlim(0, 1)
+            ax.set_title(TITLES.get(m, m))
+            ax.grid(axis="x", color="#e5e5e5", linewidth=0.5)
+            ax.set_axisbelow(True)
+        axes[0].set_yticks(ypos, labels)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
