@@ -85,6 +85,7 @@ class _RunState:
     summary: dict = field(default_factory=dict)
     history_last: dict = field(default_factory=dict)  # last logged value per history key
     logged: list = field(default_factory=list)  # ArtifactRecord protobufs, in log order
+    logged_when: list = field(default_factory=list)  # (segment start, folder order) of each
     used: list = field(default_factory=list)  # UseArtifactRecord protobufs
 
 
@@ -202,10 +203,13 @@ def _read_store(root: Path) -> _Loaded:
 
 def _apply_records(records: list, folder: Path, order: int, states: dict[str, _RunState]) -> _RunState | None:
     state: _RunState | None = None
+    segment_start: datetime | None = None  # this folder's start: when its artifacts were logged
     for rec in records:
         kind = rec.WhichOneof("record_type")
         if kind == "run":
             run = rec.run
+            if run.HasField("start_time"):
+                segment_start = run.start_time.ToDatetime(tzinfo=timezone.utc)
             state = states.get(run.run_id) or _RunState(run_id=run.run_id, folder=folder, order=order)
             states[run.run_id] = state
             _apply_run(state, run)
@@ -232,6 +236,7 @@ def _apply_records(records: list, folder: Path, order: int, states: dict[str, _R
             state.runtime = max(state.runtime, rec.exit.runtime)
         elif kind == "artifact":
             state.logged.append(rec.artifact)
+            state.logged_when.append((segment_start, order))
         elif kind == "use_artifact":
             state.used.append(rec.use_artifact)
         elif kind in ("stats", "output_raw", "output"):
@@ -407,16 +412,19 @@ def _build(states: list[_RunState], log_versions: set[int], notes: list[str]) ->
     alias_owner: dict[tuple[str | None, str], dict[str, str]] = {}
     first_logger: dict[tuple[str | None, str, str], tuple[_RunState, Any]] = {}
     version_of: dict[int, str] = {}
-    for state in states:
-        for art in state.logged:
-            key = (state.project, art.name)
-            digests = numbering.setdefault(key, {})
-            version = digests.setdefault(art.digest, f"v{len(digests)}")
-            version_of[id(art)] = version
-            owners = alias_owner.setdefault(key, {})
-            for alias in art.aliases:
-                owners[alias] = version
-            first_logger.setdefault((state.project, art.name, version), (state, art))
+    logs_in_order = sorted(
+        ((when or state.start or never, folder_order, index, state, art)
+         for state in states for index, (art, (when, folder_order)) in enumerate(zip(state.logged, state.logged_when))),
+        key=lambda t: t[:3])
+    for _, _, _, state, art in logs_in_order:
+        key = (state.project, art.name)
+        digests = numbering.setdefault(key, {})
+        version = digests.setdefault(art.digest, f"v{len(digests)}")
+        version_of[id(art)] = version
+        owners = alias_owner.setdefault(key, {})
+        for alias in art.aliases:
+            owners[alias] = version
+        first_logger.setdefault((state.project, art.name, version), (state, art))
 
     runs = [_build_run(s, version_of) for s in states]
     runs.sort(key=lambda r: (r.start_time or never), reverse=True)  # newest first, like MLflow
