@@ -464,12 +464,18 @@ def _iso_us(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-from .ledger_history import (  # noqa: E402  (re-exported: the public names live here)
-    AliasResolution,
-    RegistryChange,
-    alias_history,
-    resolve_alias_at,
-)
+_HISTORY_NAMES = ("AliasResolution", "RegistryChange", "alias_history", "resolve_alias_at")
+
+
+def __getattr__(name: str):
+    """Re-export the alias-at-time API of :mod:`auditkit.ledger_history` (loaded on first use, so
+    either module may be imported first without an import cycle)."""
+    if name in _HISTORY_NAMES:
+        from . import ledger_history
+
+        return getattr(ledger_history, name)
+    raise AttributeError(f"module 'auditkit.ledger' has no attribute {name!r}")
+
 
 __all__ = [
     "AliasResolution", "GENESIS_SHA256", "Ledger", "RegistryChange", "VerifyResult", "alias_history",

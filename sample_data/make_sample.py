@@ -7,13 +7,15 @@ Run from the repository root:
 Writes sample_data/mlflow.db (MLflow sqlite tracking + registry store, written by MLflow
 itself), sample_data/artifacts/ (the logged models), sample_data/datasets/ (the train/eval
 splits the runs logged), sample_data/predictions.csv (credit decisions) and
-sample_data/champion_schedule.json. See sample_data/README.md.
+sample_data/champion_schedule.json and sample_data/registry-ledger.jsonl (auditkit snapshots
+taken while the registry changes; sample_data/_ledger.py). See sample_data/README.md.
 
 The training runs happen in a throwaway git repository (two commits with pinned dates) so
 MLflow records the git commit, branch and remote URL itself. The sample's history spans
 2025-10 to 2026-06: each MLflow call runs under a shifted clock (time.time offset to the
 event's date), so MLflow's own timestamps carry those dates. The only edit to the written
-store is the artifact-location rewrite described in README.md.
+store is the artifact-location rewrite described in README.md; the only edit to the ledger is
+its store URI (made portable, hash chain recomputed).
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ HERE = Path(__file__).resolve().parent
 sys.dont_write_bytecode = True  # keep sample_data/ free of __pycache__
 sys.path.insert(0, str(HERE))
 import reasons as rs  # noqa: E402  (sample_data/reasons.py)
+import _ledger  # noqa: E402  (sample_data/_ledger.py)
 
 SRC_DATA = Path("/work/shared/data/german_credit")
 DB = HERE / "mlflow.db"
 ART = Path(tempfile.gettempdir()) / "auditkit-sample-artifacts"  # replaced in main(); not bundled
+RAW_LEDGER = Path(tempfile.gettempdir()) / "auditkit-sample-ledger.jsonl"  # replaced in main()
+LEDGER = HERE / "registry-ledger.jsonl"
 DB_URI = f"sqlite:///{DB}"
 PORTABLE_ART = "mlflow-artifacts:"  # what absolute artifact locations are rewritten to
 MODEL = "credit-risk"
@@ -240,9 +245,10 @@ def build_store(raw_train: Path, raw_eval: Path) -> tuple[dict, dict]:
         git(repo, "remote", "add", "origin", REMOTE)
         moves = list(ALIAS_MOVES)
         approvals = sorted((at, v) for v, (_, appr, at) in VERSIONS.items() if appr)
+        snaps = [t for t, _ in _ledger.snapshot_times()]
         for name, at, user, key, args, register, tags, note in RUNS:
-            # registry events that happened before this run
-            _registry_events(client, moves, approvals, until=at)
+            # registry events and ledger snapshots that happened before this run
+            _registry_events(client, moves, approvals, snaps, until=at)
             if key not in commits:
                 commits[key] = commit(repo, key)
             results[name] = {**train(repo, name, at, user, args, register, tags, note),
@@ -262,14 +268,19 @@ def build_store(raw_train: Path, raw_eval: Path) -> tuple[dict, dict]:
             if name == DELETED_RUN[0]:
                 with clock(DELETED_RUN[1]):
                     client.delete_run(results[name]["run_id"])
-        _registry_events(client, moves, approvals, until="2099-01-01T00:00:00Z")
+        _registry_events(client, moves, approvals, snaps, until="2099-01-01T00:00:00Z")
     return results, commits
 
 
-def _registry_events(client, moves: list, approvals: list, until: str) -> None:
+def _registry_events(client, moves: list, approvals: list, snaps: list, until: str) -> None:
     events = [(at, "alias", (alias, v)) for at, alias, v in moves if at < until]
     events += [(at, "approve", v) for at, v in approvals if at < until]
-    for at, kind, what in sorted(events, key=lambda e: (e[0], e[1] != "approve")):
+    events += [(at, "snapshot", None) for at in snaps if at < until]
+    order = {"approve": 0, "alias": 1, "snapshot": 2}
+    for at, kind, what in sorted(events, key=lambda e: (e[0], order[e[1]])):
+        if kind == "snapshot":  # MLflow is idle meanwhile; auditkit reads the store read-only
+            _ledger.take(DB_URI, RAW_LEDGER, at)
+            continue
         with clock(at):
             if kind == "approve":
                 for k, val in VERSIONS[what][1].items():
@@ -280,6 +291,7 @@ def _registry_events(client, moves: list, approvals: list, until: str) -> None:
                 client.set_registered_model_alias(MODEL, what[0], what[1])
     moves[:] = [m for m in moves if m[0] >= until]
     approvals[:] = [a for a in approvals if a[0] >= until]
+    snaps[:] = [t for t in snaps if t >= until]
 
 
 # ---------------------------------------------------------------- portability
@@ -309,9 +321,10 @@ def make_portable() -> None:
 
 
 def main() -> None:
-    global ART
+    global ART, RAW_LEDGER
     with tempfile.TemporaryDirectory(prefix="auditkit-sample-") as tmp:
         ART = Path(tmp) / "artifacts"  # the logged models live here only while generating
+        RAW_LEDGER = Path(tmp) / "ledger" / "registry-ledger.jsonl"  # and its .lock file
         generate()
 
 
@@ -319,7 +332,8 @@ def generate() -> None:
     from _predictions import make_predictions, schedule_json, verify
 
     t0 = time.time()
-    for path in (DB, HERE / "artifacts", HERE / "predictions.csv", HERE / "champion_schedule.json"):
+    for path in (DB, HERE / "artifacts", HERE / "predictions.csv", HERE / "champion_schedule.json",
+                 LEDGER, RAW_LEDGER):
         if path.is_dir():
             shutil.rmtree(path)
         elif path.exists():
@@ -337,11 +351,17 @@ def generate() -> None:
             models[res["version"]] = mlflow.sklearn.load_model(
                 f"models:/{MODEL}/{res['version']}")
     make_portable()
+    _ledger.publish(RAW_LEDGER, LEDGER, forbidden=[str(HERE), str(RAW_LEDGER.parent),
+                                                   tempfile.gettempdir() + "/"])
     schedule = schedule_json()
     (HERE / "champion_schedule.json").write_text(json.dumps(schedule, indent=2) + "\n")
     preds = make_predictions(raw, train_df, models, schedule)
     preds.to_csv(HERE / "predictions.csv", index=False)
     verify(results, commits, train_df, preds)
+    info = _ledger.verify(LEDGER, DB_URI, preds, schedule)
+    print(f"ledger: {info}")
+    print("run ids: " + ", ".join(f"{n} {r['run_id']} (v{r['version']})" if r["version"]
+                                  else f"{n} {r['run_id']}" for n, r in results.items()))
     print(f"done in {time.time() - t0:.0f}s; commits {commits}")
 
 
