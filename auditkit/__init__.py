@@ -12,6 +12,11 @@ import importlib
 from .connectors import open_store
 from .errors import AuditkitError
 
+# Imported now, not lazily: the function `lineage` has its module's name, and any later import of
+# `auditkit.lineage` (the module) would otherwise shadow the lazy function. The module is light
+# (no pandas at import).
+from .lineage import lineage, lineage_frame  # noqa: E402,F401
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported on first attribute access)

@@ -113,11 +113,17 @@ def render_lineage(doc: dict[str, Any]) -> str:
         add("logged as", ref["logged"], ref.get("evidence"))
     mv = doc["model_version"]
     if mv:
-        state = ", ".join(x for x in [f"stage {mv['stage']}" if mv.get("stage") else "",
+        state = ", ".join(x for x in [f"stage {mv['stage']}" if mv.get("stage") not in (None, "None") else "",
                                       f"aliases today {', '.join(mv['aliases'])}" if mv.get("aliases") else "",
                                       "deleted" if mv.get("deleted") else ""] if x)
         add("model", f"{mv['name']}/{mv['version']}  created {mv['created'] or '?'}"
                      + (f"  ({state})" if state else ""), mv.get("evidence"))
+        if "aliases_at_decision" in mv:
+            held = mv["aliases_at_decision"]
+            for i, a in enumerate(held):
+                add("serving" if i == 0 else "", f"alias {a['alias']} at the decision time", a["evidence"])
+            if not held:
+                add("serving", "(the ledger proves no alias pointing to this version at the decision time)")
     else:
         add("model", "(not known)")
     run = doc["run"]
