@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -94,14 +95,31 @@ def report_inventory(store_uri: str | None, policy: str | None, output: str, as_
     """
     from ..connectors import open_store
     from ..reports import build_inventory_report, load_fields
-    from ..reports.policy_view import policy_findings
 
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
-        findings = policy_findings(store, policy) if policy else None
-        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy_findings=findings,
-                                     policy_source=policy)
+        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy)
     _finish(ctx, output, templates)
+
+
+def fairness_options(func: Callable) -> Callable:
+    """The options of the fairness section (model and decision reports)."""
+    for option in reversed((
+        click.option("--sensitive", default=None, metavar="COL[,COL…]",
+                     help="Sensitive columns of the log: adds the fairness section."),
+        click.option("--positive", default=None, metavar="VALUE", help="The favourable decision (e.g. approve)."),
+        click.option("--label-positive", "label_positive", default=None, metavar="VALUE",
+                     help="The favourable outcome label when coded differently (e.g. good)."),
+    )):
+        func = option(func)
+    return func
+
+
+def predictions_options(func: Callable, *, required: bool) -> Callable:
+    func = click.option("--column", "column_options", multiple=True, metavar="ROLE=NAME",
+                        help="Map a column role to the log's column name (repeatable).")(func)
+    return click.option("--predictions", required=required, default=None, metavar="SOURCE",
+                        help="Prediction log: .csv/.parquet/.jsonl or TABLE@SQLALCHEMY_URL.")(func)
 
 
 @report.command("model")
@@ -110,23 +128,22 @@ def report_inventory(store_uri: str | None, policy: str | None, output: str, as_
 @click.option("--alias", default=None, metavar="ALIAS", help="The alias naming the version (e.g. champion).")
 @store_option
 @click.option("--ledger", default=None, metavar="FILE", help="Registry ledger: stage/alias history.")
-@click.option("--predictions", default=None, metavar="SOURCE",
-              help="Prediction log (.csv/.parquet/.jsonl or TABLE@URL) for the fairness section.")
-@click.option("--column", "column_options", multiple=True, metavar="ROLE=NAME",
-              help="Map a column role to the log's column name (repeatable).")
-@click.option("--sensitive", default=None, metavar="COL[,COL…]", help="Sensitive feature columns.")
-@click.option("--positive", default=None, metavar="VALUE", help="The favourable decision value.")
+@lambda f: predictions_options(f, required=False)
+@fairness_options
 @report_options
 def report_model(name: str, version: str | None, alias: str | None, store_uri: str | None, ledger: str | None,
                  predictions: str | None, column_options: tuple[str, ...], sensitive: str | None,
-                 positive: str | None, output: str, as_of: str | None, templates: str | None,
-                 fields_file: str | None) -> None:
+                 positive: str | None, label_positive: str | None, output: str, as_of: str | None,
+                 templates: str | None, fields_file: str | None) -> None:
     """Audit report of one registered model version: identity, owner, approval, training run,
-    datasets, history, fairness, gaps.
+    datasets, history (with --ledger), fairness of its decisions (with --predictions and
+    --sensitive), gaps.
 
     \b
     Example:
-      auditkit report model credit-risk --alias champion --store sample_data/mlflow.db -o model.pdf
+      auditkit report model credit-risk --alias champion --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --sensitive sex,age_band \\
+        --positive approve --label-positive good -o model.pdf
     """
     from ..connectors import open_store
     from ..reports import build_model_report, load_fields
@@ -139,6 +156,65 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
         extras = model_extras(store, name, version=version, alias=alias, ledger=ledger, predictions=predictions,
-                              columns=column_options, sensitive=sensitive, positive=positive)
+                              columns=column_options, sensitive=sensitive, positive=positive,
+                              label_positive=label_positive)
         ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields, **extras)
     _finish(ctx, output, templates)
+
+
+@report.command("decision")
+@click.argument("prediction_id", metavar="ID")
+@store_option
+@lambda f: predictions_options(f, required=True)
+@click.option("--ledger", default=None, metavar="FILE",
+              help="Registry ledger: which alias the version held at the decision's time.")
+@fairness_options
+@report_options
+def report_decision(prediction_id: str, store_uri: str | None, predictions: str, column_options: tuple[str, ...],
+                    ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
+                    output: str, as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+    """The regulator's question about one automated decision: outcome, score, cutoff, inputs,
+    the version that decided and why it was serving, lineage with sources, reasons, that
+    version's fairness (with --sensitive), gaps.
+
+    \b
+    Example:
+      auditkit report decision APP-004711 --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --sensitive sex,age_band \\
+        --positive approve --label-positive good -o decision.pdf
+    """
+    from ..connectors import open_store
+    from ..predictions import open_predictions, parse_column_options
+    from ..reports import build_decision_report, load_fields
+    from ..reports.extras import parse_sensitive
+
+    fields = load_fields(fields_file)
+    log = open_predictions(predictions, columns=parse_column_options(list(column_options)))
+    try:
+        with open_store(store_uri) as store:
+            ctx = build_decision_report(store, log, prediction_id, ledger=ledger, as_of=as_of, fields=fields,
+                                        sensitive=parse_sensitive(sensitive), positive=positive,
+                                        label_positive=label_positive)
+    finally:
+        log.close()
+    _finish(ctx, output, templates)
+
+
+@cli.command()
+@click.option("-o", "--output", "out_dir", default="auditkit-demo", show_default=True, metavar="DIR",
+              help="Folder for the reports (created if missing).")
+@click.option("--sample-data", "sample_dir", default=None, metavar="DIR",
+              help="The sample_data folder. Default: ./sample_data, then the one next to the auditkit package.")
+@click.option("--as-of", "as_of", default=None, metavar="TIME",
+              help="Generation time shown in the reports (ISO 8601). Default: $SOURCE_DATE_EPOCH, then now.")
+def demo(out_dir: str, sample_dir: str | None, as_of: str | None) -> None:
+    """Write all four reports, as PDF and HTML, from the bundled sample data.
+
+    \b
+    Example:
+      auditkit demo -o demo-reports
+    """
+    from ..reports.demo import run_demo
+
+    for path in run_demo(out_dir, sample_dir=sample_dir, as_of=as_of):
+        click.echo(f"wrote {path}")

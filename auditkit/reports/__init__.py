@@ -24,6 +24,7 @@ from .context import (
     evidence_json,
     evidence_sha256,
 )
+from .decision import build_decision_report
 from .fields import load_fields
 from .model import build_model_report
 from .render import render_html, render_pdf, template_dirs, write_report
@@ -37,6 +38,7 @@ __all__ = [
     "InventoryReport",
     "ModelReport",
     "SafeURLFetcher",
+    "build_decision_report",
     "build_experiment_report",
     "build_inventory_report",
     "build_model_report",

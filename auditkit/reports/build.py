@@ -7,14 +7,16 @@ The model and decision reports are built in :mod:`auditkit.reports.model` and
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import errors
 from ..connectors.base import Connector
 from ..records import Run, iso
 from . import charts as _charts
 from .common import (
+    OWNER_TAG,
     approval_of,
     generated_at,
     latest,
@@ -25,6 +27,7 @@ from .common import (
     sort_versions,
     version_info,
     version_run_ids,
+    with_store_warnings,
 )
 from .context import (
     BestRun,
@@ -33,7 +36,7 @@ from .context import (
     InventoryModel,
     InventoryReport,
     InventorySummary,
-    PolicyFinding,
+    Owner,
     RegisteredFromRun,
 )
 from .fields import model_field_values, user_fields
@@ -61,6 +64,7 @@ def _run_label(run: Run) -> str:
     return f"{run.run_name or '(unnamed)'} · {run.run_id[:8]}"
 
 
+@with_store_warnings
 def build_experiment_report(
     store: Connector,
     experiment: str,
@@ -183,20 +187,31 @@ def _experiment_gaps(runs: list[Run], live: list[Run], metric_keys: tuple[str, .
     return tuple(gaps)
 
 
+@with_store_warnings
 def build_inventory_report(
     store: Connector,
     *,
     as_of: datetime | str | None = None,
     fields: Mapping[str, Any] | None = None,
-    policy_findings: Iterable[PolicyFinding] | None = None,
-    policy_source: str | None = None,
+    policy: str | None = None,
+    check_policy: bool = False,
 ) -> InventoryReport:
     """Every registered model and version: stage and aliases, owner, approval status, last
-    activity; and the policy findings when a policy was checked.
+    activity; and the policy findings when ``policy`` (a policy file) is given or
+    ``check_policy`` asks for auditkit's default policy. The policy is checked as of the
+    report's generation time.
 
-    Raises :class:`~auditkit.errors.UsageError` for a malformed ``as_of``.
+    Raises :class:`~auditkit.errors.UsageError` for a malformed ``as_of`` and what
+    :func:`auditkit.policy.evaluate_policy` raises for a bad policy.
     """
     when = generated_at(as_of)
+    policy_findings = None
+    policy_source = None
+    serving: list[str] = []
+    if policy is not None or check_policy:
+        from .policy_view import policy_findings as _findings
+
+        policy_findings, policy_source, serving = _findings(store, policy, as_of=when)
     models = sorted(store.registered_models(), key=lambda m: m.name)
     all_versions = store.model_versions()
     run_of_version = version_run_ids(store, all_versions)
@@ -210,12 +225,14 @@ def build_inventory_report(
         live = [v for v in versions if not v.deleted]
         newest = live[-1] if live else None
         newest_run = runs.get(run_of_version.get((newest.name, newest.version), "")) if newest else None
-        owner = owner_of(rm, newest, newest_run)
+        declared = (rm.tags.get(OWNER_TAG) or "").strip()
+        owner = (Owner(user=declared, evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}") if declared
+                 else owner_of(rm, newest, newest_run))
         last = latest([iso(rm.last_updated_time), iso(rm.creation_time)]
                       + [i.last_updated for i in infos] + [i.created for i in infos])
         gaps: list[str] = []
         if owner.user is None:
-            gaps.append("No record names an owner (no 'owner' tag, no version creator, no run user).")
+            gaps.append("No record names an owner (no version creator, no run user, no 'owner' tag).")
         unapproved = [i.version for i in infos if not i.deleted and i.approval.status != "approved"]
         if unapproved:
             gaps.append(f"Versions without complete approval evidence: {listing(['v' + v for v in unapproved], 10)}.")
@@ -246,7 +263,7 @@ def build_inventory_report(
     if not out:
         gaps.append("The store holds no registered models.")
     if policy_findings is None:
-        gaps.append("No policy was given, so no policy findings are reported (use --policy FILE).")
+        gaps.append("No policy was checked, so no policy findings are reported (use --policy FILE).")
     if summary.not_approved:
         gaps.append(f"{summary.not_approved} of {summary.live_versions} live versions lack complete approval evidence "
                     f"(version tags approved_by and approved_at).")
@@ -257,6 +274,7 @@ def build_inventory_report(
         policy_given=policy_findings is not None,
         policy_source=policy_source,
         policy_findings=findings,
+        policy_serving=tuple(serving),
         user_fields=user_fields("inventory", fields),
         gaps=tuple(gaps),
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import __version__, errors
 from ..connectors.base import Connector, redact_uri
@@ -24,6 +27,36 @@ APPROVED_BY = "approved_by"
 APPROVED_AT = "approved_at"
 #: Tag naming a model's owner (registered model first, then version).
 OWNER_TAG = "owner"
+
+
+@contextmanager
+def store_warnings() -> Iterator[list[str]]:
+    """Collect the warnings a connector raises while a report reads the store (a W&B file cut
+    short, an unreadable mlruns entry …) as gap sentences, and pass them on as warnings too."""
+    found: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", errors.AuditkitWarning)
+        yield found
+    for w in caught:
+        if issubclass(w.category, errors.AuditkitWarning):
+            found.append("The store reader warned: " + " ".join(str(w.message).split()))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def with_store_warnings(builder: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a report builder: the store's warnings during the build join the report's gaps."""
+    import dataclasses
+    import functools
+
+    @functools.wraps(builder)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with store_warnings() as found:
+            ctx = builder(*args, **kwargs)
+        if found:
+            ctx = dataclasses.replace(ctx, gaps=tuple(dict.fromkeys((*ctx.gaps, *found))))
+        return ctx
+
+    return wrapped
 
 
 def parse_as_of(value: str) -> datetime:
@@ -97,17 +130,20 @@ def approval_of(mv: ModelVersion) -> Approval:
 
 
 def owner_of(rm: RegisteredModel | None, mv: ModelVersion | None, run: Run | None) -> Owner:
-    """Owner, by the first record that names one: model tag, version tag, version creator,
-    training run user."""
-    if rm is not None and (rm.tags.get(OWNER_TAG) or "").strip():
-        return Owner(user=rm.tags[OWNER_TAG].strip(), evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}")
+    """Owner, by the first record that names one, in the order lineage and the policy use:
+    version creator, training run user (or its ``mlflow.user`` tag), the version's ``owner`` tag,
+    the registered model's ``owner`` tag."""
+    if mv is not None and mv.creator:
+        return Owner(user=mv.creator, evidence=f"creator of model version {mv.name} v{mv.version}")
+    if run is not None and run.user and run.user != "unknown":
+        return Owner(user=run.user, evidence=f"user of training run {run.run_id}")
+    if run is not None and run.tags.get(TAG_USER) not in (None, "", "unknown"):
+        return Owner(user=run.tags[TAG_USER], evidence=f"tag {TAG_USER} of training run {run.run_id}")
     if mv is not None and (mv.tags.get(OWNER_TAG) or "").strip():
         return Owner(user=mv.tags[OWNER_TAG].strip(),
                      evidence=f"tag '{OWNER_TAG}' of model version {mv.name} v{mv.version}")
-    if mv is not None and mv.creator:
-        return Owner(user=mv.creator, evidence=f"creator of model version {mv.name} v{mv.version}")
-    if run is not None and run.user:
-        return Owner(user=run.user, evidence=f"user of training run {run.run_id}")
+    if rm is not None and (rm.tags.get(OWNER_TAG) or "").strip():
+        return Owner(user=rm.tags[OWNER_TAG].strip(), evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}")
     return Owner(user=None, evidence="no record names an owner")
 
 

@@ -18,8 +18,12 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from datetime import datetime
+from typing import Any
+
+from ..records import iso
 
 SCHEMA_VERSION = "1"
 
@@ -209,6 +213,7 @@ class PolicyFinding:
     severity: str
     passed: bool
     message: str
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,7 @@ class InventoryReport:
     policy_given: bool
     policy_source: str | None
     policy_findings: tuple[PolicyFinding, ...]
+    policy_serving: tuple[str, ...]
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
     schema_version: str = SCHEMA_VERSION
@@ -363,6 +369,10 @@ def to_evidence(value: Any) -> Any:
         return {str(k): to_evidence(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_evidence(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    if isinstance(value, datetime):
+        return iso(value)
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     return value

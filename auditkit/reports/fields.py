@@ -16,8 +16,9 @@ A field left empty is shown as an empty labelled line, never invented.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .. import errors
 from .context import UserField
@@ -104,7 +105,7 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
             import yaml
 
             data = yaml.safe_load(text)
-    except Exception as exc:  # yaml/json syntax errors
+    except Exception as exc:  # noqa: BLE001 - yaml/json syntax errors of every kind
         reason = " ".join(str(exc).split())
         raise errors.ReportError(errors.REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
     if data is None:

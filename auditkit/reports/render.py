@@ -34,6 +34,8 @@ TEMPLATE_FOR_KIND = {
 PDF_VARIANT = "pdf/a-3b"
 EVIDENCE_NAME = "evidence.json"
 NOT_RECORDED = "—"
+#: Text longer than this is cut in the rendered report (the evidence keeps all of it).
+MAX_SHOWN = 1500
 
 
 def packaged_templates_dir() -> Path:
@@ -104,17 +106,54 @@ def _duration(seconds: Any) -> Any:
     return f"{seconds / 3600:.1f} h"
 
 
+def _clip(value: Any, width: int = 200) -> Any:
+    """Cut text for a narrow table cell; the note says how much is left out (all of it is in the
+    evidence)."""
+    if isinstance(value, str) and len(value) > width:
+        return f"{value[:width]} … [+{len(value) - width} characters]"
+    return value
+
+
+def _stage(value: Any) -> Any:
+    """MLflow stores "None" for a version without a stage; show that as "none"."""
+    return "none" if value == "None" else value
+
+
+def _dataset_source(value: Any) -> Any:
+    """A logged dataset source as its location: MLflow stores ``{"uri": …}`` or ``{"path": …}``
+    JSON; anything else is shown as stored."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return value
+    import json
+
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(parsed, dict):
+        for key in ("uri", "url", "path", "file", "table_name"):
+            if isinstance(parsed.get(key), str) and len(parsed) <= 3:
+                return parsed[key]
+    return value
+
+
 def _chunks(items: Any, size: int) -> list[list[Any]]:
     items = list(items)
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _finalize(value: Any) -> Any:
-    return NOT_RECORDED if value is None else value
+    """Every ``{{ … }}``: ``None`` shows as "—"; very long text is cut with a note (layout time
+    grows fast with unbreakable text, and the full value is in the evidence)."""
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, str) and len(value) > MAX_SHOWN and not hasattr(value, "__html__"):
+        return f"{value[:MAX_SHOWN]} … [{len(value) - MAX_SHOWN} more characters in evidence.json]"
+    return value
 
 
 @lru_cache(maxsize=8)
-def _environment(dirs: tuple[Path, ...]):  # noqa: ANN202 - jinja2.Environment
+def _environment(dirs: tuple[Path, ...]):
     import jinja2
 
     env = jinja2.Environment(
@@ -126,7 +165,9 @@ def _environment(dirs: tuple[Path, ...]):  # noqa: ANN202 - jinja2.Environment
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(num=_num, when=_when, day=_day, short=_short, duration=_duration, chunks=_chunks)
+    env.filters.update(num=_num, when=_when, day=_day, short=_short, duration=_duration, chunks=_chunks,
+                       stage=_stage, dataset_source=_dataset_source, clip=_clip)
+    env.globals["missing"] = NOT_RECORDED
     return env
 
 
@@ -177,7 +218,18 @@ def render_pdf(ctx: Any, *, templates: str | Path | None = None,
     )
     document = weasyprint.HTML(string=html, base_url=dirs[-1].as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True, attachments=[attachment],
-                              url_fetcher=fetcher)
+                              finisher=_dedupe_associated_files)
+
+
+def _dedupe_associated_files(document: Any, pdf: Any) -> None:
+    """WeasyPrint 70 lists each PDF/A-3 associated file twice in the catalog's ``/AF``; keep one."""
+    files = pdf.catalog.get("AF")
+    if files is not None:
+        seen: list[Any] = []
+        for ref in files:
+            if ref not in seen:
+                seen.append(ref)
+        files[:] = seen
 
 
 def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = None) -> Path:
@@ -195,13 +247,18 @@ def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = N
         data = render_html(ctx, templates=templates).encode("utf-8")
     else:
         raise errors.UsageError(errors.REPORT_BAD_OUTPUT.format(path=str(target)))
+    tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # what open() would have given, not mkstemp's 0600
         os.replace(tmp, target)
     except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
         raise errors.ReportError(errors.REPORT_CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
     return target

@@ -10,8 +10,8 @@ every refusal too (:attr:`SafeURLFetcher.refused`).
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 

@@ -1,0 +1,165 @@
+"""Build the decision report: the regulator's question about one automated decision.
+
+The facts come from :func:`auditkit.lineage.lineage` (the decision's row, the version that made
+it, its run, code, data, owner, approvals, reasons, each with the record it comes from); the
+ledger says which alias the version held at the decision's time; the fairness summary is that
+version's decisions in the same log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..connectors.base import Connector
+from .common import generated_at, make_cover, with_store_warnings
+from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
+from .fields import user_fields
+
+#: Version tag read as the decision cutoff when present.
+THRESHOLD_TAGS = ("decision_threshold", "threshold")
+#: Regulation B: four principal reasons at most by default.
+MAX_REASONS_DEFAULT = 4
+
+
+def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple[list[str], list[str]]:
+    """Sentences on why the version was serving at the decision's time, and gaps."""
+    out: list[str] = []
+    gaps: list[str] = []
+    ref = doc.get("model_reference") or {}
+    mv = doc.get("model_version") or {}
+    at = (doc.get("prediction") or {}).get("timestamp")
+    if ref.get("logged"):
+        out.append(f"The prediction log names the model as {ref['logged']} ({ref.get('evidence')}).")
+    if mv:
+        out.append(f"That resolves to {mv.get('name')} version {mv.get('version')} ({mv.get('evidence')}).")
+    if not mv or ledger is None:
+        if mv:
+            gaps.append("No ledger was given (--ledger FILE), so which alias the version held at the decision's "
+                        "time cannot be shown.")
+        return out, gaps
+    from ..ledger_history import alias_history, resolve_alias_at
+
+    name, version = mv.get("name"), str(mv.get("version"))
+    aliases = sorted({c.subject.split(" ", 1)[1] for c in alias_history(ledger, name=name, kinds=("alias",))}
+                     | set(mv.get("aliases") or []))
+    held = []
+    for alias in aliases:
+        res = resolve_alias_at(ledger, name=name, alias=alias, at=at)
+        if res.version == version:
+            held.append(alias)
+            out.append(f"At {at} alias {alias} pointed to version {version} ({res.evidence or 'ledger'}).")
+        elif res.version is None and version in res.candidates:
+            gaps.extend(res.gaps)
+    if not held:
+        gaps.append(f"The ledger shows no alias pointing to {name} version {version} at {at}.")
+    return out, gaps
+
+
+def _threshold(mv: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    tags = mv.get("tags") or {}
+    for key in THRESHOLD_TAGS:
+        if tags.get(key) not in (None, ""):
+            return str(tags[key]), f"tag {key} of model version {mv.get('name')}/{mv.get('version')}"
+    return None, None
+
+
+def _chain(doc: Mapping[str, Any]) -> tuple[LineageFact, ...]:
+    p = doc.get("prediction") or {}
+    ref = doc.get("model_reference") or {}
+    mv = doc.get("model_version") or {}
+    run = doc.get("run") or {}
+    code = doc.get("code") or {}
+    facts = [LineageFact(step="Decision", value=f"{p.get('id')}: {p.get('decision')} at {p.get('timestamp')}",
+                         source=p.get("evidence") or "prediction log")]
+    facts.append(LineageFact(step="Model named by the log", value=ref.get("logged"), source=ref.get("evidence") or "—"))
+    facts.append(LineageFact(step="Model version",
+                             value=f"{mv.get('name')} v{mv.get('version')}" if mv else None,
+                             source=mv.get("evidence") or "—"))
+    facts.append(LineageFact(step="Training run",
+                             value=f"{run.get('name') or '(unnamed)'} {run.get('id')}" if run else None,
+                             source=run.get("evidence") or "—"))
+    facts.append(LineageFact(step="Code commit", value=code.get("git_commit"), source=code.get("evidence") or "—"))
+    for d in doc.get("datasets") or []:
+        facts.append(LineageFact(step=f"Dataset ({d.get('context') or 'no context'})",
+                                 value=f"{d.get('name')} digest {d.get('digest')}", source=d.get("evidence") or "—"))
+    owner = doc.get("owner") or {}
+    facts.append(LineageFact(step="Owner", value=owner.get("user"), source=owner.get("evidence") or "—"))
+    for a in doc.get("approvals") or []:
+        facts.append(LineageFact(step="Approval", value=f"{a.get('by')} at {a.get('at')}", source=a.get("evidence") or "—"))
+    return tuple(facts)
+
+
+@with_store_warnings
+def build_decision_report(
+    store: Connector,
+    log: Any,
+    prediction_id: Any,
+    *,
+    ledger: str | Path | None = None,
+    as_of: datetime | str | None = None,
+    fields: Mapping[str, Any] | None = None,
+    sensitive: Sequence[str] | None = None,
+    positive: Any = None,
+    label_positive: Any = None,
+    charts: bool = True,
+) -> DecisionReport:
+    """The report on one decision of ``log`` (a :class:`~auditkit.predictions.PredictionLog`).
+
+    ``sensitive`` (columns of the log) adds the fairness summary of the version that decided.
+    Raises what :func:`auditkit.lineage.lineage` raises (PredictionLogError, LedgerError,
+    UsageError), :class:`~auditkit.errors.FairnessError`, and UsageError for a bad ``as_of``.
+    """
+    from ..lineage import lineage
+    from .fairness_view import assess_version
+
+    when = generated_at(as_of)
+    doc = lineage(store, log, prediction_id, ledger=str(ledger) if ledger else None)
+    mv = doc.get("model_version") or {}
+    gaps = list(doc.get("gaps") or [])
+    serving, serving_gaps = serving_evidence(doc, ledger)
+    gaps += serving_gaps
+    fairness: FairnessSummary | None = None
+    if sensitive and mv:
+        fairness, fairness_gaps = assess_version(log, name=mv["name"], version=str(mv["version"]),
+                                                 sensitive=list(sensitive), positive=positive,
+                                                 label_positive=label_positive, charts=charts)
+        gaps += fairness_gaps
+    elif not sensitive:
+        gaps.append("No sensitive columns were given (--sensitive COL), so the serving version's fairness "
+                    "summary is not shown.")
+    threshold, threshold_source = _threshold(mv)
+    p = dict(doc.get("prediction") or {})
+    inputs = p.pop("inputs", {}) or {}
+    p["threshold"] = threshold
+    p["threshold_source"] = threshold_source
+    if threshold is None:
+        gaps.append("No decision cutoff is recorded (version tag decision_threshold); see the user-supplied fields.")
+    reasons = tuple(doc.get("reasons") or ())
+    if len(reasons) > MAX_REASONS_DEFAULT:
+        gaps.append(f"The log carries {len(reasons)} reasons; Regulation B expects at most "
+                    f"{MAX_REASONS_DEFAULT} principal reasons by default.")
+    run = dict(doc.get("run") or {})
+    return DecisionReport(
+        cover=make_cover(store, kind="decision", title="Automated decision report",
+                         subject=f"Decision {p.get('id')}", when=when),
+        prediction=p,
+        inputs=dict(inputs),
+        model={**{k: v for k, v in mv.items()}, "reference": doc.get("model_reference")},
+        serving_evidence=tuple(serving),
+        chain=_chain(doc),
+        run={k: run.get(k) for k in ("id", "name", "experiment", "user", "status", "start_time", "end_time",
+                                     "params", "metrics", "evidence")},
+        code=dict(doc.get("code") or {}),
+        datasets=tuple(DatasetInfo(name=d.get("name"), digest=d.get("digest"), source_type=d.get("source_type"),
+                                   source=d.get("source"), rows=d.get("rows"), context=d.get("context"))
+                       for d in doc.get("datasets") or []),
+        owner=dict(doc.get("owner") or {}),
+        approvals=tuple(dict(a) for a in doc.get("approvals") or []),
+        reasons=tuple(dict(r) for r in reasons),
+        fairness=fairness,
+        user_fields=user_fields("decision", fields),
+        gaps=tuple(dict.fromkeys(gaps)),
+    )

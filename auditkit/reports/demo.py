@@ -1,0 +1,84 @@
+"""``auditkit demo``: every report, as PDF and HTML, from ``sample_data/``.
+
+The sample's facts (experiment, model, the decision the docs discuss, its sensitive columns and
+favourable values) are described in ``sample_data/README.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from .. import errors
+
+EXPERIMENT = "credit-risk"
+MODEL = "credit-risk"
+ALIAS = "champion"
+DECISION_ID = "APP-004711"
+SENSITIVE = ("sex", "age_band")
+POSITIVE = "approve"
+LABEL_POSITIVE = "good"
+LEDGER_NAMES = ("ledger.jsonl", "registry-ledger.jsonl")
+
+
+def find_sample_data(sample_dir: str | Path | None = None) -> Path:
+    """The sample data folder: ``sample_dir``, else ``./sample_data``, else the one next to the
+    auditkit package (a source checkout). Raises :class:`~auditkit.errors.ReportError`."""
+    if sample_dir is not None:
+        candidates = [Path(sample_dir)]
+    else:
+        candidates = [Path.cwd() / "sample_data", Path(__file__).resolve().parents[2] / "sample_data"]
+    for folder in candidates:
+        if (folder / "mlflow.db").is_file():
+            return folder.resolve()
+    raise errors.ReportError(errors.REPORT_NO_SAMPLE_DATA.format(
+        path=str(candidates[0]), what="mlflow.db", expected="the sample_data folder of an auditkit checkout"))
+
+
+def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
+             as_of: datetime | str | None = None) -> list[Path]:
+    """Write the four reports (``model``, ``decision``, ``experiment``, ``inventory``; ``.pdf``
+    and ``.html`` each) into ``out_dir`` and return their paths.
+
+    Raises :class:`~auditkit.errors.ReportError` when the sample data is missing, and what the
+    builders raise.
+    """
+    from ..connectors import open_store
+    from ..predictions import open_predictions
+    from .build import build_experiment_report, build_inventory_report
+    from .common import generated_at
+    from .decision import build_decision_report
+    from .extras import model_extras
+    from .model import build_model_report
+    from .render import write_report
+
+    sample = find_sample_data(sample_dir)
+    predictions = sample / "predictions.csv"
+    if not predictions.is_file():
+        raise errors.ReportError(errors.REPORT_NO_SAMPLE_DATA.format(
+            path=str(sample), what="predictions.csv", expected="the sample prediction log"))
+    policy = sample / "policy.yaml"
+    ledger = next((sample / n for n in LEDGER_NAMES if (sample / n).is_file()), None)
+    when = generated_at(as_of)
+    out = Path(out_dir)
+    contexts = {}
+    with open_store(str(sample / "mlflow.db")) as store:
+        extras = model_extras(store, MODEL, version=None, alias=ALIAS, ledger=str(ledger) if ledger else None,
+                              predictions=str(predictions), sensitive=SENSITIVE, positive=POSITIVE,
+                              label_positive=LABEL_POSITIVE)
+        contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, **extras)
+        log = open_predictions(str(predictions))
+        try:
+            contexts["decision"] = build_decision_report(
+                store, log, DECISION_ID, ledger=ledger, as_of=when, sensitive=list(SENSITIVE),
+                positive=POSITIVE, label_positive=LABEL_POSITIVE)
+        finally:
+            log.close()
+        contexts["experiment"] = build_experiment_report(store, EXPERIMENT, as_of=when)
+        contexts["inventory"] = build_inventory_report(
+            store, as_of=when, policy=str(policy) if policy.is_file() else None)
+    written = []
+    for kind, ctx in contexts.items():
+        for suffix in (".pdf", ".html"):
+            written.append(write_report(ctx, out / f"{kind}{suffix}"))
+    return written

@@ -1,0 +1,70 @@
+"""What the model and decision reports add beyond the records: a ledger's history and a
+fairness summary from a prediction log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..connectors.base import Connector
+from .context import HistoryEvent
+
+
+def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, ...], str]:
+    """Stage/alias moves and version registrations of model ``name`` recorded in a ledger,
+    and a sentence naming the source.
+
+    Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
+    """
+    from ..ledger_history import alias_history
+
+    changes = alias_history(ledger, name=name)
+    events = tuple(
+        HistoryEvent(at=c.to_taken_at, what=c.change,
+                     source=(f"ledger snapshot #{c.to_seq}" + (f" (previous #{c.from_seq} at {c.from_taken_at})"
+                                                               if c.from_seq is not None else " (first snapshot)")))
+        for c in changes
+    )
+    source = (f"the hash-chained registry ledger {Path(ledger).name}: each change happened after the previous "
+              f"snapshot and by the one named")
+    return events, source
+
+
+def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:
+    if sensitive is None:
+        return []
+    if isinstance(sensitive, str):
+        return [c.strip() for c in sensitive.split(",") if c.strip()]
+    return list(sensitive)
+
+
+def model_extras(store: Connector, name: str, *, version: str | None, alias: str | None,
+                 ledger: str | None = None, predictions: str | None = None, columns: Sequence[str] = (),
+                 sensitive: str | Sequence[str] | None = None, positive: Any = None,
+                 label_positive: Any = None) -> dict[str, Any]:
+    """Keyword arguments for :func:`~auditkit.reports.build_model_report` from a ledger and a
+    prediction log (each optional): ``history``, ``history_source``, ``fairness``, ``extra_gaps``.
+
+    Raises :class:`~auditkit.errors.LedgerError`, :class:`~auditkit.errors.PredictionLogError`,
+    :class:`~auditkit.errors.FairnessError` and what resolving the version raises.
+    """
+    from .model import resolve_version
+
+    out: dict[str, Any] = {}
+    if ledger:
+        out["history"], out["history_source"] = ledger_history(ledger, name)
+    if predictions:
+        from ..predictions import open_predictions, parse_column_options
+        from .fairness_view import assess_version
+
+        number = resolve_version(store, name, version=version, alias=alias)
+        log = open_predictions(predictions, columns=parse_column_options(list(columns)))
+        try:
+            summary, gaps = assess_version(log, name=name, version=number, sensitive=parse_sensitive(sensitive),
+                                           positive=positive, label_positive=label_positive)
+        finally:
+            log.close()
+        out["fairness"] = summary
+        out["extra_gaps"] = tuple(gaps)
+    return out
