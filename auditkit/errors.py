@@ -99,6 +99,7 @@ FAIRNESS_NOT_BINARY = (
     "with --positive VALUE (pos_label=…)"
 )
 FAIRNESS_POSITIVE_NOT_SEEN = "positive value {value!r} is not among the {what} values seen: {values}"
+FAIRNESS_LABEL_HINT = "; name the favourable label with --label-positive VALUE (label_pos_label=…)"
 FAIRNESS_LABEL_NOT_BINARY = (
     "labels have more than two values (values seen: {values}); expected a binary outcome"
 )

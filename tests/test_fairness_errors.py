@@ -67,7 +67,8 @@ def test_labels_coded_differently_need_label_positive():
     frame = FRAME.assign(outcome=["good", "bad", "good", "good", "bad", "bad"])
     assert _message(data=frame, y_true="outcome", y_pred="decision", sensitive_features="sex",
                     pos_label="approve") == (
-        "positive value 'approve' is not among the label values seen: 'bad', 'good'")
+        "positive value 'approve' is not among the label values seen: 'bad', 'good'; "
+        "name the favourable label with --label-positive VALUE (label_pos_label=…)")
     result = assess_fairness(data=frame, y_true="outcome", y_pred="decision", sensitive_features="sex",
                              pos_label="approve", label_pos_label="good")
     assert result.label_positive == "good"

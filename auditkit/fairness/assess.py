@@ -125,8 +125,9 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
         wanted = label_positive = _find(labels, 1) if _find(labels, 1) is not None else 1
     if labels and label_positive is None:
         if label_pos_label is not None or len(labels) == 2:
+            hint = errors.FAIRNESS_LABEL_HINT if label_pos_label is None else ""
             raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(
-                value=wanted, what="label", values=errors.choices(labels)))
+                value=wanted, what="label", values=errors.choices(labels)) + hint)
         label_positive = wanted  # one label value, not the positive one: all negatives
     return positive, label_positive
 

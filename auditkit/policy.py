@@ -1,0 +1,481 @@
+"""Compliance policy checks: which serving model versions lack the evidence a policy requires.
+
+``check_policy(store, policy=…, as_of=…)`` lists :class:`Finding` records, one per rule a serving
+model version breaks (or cannot be checked against): missing or malformed approval tags,
+approval by the version's own creator, a stale approval, no training dataset logged on the
+source run, no git commit, no owner, disparities of the version's own decisions outside the
+policy's limits. A version serves when it is in a stage, or holds an alias, the policy names.
+The policy file format is in :mod:`auditkit.policy_rules` and ``docs/policy.md``; without a
+policy the built-in default (:data:`~auditkit.policy_rules.DEFAULT_POLICY_YAML`) applies.
+
+Every finding names the record and field it looked at (``evidence``) and says in one sentence
+what is missing (``missing``). Nothing is written to the store or the prediction log.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from . import errors
+from .policy_rules import (
+    DEFAULT_POLICY_YAML,
+    SEVERITIES,
+    ApprovalAgeRule,
+    ApprovalRule,
+    ApproverNotCreatorRule,
+    FairnessLimit,
+    FairnessRule,
+    GitCommitRule,
+    OwnerRule,
+    Policy,
+    PolicyError,
+    Rule,
+    TrainingDatasetRule,
+    default_policy,
+    load_policy,
+    parse_policy,
+)
+from .records import ModelVersion, RegisteredModel, Run, iso
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .connectors.base import Connector
+    from .predictions import PredictionLog
+
+SCHEMA_VERSION = "1"
+
+# One sentence per finding (tests compare them word for word).
+MISSING_APPROVAL = "model version {ref} lacks approval evidence: {problems}"
+PROBLEM_NO_TAG = "no tag {tag}"
+PROBLEM_TAG_PATTERN = "tag {tag} is {value!r}, which does not match {pattern!r}"
+EVIDENCE_APPROVAL = "model version {ref} tags {tags}"
+MISSING_SELF_APPROVAL = ("model version {ref} was approved by its own creator {user!r}; the policy requires "
+                         "approval by someone else")
+MISSING_CREATOR_UNKNOWN = ("model version {ref} records no creator, so whether approver {user!r} is someone "
+                           "other than the creator cannot be checked")
+EVIDENCE_APPROVER = "model version {ref} creator (user_id) and tag {tag}"
+MISSING_APPROVAL_OLD = ("the approval of model version {ref} ({value}) is {days} days old at {as_of}; the "
+                        "policy allows at most {max_days} days")
+MISSING_APPROVAL_FUTURE = ("the approval of model version {ref} ({value}) is dated after the as-of time "
+                           "{as_of}, so the version was not approved then")
+MISSING_APPROVAL_TIME = ("tag {tag} of model version {ref} is {value!r}, not a date/time, so the age of the "
+                         "approval cannot be checked")
+EVIDENCE_APPROVAL_AGE = "model version {ref} tag {tag}, as of {as_of}"
+MISSING_NO_RUN = "model version {ref} names no source run, so its {what} cannot be shown"
+MISSING_RUN_GONE = "run {run_id} named by {by} is not in the store, so the {what} of model version {ref} cannot be shown"
+EVIDENCE_NO_RUN = "model version {ref} run_id and logged model source_run_id"
+MISSING_DATASET = ("run {run_id}, the source of model version {ref}, logged no dataset with context "
+                   "{context!r}; the data the version was trained on cannot be identified")
+EVIDENCE_DATASET = "run {run_id} inputs (mlflow.log_input): {datasets}"
+MISSING_COMMIT = ("run {run_id}, the source of model version {ref}, has no tag {tag}; the code the version "
+                  "was built from cannot be identified")
+MISSING_COMMIT_PATTERN = "run {run_id} tag {tag} is {value!r}, which does not match {pattern!r}"
+EVIDENCE_COMMIT = "run {run_id} tag {tag}"
+MISSING_OWNER = ("no owner on record for model version {ref}: no version creator, no run user, and no "
+                 "owner tag on the version or on registered model {name}")
+EVIDENCE_OWNER = ("model version {ref} creator and tag owner; {run} user and tag mlflow.user; "
+                  "registered model {name} tag owner")
+MISSING_FAIRNESS_NONE = ("prediction log {source} holds no decisions by model version {ref}, so no "
+                         "fairness result exists for it")
+MISSING_FAIRNESS_LIMIT = ("{metric} over {features} is {value} on {n} decisions by model version {ref}; "
+                          "the policy requires {bound}")
+MISSING_FAIRNESS_UNDEFINED = ("{metric} over {features} cannot be computed from the {n} decisions by model "
+                              "version {ref} (e.g. no labels, or a group without outcomes); the policy "
+                              "requires {bound}")
+MISSING_FAIRNESS_ERROR = "no fairness result for model version {ref}: {reason}"
+EVIDENCE_FAIRNESS = "prediction log {source}: {n} decisions by model version {ref} (columns {columns})"
+EVIDENCE_UNATTRIBUTED = "; {k} decision(s) name the model by alias, stage or run and were not attributed"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule a serving model version breaks, or that cannot be checked for it."""
+
+    rule: str
+    model: str
+    version: str
+    severity: str
+    evidence: str
+    missing: str
+
+    @property
+    def passed(self) -> bool:
+        """Always ``False``: only unmet requirements are findings."""
+        return False
+
+    @property
+    def message(self) -> str:
+        """The same as :attr:`missing`."""
+        return self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "model": self.model, "version": self.version, "severity": self.severity,
+                "evidence": self.evidence, "missing": self.missing}
+
+
+@dataclass(frozen=True)
+class ServingVersion:
+    """A model version the policy counts as serving, and why (its stage and aliases)."""
+
+    model: str
+    version: str
+    stage: str | None
+    aliases: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "version": self.version, "stage": self.stage, "aliases": list(self.aliases)}
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    """The outcome of one check: the policy, the as-of time, the serving versions and findings."""
+
+    policy: Policy
+    as_of: datetime
+    serving: tuple[ServingVersion, ...]
+    findings: tuple[Finding, ...]
+
+    @property
+    def failed(self) -> bool:
+        """True when any finding has severity ``error`` (``auditkit check`` exits 1)."""
+        return any(f.severity == "error" for f in self.findings)
+
+    def summary(self) -> dict[str, Any]:
+        counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
+        return {"as_of": iso(self.as_of), "serving_versions": len(self.serving), "findings": len(self.findings),
+                "by_severity": counts, "passed": not self.failed}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``auditkit check --format json`` document."""
+        return {"schema_version": SCHEMA_VERSION, "policy": self.policy.to_dict(), "as_of": iso(self.as_of),
+                "serving": [s.to_dict() for s in self.serving],
+                "findings": [f.to_dict() for f in self.findings], "summary": self.summary()}
+
+
+def check_policy(store: "Connector", policy: "Policy | str | os.PathLike | None" = None, *,
+                 as_of: datetime | str | None = None) -> list[Finding]:
+    """Findings of ``policy`` (a :class:`Policy`, a policy file path, or ``None`` for the
+    built-in default) on every serving model version in ``store``, at ``as_of`` (ISO 8601 text
+    or a datetime; default now), ordered by model, version and rule.
+
+    Raises :class:`~auditkit.policy_rules.PolicyError` for a bad policy file,
+    :class:`~auditkit.errors.UsageError` for a malformed ``as_of``,
+    :class:`~auditkit.errors.PredictionLogError` / :class:`~auditkit.errors.FairnessError` when a
+    fairness rule's prediction log cannot be read or lacks a named column, and what the
+    connector raises for an unreadable store.
+    """
+    return list(evaluate_policy(store, policy=policy, as_of=as_of).findings)
+
+
+def evaluate_policy(store: "Connector", *, policy: "Policy | str | os.PathLike | None" = None,
+                    as_of: datetime | str | None = None) -> PolicyCheck:
+    """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same)."""
+    if policy is None:
+        policy = default_policy()
+    elif not isinstance(policy, Policy):
+        policy = load_policy(policy)
+    when = parse_as_of(as_of)
+    versions = [mv for mv in store.model_versions() if not mv.deleted and _serves(policy, mv)]
+    versions.sort(key=lambda mv: (mv.name, _version_key(mv.version)))
+    checker = _Checker(store, policy, when)
+    findings: list[Finding] = []
+    for mv in versions:
+        for rule in policy.rules:
+            findings.extend(checker.check(rule, mv))
+    serving = tuple(ServingVersion(mv.name, mv.version, mv.stage, tuple(mv.aliases)) for mv in versions)
+    return PolicyCheck(policy=policy, as_of=when, serving=serving, findings=tuple(findings))
+
+
+def parse_as_of(value: datetime | str | None) -> datetime:
+    """The as-of time as an aware UTC datetime (ISO 8601 text; a date alone is midnight UTC;
+    no zone means UTC; ``None`` is now). Raises :class:`~auditkit.errors.UsageError`."""
+    if value is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = _parse_time(str(value))
+        if parsed is None:
+            raise errors.UsageError(errors.POLICY_BAD_AS_OF.format(value=value))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
+
+
+def _parse_time(text: str) -> datetime | None:
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+
+
+def _serves(policy: Policy, mv: ModelVersion) -> bool:
+    stages = {s.casefold() for s in policy.serving_stages}
+    return bool((mv.stage and mv.stage.casefold() in stages) or set(mv.aliases) & set(policy.serving_aliases))
+
+
+def _version_key(version: str) -> tuple:
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
+def _ref(mv: ModelVersion) -> str:
+    return f"{mv.name}/{mv.version}"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or not str(value).strip()
+
+
+class _Checker:
+    """Runs the rules on one version at a time; store reads are made once and kept."""
+
+    def __init__(self, store: "Connector", policy: Policy, as_of: datetime) -> None:
+        self.store, self.policy, self.as_of = store, policy, as_of
+        self._runs: dict[str, Run] | None = None
+        self._logged: dict[str, Any] | None = None
+        self._models: dict[str, RegisteredModel] | None = None
+        self._logs: dict[int, tuple["PredictionLog", "pd.DataFrame"]] = {}
+
+    def check(self, rule: Rule, mv: ModelVersion) -> list[Finding]:
+        method = getattr(self, f"_{rule.name}")
+        out = []
+        for severity, evidence, missing in method(rule, mv):
+            out.append(Finding(rule=rule.name, model=mv.name, version=mv.version, severity=severity,
+                               evidence=evidence, missing=missing))
+        return out
+
+    # -- store reads ------------------------------------------------------------------------------
+    def runs(self) -> dict[str, Run]:
+        if self._runs is None:
+            self._runs = {r.run_id: r for r in self.store.runs()}
+        return self._runs
+
+    def registered(self, name: str) -> RegisteredModel | None:
+        if self._models is None:
+            self._models = {m.name: m for m in self.store.registered_models()}
+        return self._models.get(name)
+
+    def run_of(self, mv: ModelVersion, what: str) -> tuple[Run | None, str | None]:
+        """The version's source run (its run_id, else its logged model's source run), or the
+        sentence saying why there is none."""
+        ref = _ref(mv)
+        run_id, by = mv.run_id, f"model version {ref}"
+        if not run_id and mv.model_id:
+            if self._logged is None:
+                self._logged = {lm.model_id: lm for lm in self.store.logged_models()}
+            lm = self._logged.get(mv.model_id)
+            if lm is not None and lm.source_run_id:
+                run_id, by = lm.source_run_id, f"logged model {lm.model_id}"
+        if not run_id:
+            return None, MISSING_NO_RUN.format(ref=ref, what=what)
+        run = self.runs().get(run_id)
+        if run is None:
+            return None, MISSING_RUN_GONE.format(run_id=run_id, by=by, ref=ref, what=what)
+        return run, None
+
+    # -- rules: each yields (severity, evidence, missing) --------------------------------------
+    def _approval(self, rule: ApprovalRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        import re
+
+        problems = []
+        for tag, pattern in rule.tags:
+            value = mv.tags.get(tag)
+            if _blank(value):
+                problems.append(PROBLEM_NO_TAG.format(tag=tag))
+            elif not re.fullmatch(pattern, value):
+                problems.append(PROBLEM_TAG_PATTERN.format(tag=tag, value=value, pattern=pattern))
+        if problems:
+            yield (rule.severity, EVIDENCE_APPROVAL.format(ref=_ref(mv), tags=", ".join(t for t, _ in rule.tags)),
+                   MISSING_APPROVAL.format(ref=_ref(mv), problems="; ".join(problems)))
+
+    def _approver_not_creator(self, rule: ApproverNotCreatorRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        approver = mv.tags.get(rule.approver_tag)
+        if _blank(approver):
+            return  # no approver on record: the approval rule reports that
+        evidence = EVIDENCE_APPROVER.format(ref=_ref(mv), tag=rule.approver_tag)
+        if _blank(mv.creator):
+            if rule.creator_unknown is not None:
+                yield (rule.creator_unknown, evidence,
+                       MISSING_CREATOR_UNKNOWN.format(ref=_ref(mv), user=approver.strip()))
+        elif approver.strip().casefold() == mv.creator.strip().casefold():
+            yield rule.severity, evidence, MISSING_SELF_APPROVAL.format(ref=_ref(mv), user=mv.creator)
+
+    def _approval_age(self, rule: ApprovalAgeRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        value = mv.tags.get(rule.tag)
+        if _blank(value):
+            return  # no approval time on record: the approval rule reports that
+        as_of = iso(self.as_of)
+        evidence = EVIDENCE_APPROVAL_AGE.format(ref=_ref(mv), tag=rule.tag, as_of=as_of)
+        when = _parse_time(value)
+        if when is None:
+            yield rule.severity, evidence, MISSING_APPROVAL_TIME.format(tag=rule.tag, ref=_ref(mv), value=value)
+            return
+        age = (self.as_of - when).total_seconds() / 86400.0
+        if age < 0:
+            yield rule.severity, evidence, MISSING_APPROVAL_FUTURE.format(ref=_ref(mv), value=value, as_of=as_of)
+        elif age > rule.max_days:
+            yield rule.severity, evidence, MISSING_APPROVAL_OLD.format(
+                ref=_ref(mv), value=value, days=int(age), as_of=as_of, max_days=_number(rule.max_days))
+
+    def _training_dataset(self, rule: TrainingDatasetRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        run, why = self.run_of(mv, "training data")
+        if run is None:
+            yield rule.severity, EVIDENCE_NO_RUN.format(ref=_ref(mv)), why  # type: ignore[misc]
+            return
+        if not any(d.context == rule.context for d in run.datasets):
+            logged = ", ".join(f"{d.name} ({d.context or 'no context'})" for d in run.datasets) or "none"
+            yield (rule.severity, EVIDENCE_DATASET.format(run_id=run.run_id, datasets=logged),
+                   MISSING_DATASET.format(run_id=run.run_id, ref=_ref(mv), context=rule.context))
+
+    def _git_commit(self, rule: GitCommitRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        import re
+
+        run, why = self.run_of(mv, "code version")
+        if run is None:
+            yield rule.severity, EVIDENCE_NO_RUN.format(ref=_ref(mv)), why  # type: ignore[misc]
+            return
+        value = run.tags.get(rule.tag)
+        evidence = EVIDENCE_COMMIT.format(run_id=run.run_id, tag=rule.tag)
+        if _blank(value):
+            yield rule.severity, evidence, MISSING_COMMIT.format(run_id=run.run_id, ref=_ref(mv), tag=rule.tag)
+        elif rule.pattern is not None and not re.fullmatch(rule.pattern, value):
+            yield rule.severity, evidence, MISSING_COMMIT_PATTERN.format(
+                run_id=run.run_id, tag=rule.tag, value=value, pattern=rule.pattern)
+
+    def _owner(self, rule: OwnerRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        if not _blank(mv.creator) or not _blank(mv.tags.get("owner")):
+            return
+        run, _ = self.run_of(mv, "owner")
+        if run is not None and ((not _blank(run.user) and run.user != "unknown")
+                                or not _blank(run.tags.get("mlflow.user"))):
+            return
+        rm = self.registered(mv.name)
+        if rm is not None and not _blank(rm.tags.get("owner")):
+            return
+        run_text = f"run {run.run_id}" if run is not None else "source run (none found)"
+        yield (rule.severity, EVIDENCE_OWNER.format(ref=_ref(mv), run=run_text, name=mv.name),
+               MISSING_OWNER.format(ref=_ref(mv), name=mv.name))
+
+    def _fairness(self, rule: FairnessRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        from .errors import FairnessError
+        from .fairness import assess_fairness
+
+        log, frame = self._prediction_log(rule)
+        mine, unattributed = _decisions_of(log, frame, mv)
+        decisions = frame[mine]
+        ref, source = _ref(mv), log.source
+        cols = list(frame.columns)
+        evidence = EVIDENCE_FAIRNESS.format(source=source, n=len(decisions), ref=ref, columns=", ".join(cols))
+        if unattributed:
+            evidence += EVIDENCE_UNATTRIBUTED.format(k=unattributed)
+        if decisions.empty:
+            if rule.no_decisions is not None:
+                yield rule.no_decisions, evidence, MISSING_FAIRNESS_NONE.format(source=source, ref=ref)
+            return
+        needs_labels = any(lim.metric.startswith("equalized_odds") for lim in rule.limits)
+        label = log.roles.get("label") if needs_labels else None
+        try:
+            result = assess_fairness(data=decisions.reset_index(drop=True), y_pred=log.roles["decision"],
+                                     y_true=label, sensitive_features=list(rule.sensitive), pos_label=rule.positive,
+                                     label_pos_label=rule.label_positive)
+        except FairnessError as exc:
+            yield rule.severity, evidence, MISSING_FAIRNESS_ERROR.format(ref=ref, reason=str(exc))
+            return
+        features = ", ".join(rule.sensitive)
+        for limit in rule.limits:
+            value = result.disparities.get(limit.metric)
+            bound = _bound(limit)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                yield rule.severity, evidence, MISSING_FAIRNESS_UNDEFINED.format(
+                    metric=limit.metric, features=features, n=len(decisions), ref=ref, bound=bound)
+            elif (limit.min is not None and value < limit.min) or (limit.max is not None and value > limit.max):
+                yield rule.severity, evidence, MISSING_FAIRNESS_LIMIT.format(
+                    metric=limit.metric, features=features, value=f"{value:.3f}", n=len(decisions), ref=ref,
+                    bound=bound)
+
+    def _prediction_log(self, rule: FairnessRule) -> tuple["PredictionLog", "pd.DataFrame"]:
+        """The rule's prediction log, opened and read once (only the columns it needs)."""
+        key = id(rule)
+        if key not in self._logs:
+            from .fairness.api import _check_columns
+            from .lineage import model_ref_columns
+            from .predictions import open_predictions
+
+            log = open_predictions(rule.predictions, columns=dict(rule.columns))
+            log.require("decision")
+            wanted = [*model_ref_columns(log), log.roles["decision"], *rule.sensitive]
+            if any(lim.metric.startswith("equalized_odds") for lim in rule.limits):
+                log.require("label")
+                wanted.append(log.roles["label"])
+            _check_columns(list(rule.sensitive), log.column_names(), f"prediction log {log.source!r}")
+            self._logs[key] = (log, log.read(list(dict.fromkeys(wanted))))
+        return self._logs[key]
+
+
+def _decisions_of(log: "PredictionLog", frame: "pd.DataFrame", mv: ModelVersion) -> tuple[Any, int]:
+    """(row mask of the decisions made by ``mv``, number of rows naming no version directly)."""
+    import numpy as np
+
+    from .errors import PredictionLogError
+    from .lineage import normalize_version, parse_model_uri
+
+    name_col, ver_col, uri_col = (log.roles.get(r) for r in ("model_name", "model_version", "model_uri"))
+    if not (name_col and ver_col):
+        name_col = ver_col = None
+    cols = [c for c in (name_col, ver_col, uri_col) if c]
+    values = frame[cols].astype(object).where(frame[cols].notna(), None)
+    verdict: dict[tuple, bool | None] = {}
+    keys = list(values.itertuples(index=False, name=None))
+    for key in set(keys):
+        row = dict(zip(cols, key))
+        name = row.get(name_col) if name_col else None
+        version = normalize_version(row.get(ver_col)) if ver_col else None
+        if name is not None and version is not None:
+            verdict[key] = str(name) == mv.name and version == mv.version
+            continue
+        text = row.get(uri_col) if uri_col else None
+        if _blank(text):
+            verdict[key] = None
+            continue
+        try:
+            ref = parse_model_uri(str(text), None, "model_uri")
+        except PredictionLogError:
+            verdict[key] = None
+            continue
+        if ref.kind == "version":
+            verdict[key] = ref.name == mv.name and ref.version == mv.version
+        elif ref.kind == "logged_model":
+            verdict[key] = bool(mv.model_id) and ref.model_id == mv.model_id
+        else:
+            verdict[key] = None
+    marks = [verdict[k] for k in keys]
+    mask = np.array([m is True for m in marks], dtype=bool)
+    return mask, sum(1 for m in marks if m is None)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _bound(limit: FairnessLimit) -> str:
+    if limit.min is not None and limit.max is not None:
+        return f"between {_number(limit.min)} and {_number(limit.max)}"
+    if limit.min is not None:
+        return f"at least {_number(limit.min)}"
+    return f"at most {_number(limit.max)}"  # type: ignore[arg-type]
+
+
+__all__ = [
+    "DEFAULT_POLICY_YAML", "Finding", "Policy", "PolicyCheck", "PolicyError", "ServingVersion", "check_policy",
+    "default_policy", "evaluate_policy", "load_policy", "parse_as_of", "parse_policy",
+]

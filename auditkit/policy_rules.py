@@ -1,0 +1,474 @@
+"""The compliance policy file: its rules, the built-in default and a strict YAML loader.
+
+A policy (YAML, read with PyYAML's safe loader) says which registry positions count as serving
+and which evidence every serving model version must carry; ``docs/policy.md`` is the reference.
+:func:`load_policy` checks the file key by key and reports the first problem as one
+:class:`PolicyError` line naming the key and its line number: unknown rules and keys, wrong
+types, missing keys, duplicate keys, bad regular expressions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from . import errors
+from .records import frozen
+
+FORMAT_VERSION = 1
+SEVERITIES = ("error", "warning", "info")
+#: Disparities a fairness rule can limit (the names of :mod:`auditkit.fairness`).
+FAIRNESS_METRICS = ("demographic_parity_difference", "demographic_parity_ratio",
+                    "equalized_odds_difference", "equalized_odds_ratio")
+DEFAULT_SOURCE = "built-in default"
+
+
+class PolicyError(errors.UsageError):
+    """A policy file is missing, unreadable, not YAML, or breaks the policy format (exit 2)."""
+
+
+# -- rules ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """Base of every rule: its name (the key under ``rules:``), severity and line in the file."""
+
+    severity: str
+    line: int | None = field(default=None, compare=False)
+    name = ""
+
+
+@dataclass(frozen=True)
+class ApprovalRule(Rule):
+    """Version tags that must be present, each value matching a regex (``re.fullmatch``)."""
+
+    tags: tuple[tuple[str, str], ...] = ()
+    name = "approval"
+
+
+@dataclass(frozen=True)
+class ApproverNotCreatorRule(Rule):
+    """The approver (tag ``approver_tag``) is not the version's creator. ``creator_unknown`` is
+    the severity of the finding when the store records no creator (``None``: no finding)."""
+
+    approver_tag: str = "approved_by"
+    creator_unknown: str | None = "info"
+    name = "approver_not_creator"
+
+
+@dataclass(frozen=True)
+class ApprovalAgeRule(Rule):
+    """The approval (time in tag ``tag``) is at most ``max_days`` old at the as-of time."""
+
+    max_days: float = 365.0
+    tag: str = "approved_at"
+    name = "approval_age"
+
+
+@dataclass(frozen=True)
+class TrainingDatasetRule(Rule):
+    """The version's source run logged a dataset (``mlflow.log_input``) with this context."""
+
+    context: str = "training"
+    name = "training_dataset"
+
+
+@dataclass(frozen=True)
+class GitCommitRule(Rule):
+    """The source run carries a git commit tag (optionally matching ``pattern``)."""
+
+    tag: str = "mlflow.source.git.commit"
+    pattern: str | None = None
+    name = "git_commit"
+
+
+@dataclass(frozen=True)
+class OwnerRule(Rule):
+    """Some record names an owner: version creator, run user, or an ``owner`` tag."""
+
+    name = "owner"
+
+
+@dataclass(frozen=True)
+class FairnessLimit:
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class FairnessRule(Rule):
+    """Disparities of the version's own decisions in a prediction log stay within limits."""
+
+    predictions: str = ""
+    sensitive: tuple[str, ...] = ()
+    limits: tuple[FairnessLimit, ...] = ()
+    positive: Any = None
+    columns: Mapping[str, str] = field(default_factory=dict)
+    label_positive: Any = None
+    #: Severity of the finding when the log holds no decision by the version (None: no finding).
+    no_decisions: str | None = "error"
+    name = "fairness"
+
+
+RULES: dict[str, type[Rule]] = {r.name: r for r in (
+    ApprovalRule, ApproverNotCreatorRule, ApprovalAgeRule, TrainingDatasetRule, GitCommitRule,
+    OwnerRule, FairnessRule)}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded policy. ``source`` is the file path (or ``"built-in default"``), ``sha256`` the
+    hash of its bytes, ``rules`` in file order."""
+
+    name: str | None
+    source: str
+    sha256: str
+    serving_stages: tuple[str, ...]
+    serving_aliases: tuple[str, ...]
+    rules: tuple[Rule, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "sha256": self.sha256,
+                "serving": {"stages": list(self.serving_stages), "aliases": list(self.serving_aliases)},
+                "rules": [{"rule": r.name, "severity": r.severity} for r in self.rules]}
+
+
+# -- the built-in default (byte for byte the same as sample_data/policy.yaml) -----------------------
+DEFAULT_POLICY_YAML = r"""# auditkit compliance policy: the built-in default.
+#
+# `auditkit check` uses this policy when no --policy FILE is given; sample_data/policy.yaml is
+# a copy to start your own from. Reference: docs/policy.md.
+#
+# Every model version in a serving position must carry the evidence the rules ask for. Each
+# rule has a severity: `error` findings make `auditkit check` exit 1 (a CI gate), `warning` and
+# `info` findings are reported only. Delete a rule to stop checking it.
+
+auditkit_policy: 1                 # format version of this file (required)
+name: auditkit default policy
+
+# Which versions count as serving: a version in one of these stages (case-insensitive) or
+# holding one of these aliases. A challenger takes live or shadow traffic, so it needs the
+# same evidence as the champion; drop it if yours never serves.
+serving:
+  stages: [Production]
+  aliases: [champion, challenger]
+
+rules:
+  # Sign-off recorded as model version tags: tag -> regular expression the whole value must
+  # match (Python syntax; single quotes keep backslashes as they are).
+  approval:
+    severity: error
+    tags:
+      approved_by: '.*\S.*'                      # who approved (not blank)
+      approved_at: '\d{4}-\d{2}-\d{2}([T ].*)?'  # when: ISO 8601 date or date-time
+      # approval_ticket: 'MRM-\d{4}-\d{3}'      # e.g. your model-risk ticket number
+
+  # Four eyes: the approver is not the person who registered the version. MLflow records a
+  # version's creator only when its auth layer is on; without one the rule cannot be checked
+  # and says so with a finding of severity `creator_unknown` (or none: `creator_unknown: ignore`).
+  approver_not_creator:
+    severity: error
+    approver_tag: approved_by
+    creator_unknown: info
+
+  # Re-approval at least once a year (SR 11-7: review models at least annually). Ages are
+  # measured at `auditkit check --as-of TIME` (default: now).
+  approval_age:
+    severity: warning
+    tag: approved_at
+    max_days: 365
+
+  # The source run logged its training data with mlflow.log_input(..., context="training").
+  training_dataset:
+    severity: error
+    context: training
+
+  # The source run records the code it ran (MLflow sets this tag from the git checkout).
+  git_commit:
+    severity: error
+    tag: mlflow.source.git.commit
+
+  # Someone is accountable: version creator, else run user, else an `owner` tag on the
+  # version or the registered model.
+  owner:
+    severity: warning
+
+  # Fairness of the version's own decisions in a prediction log (uncomment and adapt):
+  # fairness:
+  #   severity: error
+  #   predictions: predictions.csv     # .csv/.parquet/.jsonl (relative to this file) or TABLE@URL
+  #   columns: {}                      # role renames as with --column, e.g. {prediction_id: request_ref}
+  #   sensitive: [sex]                 # one or more columns (several = intersectional groups)
+  #   positive: approve                # the favourable decision
+  #   label_positive: good             # the favourable true outcome (equalized-odds limits only)
+  #   no_decisions: warning            # severity when the log holds no decision by a version (or ignore)
+  #   limits:
+  #     demographic_parity_ratio: {min: 0.8}   # four-fifths rule
+"""
+
+
+def default_policy() -> Policy:
+    """The built-in default policy (:data:`DEFAULT_POLICY_YAML`)."""
+    return parse_policy(DEFAULT_POLICY_YAML, source=DEFAULT_SOURCE)
+
+
+def load_policy(path: str | os.PathLike) -> Policy:
+    """Read and check a policy file.
+
+    Raises :class:`PolicyError` when the file does not exist or cannot be read, is not YAML, or
+    breaks the format (unknown rule or key, wrong type, missing key, duplicate key, bad regex);
+    the message names the key and its line.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise PolicyError(errors.POLICY_MISSING.format(path=str(path)))
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(errors.POLICY_UNREADABLE.format(source=str(path), reason=exc)) from None
+    return parse_policy(text, source=str(path), base=p.parent)
+
+
+def parse_policy(text: str, *, source: str = "<text>", base: Path | None = None) -> Policy:
+    """Check policy YAML ``text``; relative prediction-log paths are resolved against ``base``.
+
+    Raises :class:`PolicyError` as :func:`load_policy` does.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        try:
+            root = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            raise PolicyError(errors.POLICY_BAD_YAML.format(
+                source=source, line=mark.line + 1 if mark else 1, problem=exc.problem or exc.context)) from None
+        except yaml.YAMLError as exc:
+            raise PolicyError(errors.POLICY_BAD_YAML.format(source=source, line=1, problem=exc)) from None
+        if root is None:
+            raise PolicyError(errors.POLICY_EMPTY.format(source=source))
+        reader = _Reader(loader, source, base)
+        return reader.policy(root, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    finally:
+        loader.dispose()
+
+
+# -- the checking reader ---------------------------------------------------------------------------
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _describe(node: yaml.Node, value: Any) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if value is None:
+        return "empty"
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "text"}.get(type(value), type(value).__name__)
+    return f"{kind} ({value!r})"
+
+
+class _Reader:
+    def __init__(self, loader: yaml.SafeLoader, source: str, base: Path | None) -> None:
+        self.loader, self.source, self.base = loader, source, base
+
+    def fail(self, template: str, node: yaml.Node, **kw: Any) -> PolicyError:
+        return PolicyError(template.format(source=self.source, line=_line(node), **kw))
+
+    def value(self, node: yaml.Node) -> Any:
+        return self.loader.construct_object(node, deep=True)
+
+    def wrong(self, node: yaml.Node, key: str, expected: str) -> PolicyError:
+        return self.fail(errors.POLICY_WRONG_TYPE, node, key=key, found=_describe(node, self.value(node)),
+                         expected=expected)
+
+    def mapping(self, node: yaml.Node, where: str, allowed: tuple[str, ...] | None,
+                required: Mapping[str, str] = {}, at: yaml.Node | None = None) -> dict[str, yaml.Node]:
+        """The mapping at ``node`` as key → value node; checks type, unknown, duplicate and
+        missing keys (``required``: key → what is expected there; a missing key is reported
+        at the line of ``at``, the mapping's own key, when given)."""
+        if not isinstance(node, yaml.MappingNode):
+            raise self.wrong(node, where, "a mapping")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str):
+                raise self.fail(errors.POLICY_WRONG_TYPE, key_node, key=f"a key of {where}",
+                                found=_describe(key_node, key), expected="text")
+            if key in out:
+                raise self.fail(errors.POLICY_DUPLICATE_KEY, key_node, key=key, where=where)
+            if allowed is not None and key not in allowed:
+                raise self.fail(errors.POLICY_UNKNOWN_KEY, key_node, where=where, key=key,
+                                choices=errors.choices(list(allowed), limit=20))
+            out[key] = value_node
+        for key, expected in required.items():
+            if key not in out:
+                raise self.fail(errors.POLICY_MISSING_KEY, at or node, where=where, key=key, expected=expected)
+        return out
+
+    def text(self, node: yaml.Node, key: str, *, blank: bool = False) -> str:
+        value = self.value(node)
+        if not isinstance(node, yaml.ScalarNode) or not isinstance(value, str) or (not blank and not value.strip()):
+            raise self.wrong(node, key, "text")
+        return value
+
+    def texts(self, node: yaml.Node, key: str, *, one_ok: bool = False) -> tuple[str, ...]:
+        if one_ok and isinstance(node, yaml.ScalarNode):
+            return (self.text(node, key),)
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.wrong(node, key, "a list of text" + (" (or one text)" if one_ok else ""))
+        return tuple(self.text(item, f"{key}[{i}]") for i, item in enumerate(node.value))
+
+    def number(self, node: yaml.Node, key: str, *, positive: bool = False) -> float:
+        value = self.value(node)
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        if not ok or (positive and value <= 0):
+            raise self.wrong(node, key, "a positive number" if positive else "a number")
+        return float(value)
+
+    def choice(self, node: yaml.Node, key: str, choices: tuple[str, ...]) -> str:
+        value = self.value(node)
+        if not isinstance(value, str) or value not in choices:
+            raise self.wrong(node, key, "one of " + ", ".join(choices))
+        return value
+
+    def regex(self, node: yaml.Node, key: str) -> str:
+        pattern = self.text(node, key)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise self.fail(errors.POLICY_BAD_REGEX, node, key=key, value=pattern, reason=exc) from None
+        return pattern
+
+    # -- the document --------------------------------------------------------------------------
+    def policy(self, root: yaml.Node, sha256: str) -> Policy:
+        self.key_node: yaml.Node | None = None
+        top = self.mapping(root, "the policy", ("auditkit_policy", "name", "serving", "rules"), {
+            "auditkit_policy": f"the format version ({FORMAT_VERSION})",
+            "serving": "the stages and aliases that count as serving",
+            "rules": "the evidence rules"})
+        if self.value(top["auditkit_policy"]) != FORMAT_VERSION or isinstance(self.value(top["auditkit_policy"]), bool):
+            raise self.wrong(top["auditkit_policy"], "auditkit_policy", f"{FORMAT_VERSION} (the format version)")
+        name = self.text(top["name"], "name") if "name" in top else None
+        serving = self.mapping(top["serving"], "serving", ("stages", "aliases"))
+        serving_key = next(k for k, v in root.value if v is top["serving"])
+        stages = self.texts(serving["stages"], "serving.stages") if "stages" in serving else ()
+        aliases = self.texts(serving["aliases"], "serving.aliases") if "aliases" in serving else ()
+        if not stages and not aliases:
+            raise self.fail(errors.POLICY_NO_SERVING, serving_key)
+        rules_node = top["rules"]
+        rules_map = self.mapping(rules_node, "rules", None)
+        if not rules_map:
+            raise self.fail(errors.POLICY_NO_RULES, next(k for k, v in root.value if v is rules_node), choices=", ".join(RULES))
+        rules: list[Rule] = []
+        for key_node, value_node in rules_node.value:
+            rule_name = self.value(key_node)
+            if rule_name not in RULES:
+                raise self.fail(errors.POLICY_UNKNOWN_RULE, key_node, rule=rule_name,
+                                choices=errors.choices(list(RULES), limit=20))
+            self.key_node = key_node
+            rules.append(self.READERS[rule_name](self, value_node, f"rules.{rule_name}"))
+        return Policy(name=name, source=self.source, sha256=sha256, serving_stages=stages,
+                      serving_aliases=aliases, rules=tuple(rules))
+
+    def _rule(self, node: yaml.Node, where: str, optional: tuple[str, ...],
+              required: Mapping[str, str] = {}) -> tuple[dict[str, yaml.Node], dict[str, Any]]:
+        keys = self.mapping(node, where, ("severity", *required, *optional),
+                            {"severity": "one of " + ", ".join(SEVERITIES), **required}, at=self.key_node)
+        common = {"severity": self.choice(keys["severity"], f"{where}.severity", SEVERITIES),
+                  "line": _line(self.key_node or node)}
+        return keys, common
+
+    def approval(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, (), {"tags": "a mapping of tag name to regular expression"})
+        tags = self.mapping(keys["tags"], f"{where}.tags", None)
+        if not tags:
+            raise self.wrong(keys["tags"], f"{where}.tags", "at least one tag name with its regular expression")
+        return ApprovalRule(tags=tuple((k, self.regex(v, f"{where}.tags.{k}")) for k, v in tags.items()), **common)
+
+    def approver_not_creator(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, ("approver_tag", "creator_unknown"))
+        tag = self.text(keys["approver_tag"], f"{where}.approver_tag") if "approver_tag" in keys else "approved_by"
+        unknown: str | None = "info"
+        if "creator_unknown" in keys:
+            unknown = self.choice(keys["creator_unknown"], f"{where}.creator_unknown", (*SEVERITIES, "ignore"))
+        return ApproverNotCreatorRule(approver_tag=tag, creator_unknown=None if unknown == "ignore" else unknown,
+                                      **common)
+
+    def approval_age(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, ("tag",), {"max_days": "the largest age in days (e.g. 365)"})
+        tag = self.text(keys["tag"], f"{where}.tag") if "tag" in keys else "approved_at"
+        return ApprovalAgeRule(max_days=self.number(keys["max_days"], f"{where}.max_days", positive=True),
+                               tag=tag, **common)
+
+    def training_dataset(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, ("context",))
+        context = self.text(keys["context"], f"{where}.context") if "context" in keys else "training"
+        return TrainingDatasetRule(context=context, **common)
+
+    def git_commit(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, ("tag", "pattern"))
+        tag = self.text(keys["tag"], f"{where}.tag") if "tag" in keys else "mlflow.source.git.commit"
+        pattern = self.regex(keys["pattern"], f"{where}.pattern") if "pattern" in keys else None
+        return GitCommitRule(tag=tag, pattern=pattern, **common)
+
+    def owner(self, node: yaml.Node, where: str) -> Rule:
+        _, common = self._rule(node, where, ())
+        return OwnerRule(**common)
+
+    def fairness(self, node: yaml.Node, where: str) -> Rule:
+        keys, common = self._rule(node, where, ("positive", "label_positive", "columns", "no_decisions"), {
+            "predictions": "a prediction log (.csv/.parquet/.jsonl file or TABLE@URL)",
+            "sensitive": "the sensitive column(s), e.g. [sex]",
+            "limits": "a mapping of metric to {min, max}, e.g. demographic_parity_ratio: {min: 0.8}"})
+        source = self.text(keys["predictions"], f"{where}.predictions")
+        _, at, url = source.partition("@")
+        if not (at and "://" in url) and self.base is not None and not Path(source).expanduser().is_absolute():
+            source = str(self.base / source)
+        sensitive = self.texts(keys["sensitive"], f"{where}.sensitive", one_ok=True)
+        if not sensitive:
+            raise self.wrong(keys["sensitive"], f"{where}.sensitive", "at least one column name")
+        given = {}
+        for key in ("positive", "label_positive"):
+            if key in keys:
+                given[key] = self.value(keys[key])
+                if not isinstance(keys[key], yaml.ScalarNode) or given[key] is None:
+                    raise self.wrong(keys[key], f"{where}.{key}", "one value (text or number)")
+        no_decisions: str | None = common["severity"]
+        if "no_decisions" in keys:
+            no_decisions = self.choice(keys["no_decisions"], f"{where}.no_decisions", (*SEVERITIES, "ignore"))
+            no_decisions = None if no_decisions == "ignore" else no_decisions
+        columns: dict[str, str] = {}
+        if "columns" in keys:
+            for role, name_node in self.mapping(keys["columns"], f"{where}.columns", None).items():
+                columns[role] = self.text(name_node, f"{where}.columns.{role}")
+        limits_node = keys["limits"]
+        limit_map = self.mapping(limits_node, f"{where}.limits", FAIRNESS_METRICS)
+        if not limit_map:
+            raise self.wrong(limits_node, f"{where}.limits", "at least one metric, e.g. demographic_parity_ratio")
+        limits = []
+        for metric, bound_node in limit_map.items():
+            key = f"{where}.limits.{metric}"
+            bounds = self.mapping(bound_node, key, ("min", "max"))
+            if not bounds:
+                raise self.fail(errors.POLICY_NO_LIMIT, bound_node, key=key)
+            limits.append(FairnessLimit(
+                metric=metric,
+                min=self.number(bounds["min"], f"{key}.min") if "min" in bounds else None,
+                max=self.number(bounds["max"], f"{key}.max") if "max" in bounds else None))
+        return FairnessRule(predictions=source, sensitive=sensitive, limits=tuple(limits),
+                            positive=given.get("positive"), label_positive=given.get("label_positive"),
+                            columns=frozen(columns), no_decisions=no_decisions, **common)
+
+    READERS: ClassVar[dict[str, Callable[["_Reader", yaml.Node, str], Rule]]] = {
+        "approval": approval, "approver_not_creator": approver_not_creator, "approval_age": approval_age,
+        "training_dataset": training_dataset, "git_commit": git_commit, "owner": owner, "fairness": fairness,
+    }
