@@ -21,7 +21,6 @@ CACHE = Path("/tmp/auditkit-bench")
 
 
 def build_store(uri: str, n_runs: int) -> str:
-    import mlflow
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 

@@ -12,7 +12,7 @@ against the decision log.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import make_sample as ms

@@ -38,7 +38,6 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.dont_write_bytecode = True  # keep sample_data/ free of __pycache__
 sys.path.insert(0, str(HERE))
-import reasons as rs  # noqa: E402  (sample_data/reasons.py)
 import _ledger  # noqa: E402  (sample_data/_ledger.py)
 
 SRC_DATA = Path("/work/shared/data/german_credit")

@@ -134,7 +134,7 @@ def verify_data_cmd(store_uri: str | None, run_id: str, dataset: str | None, fmt
 
     \b
     Example:
-      auditkit verify-data --store sample_data/mlflow.db --run cb3c7a79… \\
+      auditkit verify-data --store sample_data/mlflow.db --run 5ba0ef7463e84487abc8774b7369b418 \\
           --dataset german-credit-train sample_data/datasets/credit_train.csv
     """
     from ..datadigest import verify_data

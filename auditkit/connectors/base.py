@@ -142,6 +142,19 @@ def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
     return frame
 
 
+def profile_rows(profile: str | None) -> int | None:
+    """``num_rows`` of an MLflow dataset profile (JSON text); ``None`` when it has none."""
+    if not profile:
+        return None
+    import json
+
+    try:
+        rows = json.loads(profile).get("num_rows")
+    except (ValueError, AttributeError):
+        return None
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
+
+
 def redact_uri(uri: str) -> str:
     """Hide a password in a server URI before it is shown or written into evidence."""
     import re

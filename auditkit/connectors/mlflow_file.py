@@ -19,14 +19,13 @@ record by id raises the one-line error that explains why.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlparse
 
 from .. import errors
 from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime
-from .base import Connector
+from .base import Connector, profile_rows
 from .mlflow_file_io import (
     META,
     RUN_STATUS,
@@ -400,23 +399,12 @@ def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetR
         source=as_str(meta.get("source")),
         schema=as_str(meta.get("schema")),
         profile=profile,
-        rows=_rows(profile),
+        rows=profile_rows(profile),
     )
 
 
 def _metric_files(run_folder: str) -> list[tuple[str, str]]:
     return list_files(os.path.join(run_folder, "metrics"))
-
-
-def _rows(profile: str | None) -> int | None:
-    """``num_rows`` of a logged dataset profile (JSON text), ``None`` when it has none."""
-    if not profile:
-        return None
-    try:
-        rows = json.loads(profile).get("num_rows")
-    except (ValueError, AttributeError):
-        return None
-    return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 
 
 def _id_key(value: str) -> tuple[int, str]:

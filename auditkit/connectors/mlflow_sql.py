@@ -23,7 +23,7 @@ from ..records import (
     StoreInfo,
     ms_to_datetime,
 )
-from .base import Connector, redact_uri
+from .base import Connector, profile_rows, redact_uri
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -270,7 +270,7 @@ class MlflowSqlConnector(Connector):
             out[link["destination_id"]].append(DatasetRef(
                 name=d["name"], digest=d["digest"], source_type=d["dataset_source_type"],
                 source=d["dataset_source"], schema=d["dataset_schema"], profile=d["dataset_profile"],
-                rows=_profile_rows(d["dataset_profile"]), context=tags.get("mlflow.data.context"), tags=tags,
+                rows=profile_rows(d["dataset_profile"]), context=tags.get("mlflow.data.context"), tags=tags,
             ))
         for refs in out.values():
             refs.sort(key=lambda ref: (ref.name, ref.context or "", ref.digest or ""))
@@ -353,19 +353,6 @@ class MlflowSqlConnector(Connector):
             )
             for r in sorted(rows, key=lambda r: r["model_id"])
         ]
-
-
-def _profile_rows(profile: str | None) -> int | None:
-    """``num_rows`` of an MLflow dataset profile (JSON text), if present."""
-    if not profile:
-        return None
-    import json
-
-    try:
-        value = json.loads(profile).get("num_rows")
-    except (ValueError, AttributeError):
-        return None
-    return int(value) if isinstance(value, (int, float)) else None
 
 
 def _unredact(value: str | None) -> str | None:
