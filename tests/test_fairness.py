@@ -327,3 +327,19 @@ def test_bins_are_left_closed_and_missing_ages_are_disclosed():
     assert counts == expected.value_counts().to_dict()
     assert list(result.by_group["age"]) == ["[0, 25)", "[25, 40)", "[40, 60)", "[60, 120)", MISSING]
     assert result.missing_sensitive == 1
+
+
+def test_fisher_exact_equals_scipy_on_many_tables():
+    """auditkit computes Fisher's exact test itself (scipy.stats costs a second to import);
+    it must equal scipy's on every kind of 2×2 table, small and lopsided ones included."""
+    import random
+
+    from auditkit.fairness.stats import fisher_exact
+
+    rng = random.Random(7)
+    tables = [(0, 1, 0, 1), (1, 1, 0, 1), (0, 5, 5, 5), (3, 3, 200, 400), (29, 29, 1, 3000)]
+    tables += [(rng.randint(0, n1), n1, rng.randint(0, n2), n2)
+               for n1, n2 in ((rng.randint(1, 60), rng.randint(1, 500)) for _ in range(500))]
+    for x1, n1, x2, n2 in tables:
+        want = stats.fisher_exact([[x1, n1 - x1], [x2, n2 - x2]]).pvalue
+        assert fisher_exact(x1, n1, x2, n2) == pytest.approx(want, rel=1e-9, abs=1e-15), (x1, n1, x2, n2)
