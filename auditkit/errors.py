@@ -54,6 +54,10 @@ class FairnessError(AuditkitError):
     """A fairness assessment cannot be computed from the given data."""
 
 
+class PolicyError(UsageError):
+    """A policy file is missing, unreadable, not YAML, or breaks the policy format (exit 2)."""
+
+
 class ReportError(AuditkitError):
     """A report cannot be built or rendered."""
 

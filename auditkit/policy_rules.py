@@ -31,8 +31,7 @@ FAIRNESS_METRICS = ("demographic_parity_difference", "demographic_parity_ratio",
 DEFAULT_SOURCE = "built-in default"
 
 
-class PolicyError(errors.UsageError):
-    """A policy file is missing, unreadable, not YAML, or breaks the policy format (exit 2)."""
+PolicyError = errors.PolicyError  # defined with the rest of the hierarchy; kept importable here
 
 
 # -- rules ----------------------------------------------------------------------------------------

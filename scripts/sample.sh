@@ -11,4 +11,7 @@ echo
 .venv/bin/auditkit lineage APP-004711 --store sample_data/mlflow.db \
   --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl
 echo
+echo
+# The sample registry holds a deliberate policy violation: `check` exits 1 for it (2 would be an error).
+.venv/bin/auditkit check --store sample_data/mlflow.db || [ $? -eq 1 ]
 echo "reports written to $out/ (open $out/decision.pdf for APP-004711's report)"
