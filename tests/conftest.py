@@ -182,8 +182,9 @@ def cli_run():
 
     from auditkit.cli import cli
 
-    def run(*args: str, env: dict | None = None):
+    def run(*args: str, env: dict | None = None, color: bool = False):
+        # color=True: click keeps ANSI sequences, as it does when writing to a terminal
         runner = CliRunner()
-        return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False)
+        return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False, color=color)
 
     return run

@@ -177,3 +177,32 @@ def test_every_command_has_help_with_an_example():
 
     for path, cmd in walk(cli):
         assert "Example" in (cmd.help or ""), " ".join(path)
+
+
+def test_hostile_text_cannot_drive_the_terminal(tmp_path, cli_run, scenario_workdir):
+    """A tag typed by anyone on the ML team must not rewrite a compliance officer's terminal:
+    control characters and bidi overrides are printed as escapes, in tables, CSV and errors."""
+    import os
+
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'hostile.db'}"
+    old = os.getcwd()
+    os.chdir(scenario_workdir)
+    try:
+        client = MlflowClient(tracking_uri=uri)
+        exp = client.create_experiment("evil")
+        run = client.create_run(exp, run_name="\x1b[2J\x1b[31mAPPROVED\x1b[0m",
+                                tags={"note": "clean\rOVERWRITTEN", "bidi": "abc\u202edcb"})
+        client.set_terminated(run.info.run_id)
+    finally:
+        os.chdir(old)
+    for fmt in ("table", "csv"):
+        out = cli_run("runs", "--store", uri, "--format", fmt, color=True).stdout
+        assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
+        assert "\\x1b[2J\\x1b[31mAPPROVED\\x1b[0m" in out
+    doc = json.loads(cli_run("runs", "--store", uri, "--format", "json").stdout)
+    assert doc["runs"][0]["tags"]["note"] == "clean\rOVERWRITTEN"  # JSON keeps the exact value
+    result = cli_run("runs", "--store", uri, "--experiment", "x\x1b]0;pwned\x07", color=True)
+    assert result.exit_code == 2
+    assert "\x1b" not in result.stderr and "\\x1b]0;pwned\\x07" in result.stderr

@@ -14,6 +14,7 @@ import click
 
 from .. import __version__
 from ..errors import AuditkitError, AuditkitWarning
+from .output import SafeStream
 
 
 class _Group(click.Group):
@@ -32,6 +33,8 @@ class _Group(click.Group):
         ctx.meta["auditkit.warnings_shown"] = shown
         previous = warnings.showwarning
         warnings.showwarning = show
+        streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = SafeStream(sys.stdout), SafeStream(sys.stderr)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always", AuditkitWarning)
@@ -44,6 +47,7 @@ class _Group(click.Group):
             ctx.exit(0)
         finally:
             warnings.showwarning = previous
+            sys.stdout, sys.stderr = streams
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -49,7 +49,7 @@ def table_cell(value: Any) -> str:
 
 def render_table(rows: list[dict[str, Any]], columns: Sequence[str], max_width: int = 40) -> str:
     """Plain-text table with a header row; long cells are cut with an ellipsis."""
-    texts = [[_clip(table_cell(r.get(c)), max_width) for c in columns] for r in rows]
+    texts = [[_clip(safe_text(table_cell(r.get(c))), max_width) for c in columns] for r in rows]
     widths = [max([len(c)] + [len(t[i]) for t in texts]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
@@ -72,3 +72,30 @@ def render_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
 
 def render_json(document: Any) -> str:
     return json.dumps(_jsonable(document), indent=2, sort_keys=False, ensure_ascii=False)
+
+
+# Control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides could let a
+# tag or name typed by anyone on the ML team rewrite a compliance officer's terminal or disguise
+# text. Everything the CLI prints passes through SafeStream, which shows them as escapes.
+_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control and bidi-override characters written as ``\\xNN``/``\\uNNNN``."""
+    return text.translate(_UNSAFE)
+
+
+class SafeStream:
+    """A text stream wrapper that writes :func:`safe_text` of everything to ``stream``."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError("SafeStream writes text")
+        return self._stream.write(safe_text(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
