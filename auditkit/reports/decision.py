@@ -160,6 +160,8 @@ def build_decision_report(
         approvals=tuple(dict(a) for a in doc.get("approvals") or []),
         reasons=tuple(dict(r) for r in reasons),
         fairness=fairness,
-        user_fields=user_fields("decision", fields),
+        # The cutoff is asked of the user only where the records do not hold it.
+        user_fields=tuple(f for f in user_fields("decision", fields)
+                          if not (f.key == "cutoff" and threshold is not None and f.value is None)),
         gaps=tuple(dict.fromkeys(gaps)),
     )
