@@ -206,3 +206,37 @@ def test_hostile_text_cannot_drive_the_terminal(tmp_path, cli_run, scenario_work
     result = cli_run("runs", "--store", uri, "--experiment", "x\x1b]0;pwned\x07", color=True)
     assert result.exit_code == 2
     assert "\x1b" not in result.stderr and "\\x1b]0;pwned\\x07" in result.stderr
+
+
+def test_every_store_reading_command_leaves_the_sqlite_file_byte_identical(sqlite_scenario, cli_run, tmp_path):
+    """Not only inspect/runs/models: lineage, reports, check, snapshot and verify-data only read."""
+    uri, oracle = sqlite_scenario
+    path = uri[len("sqlite:///"):]
+    log = tmp_path / "log.csv"
+    log.write_text("prediction_id,timestamp,model_name,model_version,decision,sex\n"
+                   "D-1,2026-03-01T10:00:00Z,credit-risk,1,approve,f\n"
+                   "D-2,2026-03-01T11:00:00Z,credit-risk,1,deny,m\n", encoding="utf-8")
+    import scenario
+
+    data = tmp_path / "train.csv"
+    scenario._frame(40, 1).to_csv(data, index=False)  # the training frame the scenario logged
+    ledger = tmp_path / "ledger.jsonl"
+    rid = oracle["written"]["run_ids"]["logreg-c1"]
+    before = file_sha256(path)
+    commands = [
+        ["lineage", "D-1", "--store", uri, "--predictions", log, "--format", "json"],
+        ["lineage", "--all", "--store", uri, "--predictions", log, "-o", tmp_path / "all.csv"],
+        ["snapshot", "--store", uri, "--ledger", ledger],
+        ["check", "--store", uri],
+        ["verify-data", "--store", uri, "--run", rid, data],
+        ["report", "inventory", "--store", uri, "-o", tmp_path / "inv.html"],
+        ["report", "experiment", "credit-risk", "--store", uri, "-o", tmp_path / "exp.html"],
+        ["report", "model", "credit-risk", "--alias", "champion", "--store", uri, "-o", tmp_path / "model.html"],
+        ["report", "decision", "D-1", "--store", uri, "--predictions", log, "-o", tmp_path / "d.html"],
+    ]
+    for args in commands:
+        result = cli_run(*args)
+        # `check` exits 1: the scenario's challenger (version 2) has approved_by but no approved_at
+        assert result.exit_code == (1 if args[0] == "check" else 0), (args, result.stderr)
+        assert "error:" not in result.stderr, (args, result.stderr)
+    assert file_sha256(path) == before
