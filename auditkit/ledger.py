@@ -464,7 +464,7 @@ def _iso_us(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-_HISTORY_NAMES = ("AliasResolution", "RegistryChange", "alias_history", "resolve_alias_at")
+_HISTORY_NAMES = ("AliasResolution", "RegistryChange", "alias_history", "resolve_alias_at", "resolve_stage_at")
 
 
 def __getattr__(name: str):
@@ -480,6 +480,6 @@ def __getattr__(name: str):
 __all__ = [
     "AliasResolution", "GENESIS_SHA256", "Ledger", "RegistryChange", "VerifyResult", "alias_history",
     "apply_changes", "canonical_json", "diff_states", "entry_sha256", "load_ledger", "parse_time",
-    "read_ledger", "registry_state", "resolve_alias_at", "snapshot", "state_at", "state_sha256",
+    "read_ledger", "registry_state", "resolve_alias_at", "resolve_stage_at", "snapshot", "state_at", "state_sha256",
     "verify_ledger",
 ]

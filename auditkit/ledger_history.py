@@ -12,7 +12,7 @@ import bisect
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .ledger import Ledger, _iso_us, load_ledger, parse_time
 
@@ -42,6 +42,8 @@ class AliasResolution:
     after_seq: int | None = None
     gaps: list[str] = field(default_factory=list)
     evidence: str | None = None
+    #: "alias" (``models:/NAME@ALIAS``) or "stage" (``models:/NAME/STAGE``; ``alias`` holds the stage)
+    kind: str = "alias"
 
     @property
     def resolved(self) -> bool:
@@ -69,14 +71,46 @@ def resolve_alias_at(ledger_path: "str | os.PathLike | Ledger", *, name: str, al
     :class:`~auditkit.errors.UsageError` (``at`` is not a time).
     """
     ledger = load_ledger(ledger_path)
+    key = (name, "alias", alias)
+    return _resolve_at(ledger, name=name, label=alias, kind="alias", subject=f"alias {alias} of {name}",
+                       value_at=lambda seq: ledger.value_at(key, seq), at=at)
+
+
+def resolve_stage_at(ledger_path: "str | os.PathLike | Ledger", *, name: str, stage: str,
+                     at: datetime | str | None) -> AliasResolution:
+    """Resolve ``models:/NAME/STAGE`` at time ``at`` through the ledger, as MLflow resolves it
+    (the highest live version in that stage; ``latest``: the highest live version), never
+    guessing: the same rules as :func:`resolve_alias_at`, with ``alias`` holding the stage and
+    ``kind`` "stage".
+
+    Raises what :func:`resolve_alias_at` raises.
+    """
+    ledger = load_ledger(ledger_path)
+    versions = sorted({k[2] for k in ledger.points if k[0] == name and k[1] == "version"},
+                      key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
+
+    def holder(seq: int) -> str | None:
+        live = [v for v in versions
+                if ledger.value_at((name, "version", v, "exists"), seq)
+                and not ledger.value_at((name, "version", v, "deleted"), seq)
+                and (stage == "latest" or ledger.value_at((name, "version", v, "stage"), seq) == stage)]
+        return live[-1] if live else None
+
+    return _resolve_at(ledger, name=name, label=stage, kind="stage", subject=f"models:/{name}/{stage}",
+                       value_at=holder, at=at)
+
+
+def _resolve_at(ledger: Ledger, *, name: str, label: str, kind: str, subject: str,
+                value_at: Callable[[int], Any], at: datetime | str | None) -> AliasResolution:
+    """What ``value_at(seq)`` (a version or None) was at time ``at``, proven by the snapshots
+    that bracket ``at`` or left unresolved with the candidates and one sentence why."""
+    alias = label
     if at is None or (isinstance(at, str) and not at.strip()):
-        return AliasResolution(name=name, alias=alias, at="", version=None, gaps=[
-            f"alias {alias} of {name} cannot be resolved through the ledger: the decision has no time"])
+        return AliasResolution(name=name, alias=alias, at="", version=None, kind=kind, gaps=[
+            f"{subject} cannot be resolved through the ledger: the decision has no time"])
     when = parse_time(at, "time")
     at_text = _iso_us(when)
-    key = (name, "alias", alias)
-    subject = f"alias {alias} of {name}"
-    out: dict[str, Any] = {"name": name, "alias": alias, "at": at_text, "version": None}
+    out: dict[str, Any] = {"name": name, "alias": alias, "at": at_text, "version": None, "kind": kind}
     i = bisect.bisect_right(ledger.times, when) - 1
     before = ledger.entries[i] if i >= 0 else None
     after = ledger.entries[i + 1] if i + 1 < len(ledger.entries) else None
@@ -94,12 +128,12 @@ def resolve_alias_at(ledger_path: "str | os.PathLike | Ledger", *, name: str, al
         return AliasResolution(**out)
     if before is None:
         first = ledger.entries[0]
-        was = ledger.value_at(key, first["seq"])
+        was = value_at(first["seq"])
         then = f"version {was}" if was is not None else "no version"
         out["gaps"] = [f"no snapshot precedes {at_text}: the first, {_snap(first['seq'], first['taken_at'])}, "
                        f"found {subject} pointing to {then}; where it pointed at {at_text} is not resolved"]
         return AliasResolution(**out)
-    v_before = ledger.value_at(key, before["seq"])
+    v_before = value_at(before["seq"])
     if ledger.times[i] == when:
         if v_before is None:
             out["gaps"] = [f"{subject} pointed to no version at {_snap(before['seq'], before['taken_at'])}, "
@@ -116,7 +150,7 @@ def resolve_alias_at(ledger_path: "str | os.PathLike | Ledger", *, name: str, al
                        f"{_snap(before['seq'], before['taken_at'])}, the last one, and a later move is not "
                        f"on record (take a snapshot to close the window); not resolved"]
         return AliasResolution(**out)
-    v_after = ledger.value_at(key, after["seq"])
+    v_after = value_at(after["seq"])
     window = f"{_snap(before['seq'], before['taken_at'])} and #{after['seq']} ({after['taken_at']})"
     if v_before == v_after:
         if v_before is None:

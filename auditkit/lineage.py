@@ -55,6 +55,7 @@ from .lineage_facts import (  # noqa: F401  (re-exported: the gap sentences are 
     GAP_RUN_REF,
     GAP_STAGE_NONE,
     GAP_STAGE_TODAY,
+    GAP_STAGE_VERSION_GONE,
     GAP_VERSION_DELETED,
     approval_time,
     approvals_of,
@@ -237,6 +238,14 @@ class Resolver:
 
         return resolve_alias_at(self.ledger, name=name, alias=alias, at=at)
 
+    def ledger_at(self, ref: ModelRef, at: datetime | None):
+        """The ledger's answer for an alias or stage reference at time ``at``."""
+        if ref.kind == "stage":
+            from .ledger import resolve_stage_at
+
+            return resolve_stage_at(self.ledger, name=ref.name, stage=ref.stage, at=at)
+        return self.alias_at(ref.name, ref.alias, at)
+
     def resolve(self, ref: ModelRef, pid: Any, at: datetime | None, alias_resolution: Any = None) -> Resolution:
         """Resolve ``ref`` for a decision at ``at``. Raises :class:`PredictionLogError` for a
         reference the store does not hold (unknown model, version, logged model or run)."""
@@ -269,6 +278,15 @@ class Resolver:
                     res.version_evidence = (f"{ref.evidence} ({ref.text}); registered model {ref.name} "
                                             f"alias {ref.alias} today")
                     res.gaps.append(GAP_ALIAS_TODAY.format(name=ref.name, alias=ref.alias, version=today))
+        elif ref.kind == "stage" and self.ledger is not None:
+            versions = self.versions_of(ref.name, ref, pid)
+            sr = alias_resolution or self.ledger_at(ref, at)
+            res.gaps.extend(sr.gaps)
+            if sr.version is not None:
+                res.version = versions.get(sr.version)
+                res.version_evidence = f"{ref.evidence} ({ref.text}); ledger {self.ledger}: {sr.evidence}"
+                if res.version is None:
+                    res.gaps.append(GAP_STAGE_VERSION_GONE.format(ref=ref.text, version=sr.version))
         elif ref.kind == "stage":
             versions = self.versions_of(ref.name, ref, pid)
             live = [v for v in versions.values() if not v.deleted and (ref.stage == "latest" or v.stage == ref.stage)]

@@ -188,7 +188,7 @@ class BatchLineage:
             i = int(first[k])
             row = {c: _py(frame[c].iat[i]) for c in self.ref_columns}
             ref = model_ref_of(log, row, ids.iat[i])
-            if ref is not None and ref.kind == "alias" and self.ledger is not None:
+            if ref is not None and ref.kind in ("alias", "stage") and self.ledger is not None:
                 alias_keys.append((k, ref))
                 unit_of_key[k] = -1
                 continue
@@ -197,7 +197,7 @@ class BatchLineage:
         unit_codes = unit_of_key[codes]
         for k, ref in alias_keys:
             rows = np.flatnonzero(codes == k)
-            for window_rows, resolution, at in self._alias_windows(ref.name, ref.alias, rows, ts, ts_ns):
+            for window_rows, resolution, at in self._ledger_windows(ref, rows, ts, ts_ns):
                 key = (ref, resolution.before_seq, resolution.after_seq, resolution.version,
                        resolution.at if resolution.before == resolution.at else None)
                 unit_codes[window_rows] = len(units)
@@ -233,9 +233,9 @@ class BatchLineage:
         out["gaps"] = pd.Series(gaps, dtype=object)
         return pd.DataFrame(out, columns=self.output_columns)
 
-    def _alias_windows(self, name: str, alias: str, rows: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
-        """Split the rows of one alias reference into windows that resolve alike: every time
-        strictly between two snapshots resolves the same, so one ledger call per window."""
+    def _ledger_windows(self, ref: ModelRef, rows: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
+        """Split the rows of one alias or stage reference into windows that resolve alike: every
+        time strictly between two snapshots resolves the same, so one ledger call per window."""
         import numpy as np
         import pandas as pd
 
@@ -244,7 +244,7 @@ class BatchLineage:
         start = 0
         while start < len(order):
             at = ts.iat[int(order[start])].to_pydatetime()
-            resolution = self.resolver.alias_at(name, alias, at)
+            resolution = self.resolver.ledger_at(ref, at)
             lo = pd.Timestamp(resolution.before).value if resolution.before else None
             hi = pd.Timestamp(resolution.after).value if resolution.after else None
             if lo is not None and lo == times[start]:
@@ -278,7 +278,8 @@ class BatchLineage:
                 if alias not in names:
                     names.append(alias)
                 bit = 1 << names.index(alias)
-                for window, res, _ in self._alias_windows(mv.name, alias, rows, ts, ts_ns):
+                alias_ref = ModelRef("alias", f"models:/{mv.name}@{alias}", "", name=mv.name, alias=alias)
+                for window, res, _ in self._ledger_windows(alias_ref, rows, ts, ts_ns):
                     if res.version == mv.version:
                         bits[window] |= bit
                     elif res.version is None and mv.version in res.candidates and res.gaps:

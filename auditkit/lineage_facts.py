@@ -28,6 +28,8 @@ GAP_ALIAS_GONE = ("model {name} has no alias {alias} today and no ledger was giv
                   "{ref} when the decision was made is not known")
 GAP_STAGE_TODAY = ("model stage reference {ref} was resolved at today's state (version {version}); the "
                    "registry keeps no stage history, so the version used when the decision was made is not proven")
+GAP_STAGE_VERSION_GONE = ("the ledger says {ref} resolved to version {version}, which the store no longer "
+                          "holds; its run and data cannot be traced")
 GAP_ALIAS_VERSION_GONE = ("the ledger says alias {alias} of {name} pointed to version {version}, which the store "
                           "no longer holds")
 GAP_STAGE_NONE = "model {name} has no version in stage {stage} today; the version behind {ref} is not known"
