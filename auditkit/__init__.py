@@ -31,6 +31,7 @@ _LAZY = {
     "snapshot": "auditkit.ledger",
     "verify_ledger": "auditkit.ledger",
     "resolve_alias_at": "auditkit.ledger",
+    "resolve_stage_at": "auditkit.ledger",
 }
 
 __all__ = ["AuditkitError", "__version__", "open_store", *sorted(_LAZY)]
