@@ -61,31 +61,31 @@ def classify(uri: str) -> tuple[str, str]:
         if base_scheme == "sqlite":
             from .sql_engine import sqlite_path
 
-            _require_exists(sqlite_path(uri), uri)
+            _require_exists(sqlite_path(uri))
         return "mlflow-sql", uri
     if scheme == "file":
         path = Path(unquote(parsed.path))
-        _require_exists(path, uri)
-        return _classify_path(path, uri)
+        _require_exists(path)
+        return _classify_path(path)
     if scheme == "wandb":
         path = Path(unquote(parsed.path))
-        _require_exists(path, uri)
+        _require_exists(path)
         return "wandb", str(path)
     if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive, i.e. a path
         raise errors.NotAStoreError(
             errors.UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
         )
     path = Path(uri).expanduser()
-    _require_exists(path, uri)
-    return _classify_path(path, uri)
+    _require_exists(path)
+    return _classify_path(path)
 
 
-def _require_exists(path: Path, uri: str) -> None:
+def _require_exists(path: Path) -> None:
     if not path.exists():
         raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(path)))
 
 
-def _classify_path(path: Path, uri: str) -> tuple[str, str]:
+def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
     if path.is_file():
         return "mlflow-sql", "sqlite:///" + str(path)

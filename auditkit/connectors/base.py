@@ -109,6 +109,16 @@ class Connector(abc.ABC):
         return f"<{type(self).__name__} {self.backend} {redact_uri(self.uri)!r}>"
 
 
+def unknown_experiment(name: str, names: list[str]) -> errors.RecordNotFoundError:
+    """The error for an experiment name the store does not hold (``names``: the valid ones)."""
+    return errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(names)))
+
+
+def unknown_model(name: str, names: list[str]) -> errors.RecordNotFoundError:
+    """The error for a registered model name the store does not hold (``names``: the valid ones)."""
+    return errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)))
+
+
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
     """Build the ``runs_frame`` DataFrame from Run records (shared by every backend)."""
     import pandas as pd

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import errors
 from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime
-from .base import Connector, profile_rows
+from .base import Connector, profile_rows, unknown_experiment, unknown_model
 from .mlflow_file_io import (
     META,
     RUN_STATUS,
@@ -137,9 +137,7 @@ class MlflowFileConnector(Connector):
         ids = {e.experiment_id for e in tracking.experiments if e.name == experiment}
         if not ids:
             names = sorted({e.name for e in tracking.experiments})
-            raise errors.RecordNotFoundError(
-                errors.UNKNOWN_EXPERIMENT.format(name=experiment, choices=errors.choices(names))
-            )
+            raise unknown_experiment(experiment, names)
         return [r for r in tracking.runs if r.experiment_id in ids]
 
     def get_run(self, run_id: str) -> Run:
@@ -174,9 +172,7 @@ class MlflowFileConnector(Connector):
         if name is None:
             return [mv for n in sorted(registry.versions) for mv in registry.versions[n]]
         if name not in registry.versions:
-            raise errors.RecordNotFoundError(
-                errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(sorted(registry.versions)))
-            )
+            raise unknown_model(name, sorted(registry.versions))
         return list(registry.versions[name])
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:

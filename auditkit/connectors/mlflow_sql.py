@@ -23,7 +23,7 @@ from ..records import (
     StoreInfo,
     ms_to_datetime,
 )
-from .base import Connector, profile_rows, redact_uri
+from .base import Connector, profile_rows, redact_uri, unknown_experiment, unknown_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,6 +32,17 @@ from .sql_engine import KNOWN_REVISIONS, make_engine, read_schema, sqlite_path
 #: MLflow's stage for soft-deleted model versions, and the prefix of the fields it redacts.
 DELETED_STAGE = "Deleted_Internal"
 REDACTED_PREFIX = "REDACTED-"
+#: What ``inspect`` counts: (key, table, condition); tables a schema lacks are left out.
+COUNTS = (
+    ("experiments", "experiments", None),
+    ("runs", "runs", None),
+    ("deleted_runs", "runs", "lifecycle_stage = 'deleted'"),
+    ("registered_models", "registered_models", None),
+    ("model_versions", "model_versions", None),
+    ("deleted_model_versions", "model_versions", f"current_stage = '{DELETED_STAGE}'"),
+    ("datasets", "datasets", None),
+    ("logged_models", "logged_models", None),
+)
 #: MLflow's integer encoding of logged model status.
 LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
@@ -109,29 +120,17 @@ class MlflowSqlConnector(Connector):
         for row in rows:
             if row["name"] == name:
                 return str(row["experiment_id"])
-        raise errors.RecordNotFoundError(
-            errors.UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(sorted(r["name"] for r in rows)))
-        )
+        raise unknown_experiment(name, sorted(r["name"] for r in rows))
 
     # -- Connector API ----------------------------------------------------------------------
     def info(self) -> StoreInfo:
         import sqlalchemy as sa
 
         counts: dict[str, int] = {}
-        queries = {
-            "experiments": "SELECT COUNT(*) FROM experiments",
-            "runs": "SELECT COUNT(*) FROM runs",
-            "deleted_runs": "SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'deleted'",
-            "registered_models": "SELECT COUNT(*) FROM registered_models",
-            "model_versions": "SELECT COUNT(*) FROM model_versions",
-            "deleted_model_versions": f"SELECT COUNT(*) FROM model_versions WHERE current_stage = '{DELETED_STAGE}'",
-            "datasets": "SELECT COUNT(*) FROM datasets",
-            "logged_models": "SELECT COUNT(*) FROM logged_models",
-        }
         with self._engine.connect() as conn:
-            for key, sql in queries.items():
-                table = sql.split(" FROM ")[1].split()[0]
+            for key, table, condition in COUNTS:
                 if self.schema.has(table):
+                    sql = f"SELECT COUNT(*) FROM {table}" + (f" WHERE {condition}" if condition else "")
                     counts[key] = int(conn.execute(sa.text(sql)).scalar() or 0)
         workspaces = {r["workspace"] for r in self._experiment_rows() if r.get("workspace")}
         warns = list(self.warnings)
@@ -154,10 +153,14 @@ class MlflowSqlConnector(Connector):
             for r in sorted(self._experiment_rows(), key=lambda r: int(r["experiment_id"]))
         ]
 
-    def runs(self, experiment: str | None = None) -> list[Run]:
+    def _experiment_filter(self, experiment: str | None) -> tuple[str | None, dict[str, Any]]:
+        """SQL condition over the runs table (and its parameters) for one experiment, or none."""
         if experiment is None:
-            return self._read_runs(None, {})
-        return self._read_runs("experiment_id = :eid", {"eid": int(self._experiment_id(experiment))})
+            return None, {}
+        return "experiment_id = :eid", {"eid": int(self._experiment_id(experiment))}
+
+    def runs(self, experiment: str | None = None) -> list[Run]:
+        return self._read_runs(*self._experiment_filter(experiment))
 
     def get_run(self, run_id: str) -> Run:
         """One run by id (targeted queries, not a scan). Raises RecordNotFoundError."""
@@ -171,10 +174,8 @@ class MlflowSqlConnector(Connector):
         pivots instead of going through one record per run (the bulk path for big stores)."""
         import pandas as pd
 
-        where, params = None, {}
-        if experiment is not None:
-            where, params = "experiment_id = :eid", {"eid": int(self._experiment_id(experiment))}
-        sub = None if where is None else f"run_uuid IN (SELECT run_uuid FROM runs WHERE {where})"
+        where, params = self._experiment_filter(experiment)
+        sub = _of_runs(where)
         runs = self._frame("runs", ["run_uuid", "name", "user_id", "status", "start_time", "end_time",
                                     "experiment_id"], where, params)
         names = {int(e["experiment_id"]): e["name"] for e in self._experiment_rows()}
@@ -219,7 +220,7 @@ class MlflowSqlConnector(Connector):
              "artifact_uri", "experiment_id"],
             where, params,
         )
-        sub = None if where is None else f"run_uuid IN (SELECT run_uuid FROM runs WHERE {where})"
+        sub = _of_runs(where)
         kv: dict[str, dict[str, dict[str, Any]]] = {}
         for table in ("params", "tags"):
             grouped: dict[str, dict[str, Any]] = defaultdict(dict)
@@ -255,11 +256,14 @@ class MlflowSqlConnector(Connector):
         links = self._select("inputs", ["input_uuid", "source_id", "destination_id"], cond, params)
         if not links:
             return {}
+        linked = f"IN (SELECT {{col}} FROM inputs WHERE {cond})"
         ds = {r["dataset_uuid"]: r for r in self._select(
             "datasets", ["dataset_uuid", "name", "digest", "dataset_source_type", "dataset_source",
-                         "dataset_schema", "dataset_profile"])}
+                         "dataset_schema", "dataset_profile"],
+            "dataset_uuid " + linked.format(col="source_id"), params)}
         input_tags: dict[str, dict[str, str]] = defaultdict(dict)
-        for t in self._select("input_tags", ["input_uuid", "name", "value"]):
+        for t in self._select("input_tags", ["input_uuid", "name", "value"],
+                              "input_uuid " + linked.format(col="input_uuid"), params):
             input_tags[t["input_uuid"]][t["name"]] = t["value"]
         out: dict[str, list[DatasetRef]] = defaultdict(list)
         for link in links:
@@ -302,8 +306,7 @@ class MlflowSqlConnector(Connector):
         if name is not None:
             known = [r["name"] for r in self._select("registered_models", ["name"])]
             if name not in known:
-                raise errors.RecordNotFoundError(
-                    errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(sorted(known))))
+                raise unknown_model(name, sorted(known))
             where, params = "name = :name", {"name": name}
         rows = self._select(
             "model_versions",
@@ -353,6 +356,11 @@ class MlflowSqlConnector(Connector):
             )
             for r in sorted(rows, key=lambda r: r["model_id"])
         ]
+
+
+def _of_runs(where: str | None) -> str | None:
+    """Condition on a ``run_uuid`` column for the runs matching ``where`` (None: every run)."""
+    return None if where is None else f"run_uuid IN (SELECT run_uuid FROM runs WHERE {where})"
 
 
 def _unredact(value: str | None) -> str | None:

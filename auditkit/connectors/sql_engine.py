@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 
 from .. import errors
+from .base import redact_uri
 
 #: Alembic revisions of MLflow's tracking schema known to auditkit (MLflow 1.x up to 3.17).
 #: A store at any other revision is read on a best-effort basis, with a warning.
@@ -99,10 +100,10 @@ def make_engine(uri: str):
         engine = sa.create_engine(url, pool_pre_ping=False)
     except ImportError as exc:
         raise errors.StoreError(
-            f"no database driver for {redact(uri)!r} ({exc}); install auditkit's postgres or mysql extra"
+            f"no database driver for {redact_uri(uri)!r} ({exc}); install auditkit's postgres or mysql extra"
         ) from None
     except Exception as exc:  # malformed URL
-        raise errors.StoreError(f"cannot use store URL {redact(uri)!r}: {_first_line(exc)}") from None
+        raise errors.StoreError(f"cannot use store URL {redact_uri(uri)!r}: {_first_line(exc)}") from None
     dialect = engine.dialect.name
 
     @sa.event.listens_for(engine, "connect")
@@ -154,12 +155,6 @@ def read_schema(engine, where: str) -> Schema:
         raise errors.StoreNotFoundError(errors.SERVER_UNREACHABLE.format(where=where, reason=text)) from None
     except sa.exc.SQLAlchemyError as exc:
         raise errors.StoreError(f"cannot read {where}: {_first_line(exc)}") from None
-
-
-def redact(uri: str) -> str:
-    from .base import redact_uri
-
-    return redact_uri(uri)
 
 
 def _first_line(exc: BaseException) -> str:

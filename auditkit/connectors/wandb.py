@@ -46,7 +46,7 @@ from typing import Any
 
 from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
-from .base import Connector
+from .base import Connector, unknown_experiment, unknown_model
 from .wandb_log import parse_records, record_class, scan_log
 
 #: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
@@ -141,8 +141,7 @@ class WandbConnector(Connector):
             return list(data.runs)
         names = [e.name for e in data.experiments]
         if experiment not in names:
-            raise errors.RecordNotFoundError(
-                errors.UNKNOWN_EXPERIMENT.format(name=experiment, choices=errors.choices(names)))
+            raise unknown_experiment(experiment, names)
         return [r for r in data.runs if r.experiment == experiment]
 
     def registered_models(self) -> list[RegisteredModel]:
@@ -154,7 +153,7 @@ class WandbConnector(Connector):
             return list(data.versions)
         names = [m.name for m in data.models]
         if name not in names:
-            raise errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)))
+            raise unknown_model(name, names)
         return [v for v in data.versions if v.name == name]
 
     # -- loading ------------------------------------------------------------------------------
