@@ -62,19 +62,20 @@ class _Record:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            out[f.name] = _jsonable(getattr(self, f.name))
+            out[f.name] = jsonable(getattr(self, f.name))
         return out
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` with records, timestamps and mappings turned into JSON-ready data."""
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, _Record):
         return value.to_dict()
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -223,7 +224,7 @@ class ModelVersion(_Record):
 
 @dataclass(frozen=True)
 class StoreInfo(_Record):
-    """What ``auditkit inspect`` reports about a store."""
+    """What ``auditkit inspect`` reports about a store (``uri`` with any password redacted)."""
 
     backend: str
     uri: str
@@ -237,7 +238,7 @@ class StoreInfo(_Record):
 
 def to_json(value: Any, **kwargs: Any) -> str:
     """Serialize records (or lists/dicts of them) to JSON text."""
-    return json.dumps(_jsonable(value), **kwargs)
+    return json.dumps(jsonable(value), **kwargs)
 
 
 __all__ = [
@@ -251,6 +252,7 @@ __all__ = [
     "StoreInfo",
     "frozen",
     "iso",
+    "jsonable",
     "ms_to_datetime",
     "to_json",
 ]

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Sequence
 import click
 
 from .. import errors
-from ..records import _jsonable
+from ..records import jsonable
 
 
 def format_option(choices: Sequence[str], default: str = "table"):
@@ -30,7 +30,7 @@ def format_option(choices: Sequence[str], default: str = "table"):
 
 def cell(value: Any) -> str:
     """A value as one line of table/CSV text."""
-    value = _jsonable(value)
+    value = jsonable(value)
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
@@ -71,7 +71,7 @@ def render_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
 
 
 def render_json(document: Any) -> str:
-    return json.dumps(_jsonable(document), indent=2, sort_keys=False, ensure_ascii=False)
+    return json.dumps(jsonable(document), indent=2, sort_keys=False, ensure_ascii=False)
 
 
 # Control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides could let a

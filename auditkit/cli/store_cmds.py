@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..connectors import open_store, redact_uri
+from ..connectors import open_store
 from . import cli
 from .output import format_option, render_csv, render_json, render_table
 
@@ -38,12 +38,12 @@ def inspect(store_uri: str | None, fmt: str) -> None:
     with open_store(store_uri) as store:
         info = store.info()
     if fmt == "json":
-        doc = {"schema_version": SCHEMA_VERSION, **info.to_dict(), "uri": redact_uri(info.uri)}
+        doc = {"schema_version": SCHEMA_VERSION, **info.to_dict()}
         click.echo(render_json(doc))
         return
     lines = [
         ("backend", info.backend),
-        ("store", redact_uri(info.uri)),
+        ("store", info.uri),
         ("schema revision", info.schema_revision or "(none)"),
         *info.counts.items(),
     ]
