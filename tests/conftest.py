@@ -32,72 +32,66 @@ def _unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class PgDatabases:
-    """Creates fresh PostgreSQL databases and drops them at the end of the session."""
+class ServerDatabases:
+    """Creates fresh, uniquely named databases on a server and drops them at the end of the
+    session. ``connect`` opens an autocommit admin connection; ``quote`` quotes a name."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, url_prefix: str, connect, quote: str, drop_suffix: str = "") -> None:
+        self.url_prefix, self._connect, self._quote, self._drop_suffix = url_prefix, connect, quote, drop_suffix
         self.created: list[str] = []
 
-    def admin(self):
-        import psycopg
-
-        return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
+    def _execute(self, statements: list[str]) -> None:
+        conn = self._connect()
+        try:
+            cur = conn.cursor()
+            for sql in statements:
+                cur.execute(sql)
+        finally:
+            conn.close()
 
     def create(self, prefix: str = "auditkit") -> str:
         name = _unique(prefix)
-        with self.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        self._execute([f"CREATE DATABASE {self._quote}{name}{self._quote}"])
         self.created.append(name)
-        return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        return self.url_prefix + name
 
     def drop_all(self) -> None:
-        with self.admin() as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._execute([f"DROP DATABASE IF EXISTS {self._quote}{name}{self._quote}{self._drop_suffix}"
+                       for name in self.created])
 
 
-class MysqlDatabases:
-    """Creates fresh MariaDB/MySQL databases and drops them at the end of the session."""
+def _pg_admin():
+    import psycopg
 
-    def __init__(self) -> None:
-        self.created: list[str] = []
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True)
 
-    def admin(self):
-        import pymysql
 
-        return pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, password="", autocommit=True)
+def _mysql_admin():
+    import pymysql
 
-    def create(self, prefix: str = "auditkit") -> str:
-        name = _unique(prefix)
-        conn = self.admin()
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f"CREATE DATABASE `{name}`")
-        finally:
-            conn.close()
-        self.created.append(name)
-        return f"mysql+pymysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/{name}"
+    return pymysql.connect(host=MYSQL_HOST, port=MYSQL_PORT, user=MYSQL_USER, password="", autocommit=True)
 
-    def drop_all(self) -> None:
-        conn = self.admin()
-        try:
-            with conn.cursor() as cur:
-                for name in self.created:
-                    cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        finally:
-            conn.close()
+
+def pg_server() -> ServerDatabases:
+    return ServerDatabases(url_prefix=f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/",
+                           connect=_pg_admin, quote='"', drop_suffix=" WITH (FORCE)")
+
+
+def mysql_server() -> ServerDatabases:
+    return ServerDatabases(url_prefix=f"mysql+pymysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/",
+                           connect=_mysql_admin, quote="`")
 
 
 @pytest.fixture(scope="session")
 def pg_databases():
-    dbs = PgDatabases()
+    dbs = pg_server()
     yield dbs
     dbs.drop_all()
 
 
 @pytest.fixture(scope="session")
 def mysql_databases():
-    dbs = MysqlDatabases()
+    dbs = mysql_server()
     yield dbs
     dbs.drop_all()
 
