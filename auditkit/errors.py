@@ -142,7 +142,6 @@ REPORT_FIELDS_UNREADABLE = "fields file {path!r} cannot be read: {reason}"
 REPORT_FIELDS_NOT_MAPPING = "fields file {path!r} must hold a mapping of field names to text, found {found}"
 REPORT_CANNOT_WRITE = "cannot write report {path!r}: {reason}"
 REPORT_NO_SAMPLE_DATA = "sample data folder {path!r} holds no {what}; expected {expected}"
-REPORT_NOT_AVAILABLE = "the {what} is not available in this installation: {reason}"
 
 # MLflow file store (mlruns folder) connector: one line naming the file and what was expected.
 MLRUNS_NOT_A_FOLDER = (
