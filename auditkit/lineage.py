@@ -59,6 +59,7 @@ from .lineage_facts import (  # noqa: F401  (re-exported: the gap sentences are 
     GAP_VERSION_DELETED,
     approval_time,
     approvals_of,
+    first_approval,
     owner_of,
     run_facts,
     timing_gaps,
@@ -171,6 +172,18 @@ def approval_pairs(approval_keys: Any) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
+def reason_gaps(log: PredictionLog) -> tuple[str, ...]:
+    """The gap of a log with no reason columns at all (empty when it has some)."""
+    return () if (log.reason_columns() or "reasons" in log.roles) else (GAP_NO_REASONS,)
+
+
+def known_aliases(ledger: "str | os.PathLike", name: str) -> set[str]:
+    """Every alias of model ``name`` the ledger ever recorded."""
+    from .ledger import alias_history
+
+    return {c.subject.split(" ", 1)[1] for c in alias_history(ledger, name=name, kinds=("alias",))}
+
+
 @dataclass
 class Resolution:
     """What one model reference resolves to: version, logged model, run, how, and gaps."""
@@ -183,6 +196,11 @@ class Resolution:
     version_evidence: str | None = None
     registered_owner_tag: str | None = None
     gaps: list[str] = field(default_factory=list)
+
+    @classmethod
+    def no_model(cls, ref_columns: Sequence[str]) -> "Resolution":
+        """The resolution of a decision whose model reference cells are all empty."""
+        return cls(ModelRef("none", "", ""), gaps=[GAP_NO_MODEL.format(columns=", ".join(ref_columns))])
 
 
 class Resolver:
@@ -232,19 +250,14 @@ class Resolver:
         return out
 
     # -- resolution -------------------------------------------------------------------------
-    def alias_at(self, name: str, alias: str, at: datetime | None):
-        """The ledger's :class:`~auditkit.ledger_history.AliasResolution` (a ledger was given)."""
-        from .ledger import resolve_alias_at
-
-        return resolve_alias_at(self.ledger, name=name, alias=alias, at=at)
-
     def ledger_at(self, ref: ModelRef, at: datetime | None):
-        """The ledger's answer for an alias or stage reference at time ``at``."""
-        if ref.kind == "stage":
-            from .ledger import resolve_stage_at
+        """The ledger's :class:`~auditkit.ledger_history.AliasResolution` for an alias or stage
+        reference at time ``at`` (a ledger was given)."""
+        from .ledger import resolve_alias_at, resolve_stage_at
 
+        if ref.kind == "stage":
             return resolve_stage_at(self.ledger, name=ref.name, stage=ref.stage, at=at)
-        return self.alias_at(ref.name, ref.alias, at)
+        return resolve_alias_at(self.ledger, name=ref.name, alias=ref.alias, at=at)
 
     def resolve(self, ref: ModelRef, pid: Any, at: datetime | None, alias_resolution: Any = None) -> Resolution:
         """Resolve ``ref`` for a decision at ``at``. Raises :class:`PredictionLogError` for a
@@ -258,35 +271,26 @@ class Resolver:
                         name=ref.name, version=ref.version, choices=errors.choices(list(versions)))))
             res.version = versions[ref.version]
             res.version_evidence = ref.evidence
+        elif ref.kind in ("alias", "stage") and self.ledger is not None:
+            versions = self.versions_of(ref.name, ref, pid)
+            lr = alias_resolution or self.ledger_at(ref, at)
+            res.gaps.extend(lr.gaps)
+            if lr.version is not None:
+                res.version = versions.get(lr.version)
+                res.version_evidence = f"{ref.evidence} ({ref.text}); ledger {self.ledger}: {lr.evidence}"
+                if res.version is None:
+                    gone = GAP_ALIAS_VERSION_GONE if ref.kind == "alias" else GAP_STAGE_VERSION_GONE
+                    res.gaps.append(gone.format(alias=ref.alias, name=ref.name, ref=ref.text, version=lr.version))
         elif ref.kind == "alias":
             versions = self.versions_of(ref.name, ref, pid)
-            if self.ledger is not None:
-                ar = alias_resolution or self.alias_at(ref.name, ref.alias, at)
-                res.gaps.extend(ar.gaps)
-                if ar.version is not None:
-                    res.version = versions.get(ar.version)
-                    res.version_evidence = f"{ref.evidence} ({ref.text}); ledger {self.ledger}: {ar.evidence}"
-                    if res.version is None:
-                        res.gaps.append(GAP_ALIAS_VERSION_GONE.format(alias=ref.alias, name=ref.name,
-                                                                      version=ar.version))
+            today = self.registered()[ref.name].aliases.get(ref.alias)
+            if today is None:
+                res.gaps.append(GAP_ALIAS_GONE.format(name=ref.name, alias=ref.alias, ref=ref.text))
             else:
-                today = self.registered()[ref.name].aliases.get(ref.alias)
-                if today is None:
-                    res.gaps.append(GAP_ALIAS_GONE.format(name=ref.name, alias=ref.alias, ref=ref.text))
-                else:
-                    res.version = versions.get(today)
-                    res.version_evidence = (f"{ref.evidence} ({ref.text}); registered model {ref.name} "
-                                            f"alias {ref.alias} today")
-                    res.gaps.append(GAP_ALIAS_TODAY.format(name=ref.name, alias=ref.alias, version=today))
-        elif ref.kind == "stage" and self.ledger is not None:
-            versions = self.versions_of(ref.name, ref, pid)
-            sr = alias_resolution or self.ledger_at(ref, at)
-            res.gaps.extend(sr.gaps)
-            if sr.version is not None:
-                res.version = versions.get(sr.version)
-                res.version_evidence = f"{ref.evidence} ({ref.text}); ledger {self.ledger}: {sr.evidence}"
-                if res.version is None:
-                    res.gaps.append(GAP_STAGE_VERSION_GONE.format(ref=ref.text, version=sr.version))
+                res.version = versions.get(today)
+                res.version_evidence = (f"{ref.evidence} ({ref.text}); registered model {ref.name} "
+                                        f"alias {ref.alias} today")
+                res.gaps.append(GAP_ALIAS_TODAY.format(name=ref.name, alias=ref.alias, version=today))
         elif ref.kind == "stage":
             versions = self.versions_of(ref.name, ref, pid)
             live = [v for v in versions.values() if not v.deleted and (ref.stage == "latest" or v.stage == ref.stage)]
@@ -381,7 +385,7 @@ def lineage(store: "Connector", log: PredictionLog, prediction_id: Any, *,
 
     pairs = approval_pairs(approval_keys)
     log.require("prediction_id", "timestamp", "decision")
-    model_ref_columns(log)
+    ref_columns = model_ref_columns(log)
     found = log.locate(prediction_id)
     if found is None:
         raise PredictionLogError(errors.PREDICTIONS_UNKNOWN_ID.format(
@@ -394,13 +398,10 @@ def lineage(store: "Connector", log: PredictionLog, prediction_id: Any, *,
         raise PredictionLogError(errors.PREDICTIONS_BAD_TIMESTAMPS.format(
             source=log.source, count=1, column=tscol, where=f"{where} (e.g. {row.get(tscol)!r})")) from None
     ref = model_ref_of(log, row, prediction_id)
-    resolver = Resolver(store, ledger=ledger)
     if ref is None:
-        res = Resolution(ModelRef("none", "", ""))
-        cols = ", ".join(model_ref_columns(log))
-        res.gaps.append(GAP_NO_MODEL.format(columns=cols))
+        res = Resolution.no_model(ref_columns)
     else:
-        res = resolver.resolve(ref, prediction_id, at.to_pydatetime())
+        res = Resolver(store, ledger=ledger).resolve(ref, prediction_id, at.to_pydatetime())
     doc = build_document(log, row, where, at, res, pairs)
     if ledger is not None and doc["model_version"] is not None:
         held, unresolved = aliases_at(ledger, res.version, at.to_pydatetime())
@@ -414,11 +415,10 @@ def aliases_at(ledger: "str | os.PathLike", version: ModelVersion,
     """The aliases the ledger proves pointed to ``version`` at time ``at`` (``[{"alias",
     "evidence"}]``), and the ledger's gap sentences for aliases that may have pointed to it but
     cannot be resolved there (never guessed either way)."""
-    from .ledger import alias_history, resolve_alias_at
+    from .ledger import resolve_alias_at
 
-    known = {c.subject.split(" ", 1)[1] for c in alias_history(ledger, name=version.name, kinds=("alias",))}
     held, gaps = [], []
-    for alias in sorted(known | set(version.aliases)):
+    for alias in sorted(known_aliases(ledger, version.name) | set(version.aliases)):
         res = resolve_alias_at(ledger, name=version.name, alias=alias, at=at)
         if res.version == version.version:
             held.append({"alias": alias, "evidence": f"ledger {ledger}: {res.evidence}"})
@@ -439,11 +439,7 @@ def build_document(log: PredictionLog, row: dict[str, Any], where: str, at: Any,
     owner, owner_gaps = owner_of(res)
     approvals, approval_gaps = approvals_of(res, pairs)
     reasons = reasons_of(log, row, pid)
-    if not log.reason_columns() and "reasons" not in roles:
-        reason_gaps = [GAP_NO_REASONS]
-    else:
-        reason_gaps = []
-    gaps += run_gaps + owner_gaps + approval_gaps + timing_gaps(res, approvals, at) + reason_gaps
+    gaps += run_gaps + owner_gaps + approval_gaps + timing_gaps(res, approvals, at) + list(reason_gaps(log))
     ref = res.ref
     return {
         "schema_version": SCHEMA_VERSION,

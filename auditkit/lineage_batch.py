@@ -12,26 +12,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from . import errors
-from .errors import PredictionLogError
 from .lineage import (
     DEFAULT_APPROVAL_KEYS,
     GAP_APPROVED_AFTER,
     GAP_BEFORE_VERSION,
-    GAP_NO_MODEL,
-    GAP_NO_REASONS,
     ModelRef,
     Resolution,
     Resolver,
     approval_pairs,
-    approval_time,
     approvals_of,
+    first_approval,
+    known_aliases,
     model_ref_columns,
     model_ref_of,
     owner_of,
+    reason_gaps,
     run_facts,
 )
 from .predictions import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
+from .predictions_values import _clean, _is_text
+from .records import iso
 
 if TYPE_CHECKING:
     import os
@@ -50,6 +50,8 @@ FRAME_COLUMNS = (
 )
 #: Facts taken from a unit (one resolved reference), in FRAME_COLUMNS order.
 UNIT_FIELDS = FRAME_COLUMNS[5:-2]
+#: A row's time as the ledger writes it into its texts (``AliasResolution.at``).
+_AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 @dataclass
@@ -117,7 +119,7 @@ class BatchLineage:
             at = self.output_columns.index("model_version_evidence") + 1
             self.output_columns.insert(at, "aliases_at_decision")
         self._known_aliases: dict[str, set[str]] = {}
-        self.reason_gaps = () if (log.reason_columns() or "reasons" in roles) else (GAP_NO_REASONS,)
+        self.reason_gaps = reason_gaps(log)
         self._units: dict[Any, _Unit] = {}
 
     # -- one unit ---------------------------------------------------------------------------
@@ -125,8 +127,7 @@ class BatchLineage:
         if key in self._units:
             return self._units[key]
         if ref is None:
-            res = Resolution(ModelRef("none", "", ""))
-            res.gaps.append(GAP_NO_MODEL.format(columns=", ".join(self.ref_columns)))
+            res = Resolution.no_model(self.ref_columns)
         else:
             res = self.resolver.resolve(ref, pid, at, alias_resolution)
         run_doc, code, datasets, run_gaps = run_facts(res)
@@ -151,12 +152,8 @@ class BatchLineage:
             "approved_by": ", ".join(a["by"] for a in approvals) or None,
             "approved_at": ", ".join(a["at"] or "" for a in approvals) or None,
         }
-        times = [approval_time(a["at"]) for a in approvals]
-        approval_ns = approval_text = None
-        if times and all(t is not None for t in times):
-            first = min(times)
-            approval_ns = _ns(first)
-            approval_text = next(a["at"] for a, t in zip(approvals, times) if t == first)
+        first = first_approval(approvals)
+        approval_ns, approval_text = (None, None) if first is None else (_ns(first[0]), first[1])
         created = None
         if mv is not None and mv.creation_time is not None:
             import pandas as pd
@@ -186,7 +183,7 @@ class BatchLineage:
         alias_keys: list[tuple[int, ModelRef]] = []
         for k in range(n_keys):
             i = int(first[k])
-            row = {c: _py(frame[c].iat[i]) for c in self.ref_columns}
+            row = {c: _clean(frame[c].iat[i]) for c in self.ref_columns}
             ref = model_ref_of(log, row, ids.iat[i])
             if ref is not None and ref.kind in ("alias", "stage") and self.ledger is not None:
                 alias_keys.append((k, ref))
@@ -214,12 +211,12 @@ class BatchLineage:
                 out[role] = frame[roles[role]].array
         for name in UNIT_FIELDS:
             out[name] = _spread([u.facts[name] for u in units], unit_codes)
-        gaps, counts = self._gaps(units, unit_codes, ts, ts_ns)
+        gaps, counts = self._gaps(units, unit_codes, ts_ns)
         timed = np.flatnonzero(np.array([u.at_text is not None for u in units], dtype=bool)[unit_codes]) \
             if units else np.zeros(0, dtype=np.int64)
         if len(timed):  # ledger texts name the decision's own time
             evidence = np.asarray(out["model_version_evidence"], dtype=object).copy()
-            row_ats = ts.iloc[timed].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_numpy()
+            row_ats = ts.iloc[timed].dt.strftime(_AT_FORMAT).to_numpy()
             for i, row_at in zip(timed, row_ats):
                 u = units[int(unit_codes[i])]
                 if row_at != u.at_text:
@@ -262,8 +259,6 @@ class BatchLineage:
         but is unresolved get the ledger's gap sentences, with the row's own time."""
         import numpy as np
 
-        from .ledger import alias_history
-
         bits = np.zeros(len(unit_codes), dtype=np.int64)
         names: list[str] = []
         for index, unit in enumerate(units):
@@ -272,8 +267,7 @@ class BatchLineage:
             if not len(rows):
                 continue
             if mv.name not in self._known_aliases:
-                self._known_aliases[mv.name] = {c.subject.split(" ", 1)[1] for c in alias_history(
-                    self.ledger, name=mv.name, kinds=("alias",))}
+                self._known_aliases[mv.name] = known_aliases(self.ledger, mv.name)
             for alias in sorted(self._known_aliases[mv.name] | set(mv.aliases)):
                 if alias not in names:
                     names.append(alias)
@@ -283,7 +277,7 @@ class BatchLineage:
                     if res.version == mv.version:
                         bits[window] |= bit
                     elif res.version is None and mv.version in res.candidates and res.gaps:
-                        row_ats = ts.iloc[window].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").to_numpy()
+                        row_ats = ts.iloc[window].dt.strftime(_AT_FORMAT).to_numpy()
                         for i, row_at in zip(window, row_ats):
                             extra = tuple(g.replace(res.at, row_at) for g in res.gaps)
                             gaps[i] = tuple(dict.fromkeys(gaps[i] + extra))
@@ -295,12 +289,10 @@ class BatchLineage:
                  for k in keys.tolist()]
         return _spread(table, inverse.reshape(-1))
 
-    def _gaps(self, units: list[_Unit], unit_codes: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
+    def _gaps(self, units: list[_Unit], unit_codes: "np.ndarray", ts_ns: "np.ndarray"):
         """Per-row gap tuples: a unit's gaps plus the timing gaps of the row (at most four
         variants per unit), built once per variant and spread by index."""
         import numpy as np
-
-        from .records import iso, ms_to_datetime
 
         low = np.iinfo(np.int64).min
         created = np.array([u.created_ns if u.created_ns is not None else low for u in units], dtype=np.int64)
@@ -313,8 +305,7 @@ class BatchLineage:
             u, f = units[key // 4], key % 4
             extra: list[str] = []
             if f & 1:
-                created_text = iso(ms_to_datetime(u.created_ns // 1_000_000))
-                extra.append(GAP_BEFORE_VERSION.format(ref=u.version_ref, created=created_text))
+                extra.append(GAP_BEFORE_VERSION.format(ref=u.version_ref, created=iso(u.version.creation_time)))
             if f & 2:
                 extra.append(GAP_APPROVED_AFTER.format(ref=u.version_ref, approved=u.approval_text))
             table[j] = tuple(dict.fromkeys(u.gaps + tuple(extra) + self.reason_gaps))
@@ -361,7 +352,7 @@ def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
         chunked = array.__arrow_array__()
         if isinstance(chunked, pa.Array):
             chunked = pa.chunked_array([chunked])
-        if pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type):
+        if _is_text(chunked.type):
             encoded = chunked.dictionary_encode()
             size = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
             indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
@@ -386,23 +377,4 @@ def _factorize_rows(frame: "pd.DataFrame", columns: list[str]) -> tuple["np.ndar
     return final.astype(np.int64), len(uniques)
 
 
-def _py(value: Any) -> Any:
-    from .predictions import _clean
-
-    return _clean(value)
-
-
-def frame_records(frame: "pd.DataFrame") -> list[dict[str, Any]]:
-    """Rows of a lineage frame as JSON-ready dicts (timestamps ISO 8601 UTC, gaps as lists)."""
-    from .records import iso
-
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for row in rows:
-        if row.get("timestamp") is not None:
-            row["timestamp"] = iso(row["timestamp"].to_pydatetime())
-        row["gaps"] = list(row.get("gaps") or ())
-    return rows
-
-
 __all__ = ["FRAME_COLUMNS", "iter_lineage_frames", "lineage_frame"]
-_ = errors, PredictionLogError

@@ -188,12 +188,20 @@ def timing_gaps(res: "Resolution", approvals: list[dict[str, Any]], at: Any) -> 
     gaps = []
     if mv.creation_time is not None and when < pd.Timestamp(mv.creation_time):
         gaps.append(GAP_BEFORE_VERSION.format(ref=ref, created=iso(mv.creation_time)))
-    times = [approval_time(a["at"]) for a in approvals]
-    if times and all(t is not None for t in times) and all(when < t for t in times):
-        first = min(times)
-        shown = next(a["at"] for a, t in zip(approvals, times) if t == first)
-        gaps.append(GAP_APPROVED_AFTER.format(ref=ref, approved=shown))
+    first = first_approval(approvals)
+    if first is not None and when < first[0]:
+        gaps.append(GAP_APPROVED_AFTER.format(ref=ref, approved=first[1]))
     return gaps
+
+
+def first_approval(approvals: list[dict[str, Any]]) -> tuple[Any, str] | None:
+    """``(UTC timestamp, tag text)`` of the earliest approval, or ``None`` when there is none or
+    any approval's time is missing or unreadable (then no approval can be said to come later)."""
+    times = [approval_time(a["at"]) for a in approvals]
+    if not times or any(t is None for t in times):
+        return None
+    first = min(times)
+    return first, next(a["at"] for a, t in zip(approvals, times) if t == first)
 
 
 def _finite(value: float) -> Any:

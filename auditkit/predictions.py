@@ -334,11 +334,7 @@ class PredictionLog:
             for lineno, line in enumerate(fh, start=1):
                 if not line.strip():
                     continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
-                        source=self.source, reason=f"line {lineno} is not JSON ({exc})")) from None
+                record = self._json_line(lineno, line)
                 if not isinstance(record, dict):
                     raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
                         source=self.source, reason=f"line {lineno} is not a JSON object"))
@@ -346,6 +342,13 @@ class PredictionLog:
                 n += 1
                 if limit is not None and n >= limit:
                     return
+
+    def _json_line(self, lineno: int, line: str) -> Any:
+        try:
+            return json.loads(line)
+        except ValueError as exc:
+            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+                source=self.source, reason=f"line {lineno} is not JSON ({exc})")) from None
 
     # -- one decision -----------------------------------------------------------------------
     def find(self, prediction_id: Any) -> dict[str, Any] | None:
@@ -387,11 +390,7 @@ class PredictionLog:
             for lineno, line in enumerate(fh, start=1):
                 if (plain and pid not in line) or not line.strip():
                     continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
-                        source=self.source, reason=f"line {lineno} is not JSON ({exc})")) from None
+                record = self._json_line(lineno, line)
                 if isinstance(record, dict) and _same_id(record.get(idcol), pid):
                     hits.append((record, f"line {lineno}"))
         return hits

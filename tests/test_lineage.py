@@ -159,6 +159,11 @@ def run_id(world, name):
     return world["runs"][name]
 
 
+def plain(column: pd.Series) -> list:
+    """A frame column's values as a list, missing values as None."""
+    return column.astype(object).where(column.notna(), None).tolist()
+
+
 # -- one decision, every field ------------------------------------------------------------------
 def test_version_reference_every_field(world):
     d = doc(world, "L-1")
@@ -441,8 +446,7 @@ def test_frame_of_a_large_log_resolves_each_reference_once(world, tmp_path):
     assert len(calls) == len(set(calls)) <= 3
     small = auditkit.lineage_frame(store, auditkit.open_predictions(world["log"]), ledger=world["ledger"])
     for col in ("model_version", "run_id", "owner", "gap_count"):
-        assert frame[col].astype(object).where(frame[col].notna(), None).tolist() == \
-            small[col].astype(object).where(small[col].notna(), None).tolist() * 500
+        assert plain(frame[col]) == plain(small[col]) * 500
 
 
 # -- CLI ----------------------------------------------------------------------------------------
@@ -589,8 +593,7 @@ def test_chunked_frames_equal_the_whole_frame(world):
     whole = auditkit.lineage_frame(world["store"], log, ledger=world["ledger"])
     joined = pd.concat(chunks, ignore_index=True)
     for col in whole.columns:
-        assert joined[col].astype(object).where(joined[col].notna(), None).tolist() == \
-            whole[col].astype(object).where(whole[col].notna(), None).tolist(), col
+        assert plain(joined[col]) == plain(whole[col]), col
 
 
 def test_sql_log_gives_the_same_lineage(world, pg_databases):

@@ -34,20 +34,28 @@ def write_jsonl(frame: pd.DataFrame, path) -> None:
             fh.write(json.dumps(rec) + "\n")
 
 
+def write_log(frame: pd.DataFrame, path, kind: str) -> str:
+    """Write ``frame`` as a log of ``kind`` (``sql``: table ``decisions`` of an sqlite file at
+    ``path``); returns its source text."""
+    if kind == "csv":
+        frame.to_csv(path, index=False)
+    elif kind == "parquet":
+        frame.to_parquet(path, index=False)
+    elif kind == "jsonl":
+        write_jsonl(frame, path)
+    else:
+        engine = sa.create_engine(f"sqlite:///{path}")
+        frame.to_sql("decisions", engine, index=False)
+        engine.dispose()
+        return f"decisions@sqlite:///{path}"
+    return str(path)
+
+
 @pytest.fixture
 def sources(tmp_path):
     """The same log as CSV, Parquet, JSONL and an sqlite table."""
-    csv = tmp_path / "log.csv"
-    ROWS.to_csv(csv, index=False)
-    parquet = tmp_path / "log.parquet"
-    ROWS.to_parquet(parquet, index=False)
-    jsonl = tmp_path / "log.jsonl"
-    write_jsonl(ROWS, jsonl)
-    db = tmp_path / "serving.db"
-    engine = sa.create_engine(f"sqlite:///{db}")
-    ROWS.to_sql("decisions", engine, index=False)
-    engine.dispose()
-    return {"csv": str(csv), "parquet": str(parquet), "jsonl": str(jsonl), "sql": f"decisions@sqlite:///{db}"}
+    names = {"csv": "log.csv", "parquet": "log.parquet", "jsonl": "log.jsonl", "sql": "serving.db"}
+    return {kind: write_log(ROWS, tmp_path / name, kind) for kind, name in names.items()}
 
 
 @pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl", "sql"])
@@ -189,21 +197,7 @@ def test_missing_required_column_lists_what_exists(tmp_path):
 @pytest.mark.parametrize("kind", ["csv", "jsonl", "parquet", "sql"])
 def test_duplicate_ids_show_a_few(tmp_path, kind):
     frame = pd.concat([ROWS, ROWS.iloc[[1, 2, 1]]], ignore_index=True)
-    path = tmp_path / f"dup.{kind if kind != 'sql' else 'db'}"
-    if kind == "csv":
-        frame.to_csv(path, index=False)
-        source = str(path)
-    elif kind == "jsonl":
-        write_jsonl(frame, path)
-        source = str(path)
-    elif kind == "parquet":
-        frame.to_parquet(path, index=False)
-        source = str(path)
-    else:
-        engine = sa.create_engine(f"sqlite:///{path}")
-        frame.to_sql("decisions", engine, index=False)
-        engine.dispose()
-        source = f"decisions@sqlite:///{path}"
+    source = write_log(frame, tmp_path / f"dup.{kind if kind != 'sql' else 'db'}", kind)
     log = open_predictions(source)
     with pytest.raises(PredictionLogError) as exc:
         log.validate()
