@@ -89,8 +89,8 @@ def file_sha256(path: str | Path) -> str:
 def read_data_file(path: str | Path) -> "pd.DataFrame":
     """Read a ``.csv``, ``.parquet`` or ``.jsonl`` file with pandas' defaults.
 
-    Raises :class:`~auditkit.errors.UsageError` (missing file, unknown suffix) and
-    :class:`~auditkit.errors.UsageError` (unreadable: the reason is named).
+    Raises :class:`~auditkit.errors.UsageError` for a missing file, an unknown suffix and an
+    unreadable file (the reason is named).
     """
     import pandas as pd
 
@@ -161,8 +161,7 @@ class DataVerification:
         return any(d.match or d.match_with_logged_types for d in self.datasets)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"schema_version": "1", **asdict(self), "matched": self.matched}
-        return out
+        return {"schema_version": "1", **asdict(self), "matched": self.matched}
 
 
 def verify_data(store: "Connector | str | None", *, run_id: str, path: str | Path,
@@ -227,8 +226,9 @@ def _check(ref: Any, frame: "pd.DataFrame", digest: str) -> DatasetCheck:
                 cast[name].map(lambda v: v if v is None or v != v else str(v)).astype(object)
         except (ValueError, TypeError):
             differences[-1] += " (cannot be cast)"
-    extra = [str(c) for c in frame.columns if str(c) not in {n for n, _ in logged}]
-    differences += [f"column {c!r} is in the file but was not logged" for c in extra]
+    logged_names = {n for n, _ in logged}
+    differences += [f"column {str(c)!r} is in the file but was not logged" for c in frame.columns
+                    if str(c) not in logged_names]
     if not differences:
         return DatasetCheck(**base)
     again = mlflow_pandas_digest(cast)

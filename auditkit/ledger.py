@@ -24,14 +24,16 @@ alias-at-time questions live in :mod:`auditkit.ledger_history`; they are re-expo
 
 from __future__ import annotations
 
+import bisect
 import copy
 import fcntl
 import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -123,7 +125,8 @@ def apply_changes(state: State, changes: Iterable[dict[str, Any]]) -> None:
 @dataclass(frozen=True)
 class VerifyResult:
     """Outcome of :func:`verify_ledger`. When ``ok`` is false, ``line``/``seq``/``problem`` name the
-    first bad entry (``seq`` as written in it, ``None`` when unreadable)."""
+    first bad entry (``seq`` as written in it, ``None`` when unreadable). ``anchor_found`` says
+    whether the chain holds the ``anchor`` given to :func:`verify_ledger` (``None``: none given)."""
 
     ok: bool
     path: str
@@ -134,14 +137,13 @@ class VerifyResult:
     line: int | None = None
     seq: int | None = None
     problem: str | None = None
+    anchor_found: bool | None = field(default=None, compare=False)
 
     @property
     def message(self) -> str:
         if self.ok:
             return f"ok: {self.entries} entries, chain intact"
-        return errors.LEDGER_BAD_ENTRY.format(path=self.path, line=self.line,
-                                              seq=self.seq if self.seq is not None else "?",
-                                              problem=self.problem)
+        return _bad_entry_message(self.path, self.line, self.seq, self.problem)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": "1", "ok": self.ok, "ledger": self.path, "entries": self.entries,
@@ -154,6 +156,11 @@ class _Bad(Exception):
     def __init__(self, line: int, seq: Any, problem: str) -> None:
         super().__init__(problem)
         self.line, self.seq, self.problem = line, seq if isinstance(seq, int) else None, problem
+
+
+def _bad_entry_message(path: str, line: int | None, seq: int | None, problem: str | None) -> str:
+    return errors.LEDGER_BAD_ENTRY.format(path=path, line=line, seq=seq if seq is not None else "?",
+                                          problem=problem)
 
 
 _REQUIRED = (("seq", int, "an integer"), ("taken_at", str, "an ISO 8601 time"), ("store", str, "text"),
@@ -178,10 +185,11 @@ def parse_time(value: Any, what: str = "time") -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def _check_chain(path: str, data: bytes) -> tuple[list[dict[str, Any]], State]:
+def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
     """Parse and verify every entry; return the entries and the final state, or raise ``_Bad``."""
     entries: list[dict[str, Any]] = []
     state: State = {}
+    state_hash = state_sha256(state)  # recomputed only after an entry that changes the state
     prev_sha, prev_time, first_store = GENESIS_SHA256, None, None
     lines = data.split(b"\n")
     last = len(lines) - 1  # text after the final newline (empty for a well-formed file)
@@ -200,9 +208,9 @@ def _check_chain(path: str, data: bytes) -> tuple[list[dict[str, Any]], State]:
         if not isinstance(entry, dict):
             raise _Bad(lineno, None, errors.LEDGER_P_NOT_JSON.format(reason="not an object"))
         seq = entry.get("seq")
-        for field, typ, expected in _REQUIRED:
-            if not isinstance(entry.get(field), typ) or (typ is int and isinstance(entry.get(field), bool)):
-                raise _Bad(lineno, seq, errors.LEDGER_P_FIELD.format(field=field, expected=expected))
+        for name, typ, expected in _REQUIRED:
+            if not isinstance(entry.get(name), typ) or (typ is int and isinstance(entry.get(name), bool)):
+                raise _Bad(lineno, seq, errors.LEDGER_P_FIELD.format(field=name, expected=expected))
         if entry_sha256(entry) != entry["sha256"]:
             raise _Bad(lineno, seq, errors.LEDGER_P_HASH)
         if seq != len(entries) + 1:
@@ -226,7 +234,9 @@ def _check_chain(path: str, data: bytes) -> tuple[list[dict[str, Any]], State]:
             if state.get(key) != ch["old"]:
                 raise _Bad(lineno, seq, errors.LEDGER_P_CHANGE.format(key=list(key), old=ch["old"], actual=state.get(key)))
             apply_changes(state, [ch])
-        if state_sha256(state) != entry["state_sha256"]:
+        if entry["changes"]:
+            state_hash = state_sha256(state)
+        if state_hash != entry["state_sha256"]:
             raise _Bad(lineno, seq, errors.LEDGER_P_STATE.format(seq=seq))
         entries.append(entry)
         prev_sha, prev_time = entry["sha256"], taken
@@ -249,22 +259,34 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise errors.LedgerError(errors.LEDGER_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
 
 
-def verify_ledger(path: str | os.PathLike) -> VerifyResult:
+def _read_verified(path: str | os.PathLike) -> tuple[list[dict[str, Any]], State]:
+    """The entries and final state of a verified ledger; raises ``LedgerError`` /
+    ``LedgerTamperedError`` (naming the first bad entry)."""
+    data = _read_bytes(path)
+    try:
+        return _check_chain(data)
+    except _Bad as bad:
+        raise errors.LedgerTamperedError(_bad_entry_message(str(path), bad.line, bad.seq, bad.problem)) from None
+
+
+def verify_ledger(path: str | os.PathLike, *, anchor: str | None = None) -> VerifyResult:
     """Check a ledger's hash chain, sequence numbers, times and recorded states.
 
     Returns a :class:`VerifyResult` naming the first bad entry (it does not raise for tampering).
     Raises :class:`~auditkit.errors.LedgerError` when the file is missing or unreadable.
     A ledger cut short after its last good entry cannot be told from one never longer: compare
-    ``head_sha256`` with a copy kept elsewhere (``auditkit verify --anchor``).
+    ``head_sha256`` with a copy kept elsewhere (``auditkit verify --anchor``): pass it as
+    ``anchor`` and the result's ``anchor_found`` says whether an entry of the chain has it.
     """
     data = _read_bytes(path)
     try:
-        entries, _ = _check_chain(str(path), data)
+        entries, _ = _check_chain(data)
     except _Bad as bad:
         return VerifyResult(False, str(path), bad.line - 1, None, None, None, bad.line, bad.seq, bad.problem)
     head = entries[-1] if entries else None
+    found = None if anchor is None else any(e["sha256"] == anchor.lower() for e in entries)
     return VerifyResult(True, str(path), len(entries), head and head["sha256"], head and head["seq"],
-                        head and head["taken_at"])
+                        head and head["taken_at"], anchor_found=found)
 
 
 def read_ledger(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -277,7 +299,7 @@ def read_ledger(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 class Ledger:
-    """A verified ledger loaded in memory: entries, their times, and per-key change points."""
+    """A verified ledger loaded in memory: entries, their times, per-key change points, models named."""
 
     def __init__(self, path: str, entries: list[dict[str, Any]]) -> None:
         self.path = path
@@ -288,15 +310,21 @@ class Ledger:
         for e in entries:
             for ch in e["changes"]:
                 self.points.setdefault(tuple(ch["key"]), []).append((e["seq"], ch["new"]))
+        self.models = {k[0] for k in self.points if k}
+        self._versions: dict[str, list[str]] = {}
 
     def value_at(self, key: Key, seq: int) -> Any:
         """The value ``key`` held in snapshot ``seq`` (``None`` when absent)."""
-        value = None
-        for s, v in self.points.get(tuple(key), ()):
-            if s > seq:
-                break
-            value = v
-        return value
+        points = self.points.get(tuple(key), ())
+        i = bisect.bisect_right(points, seq, key=itemgetter(0))  # points are in seq order
+        return points[i - 1][1] if i else None
+
+    def versions_of(self, name: str) -> list[str]:
+        """The versions of model ``name`` on record, numbers first in numeric order (worked out once)."""
+        if name not in self._versions:
+            self._versions[name] = sorted({k[2] for k in self.points if k[0] == name and k[1] == "version"},
+                                          key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
+        return self._versions[name]
 
     def alias_timeline(self, name: str, alias: str) -> list[tuple[datetime, int, str | None]]:
         """``(taken_at, seq, version or None)`` for every snapshot, oldest first: where the alias
@@ -342,12 +370,7 @@ def load_ledger(path: "str | os.PathLike | Ledger") -> Ledger:
     cached = _CACHE.get(real)
     if stamp is not None and cached and cached[0] == stamp:
         return cached[1]
-    data = _read_bytes(path)
-    try:
-        entries, _ = _check_chain(str(path), data)
-    except _Bad as bad:
-        raise errors.LedgerTamperedError(errors.LEDGER_BAD_ENTRY.format(
-            path=str(path), line=bad.line, seq=bad.seq if bad.seq is not None else "?", problem=bad.problem)) from None
+    entries, _ = _read_verified(path)
     ledger = Ledger(str(path), entries)
     if stamp is not None:
         _CACHE[real] = (stamp, ledger)
@@ -413,12 +436,7 @@ def _append_locked(store: "Connector | str | None", path: Path, backend: str, st
     entries: list[dict[str, Any]] = []
     old: State = {}
     if not created:
-        data = _read_bytes(path)
-        try:
-            entries, old = _check_chain(str(path), data)
-        except _Bad as bad:
-            raise errors.LedgerTamperedError(errors.LEDGER_BAD_ENTRY.format(
-                path=str(path), line=bad.line, seq=bad.seq if bad.seq is not None else "?", problem=bad.problem)) from None
+        entries, old = _read_verified(path)
     last = entries[-1] if entries else None
     if last is not None and last["store"] != store_id:
         raise errors.LedgerError(errors.LEDGER_OTHER_STORE.format(path=str(path), recorded=last["store"], given=store_id))

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
+from . import errors
 from .ledger import Ledger, _iso_us, load_ledger, parse_time
 
 #: Kinds of change :func:`alias_history` reports by default, and every kind there is.
@@ -86,8 +87,7 @@ def resolve_stage_at(ledger_path: "str | os.PathLike | Ledger", *, name: str, st
     Raises what :func:`resolve_alias_at` raises.
     """
     ledger = load_ledger(ledger_path)
-    versions = sorted({k[2] for k in ledger.points if k[0] == name and k[1] == "version"},
-                      key=lambda v: (not str(v).isdigit(), int(v) if str(v).isdigit() else 0, str(v)))
+    versions = ledger.versions_of(name)
 
     def holder(seq: int) -> str | None:
         live = [v for v in versions
@@ -104,13 +104,12 @@ def _resolve_at(ledger: Ledger, *, name: str, label: str, kind: str, subject: st
                 value_at: Callable[[int], Any], at: datetime | str | None) -> AliasResolution:
     """What ``value_at(seq)`` (a version or None) was at time ``at``, proven by the snapshots
     that bracket ``at`` or left unresolved with the candidates and one sentence why."""
-    alias = label
     if at is None or (isinstance(at, str) and not at.strip()):
-        return AliasResolution(name=name, alias=alias, at="", version=None, kind=kind, gaps=[
+        return AliasResolution(name=name, alias=label, at="", version=None, kind=kind, gaps=[
             f"{subject} cannot be resolved through the ledger: the decision has no time"])
     when = parse_time(at, "time")
     at_text = _iso_us(when)
-    out: dict[str, Any] = {"name": name, "alias": alias, "at": at_text, "version": None, "kind": kind}
+    out: dict[str, Any] = {"name": name, "alias": label, "at": at_text, "version": None, "kind": kind}
     i = bisect.bisect_right(ledger.times, when) - 1
     before = ledger.entries[i] if i >= 0 else None
     after = ledger.entries[i + 1] if i + 1 < len(ledger.entries) else None
@@ -118,11 +117,10 @@ def _resolve_at(ledger: Ledger, *, name: str, label: str, kind: str, subject: st
         out.update(before=before["taken_at"], before_seq=before["seq"])
     if after is not None:
         out.update(after=after["taken_at"], after_seq=after["seq"])
-    known_model = any(k[0] == name for k in ledger.points)
     if not ledger.entries:
         out["gaps"] = [f"{subject} at {at_text}: the ledger {ledger.path} holds no snapshot; not resolved"]
         return AliasResolution(**out)
-    if not known_model:
+    if name not in ledger.models:
         out["gaps"] = [f"registered model {name} is in no snapshot of the ledger {ledger.path}; "
                        f"{subject} at {at_text} not resolved"]
         return AliasResolution(**out)
@@ -235,8 +233,6 @@ def alias_history(ledger_path: "str | os.PathLike | Ledger", *, name: str | None
     Raises :class:`~auditkit.errors.LedgerError`, :class:`~auditkit.errors.LedgerTamperedError`,
     and :class:`~auditkit.errors.UsageError` for an unknown kind.
     """
-    from . import errors
-
     wanted = set(kinds)
     unknown = sorted(wanted - set(ALL_KINDS))
     if unknown:

@@ -356,7 +356,7 @@ def generate() -> None:
     (HERE / "champion_schedule.json").write_text(json.dumps(schedule, indent=2) + "\n")
     preds = make_predictions(raw, train_df, models, schedule)
     preds.to_csv(HERE / "predictions.csv", index=False)
-    verify(results, commits, train_df, preds)
+    verify(results, train_df, preds)
     info = _ledger.verify(LEDGER, DB_URI, preds, schedule)
     print(f"ledger: {info}")
     print("run ids: " + ", ".join(f"{n} {r['run_id']} (v{r['version']})" if r["version"]

@@ -103,16 +103,15 @@ def verify(ledger_path: str, anchor: str | None) -> None:
       auditkit verify --ledger registry-ledger.jsonl
       auditkit verify --ledger registry-ledger.jsonl --anchor 3f9c…e1   # 64 hex characters
     """
-    from ..ledger import load_ledger, verify_ledger
+    from ..ledger import verify_ledger
 
     if anchor is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", anchor):
         raise errors.UsageError(errors.LEDGER_BAD_ANCHOR.format(value=anchor))
-    result = verify_ledger(ledger_path)
+    result = verify_ledger(ledger_path, anchor=anchor)  # one read and check of the chain
     if not result.ok:
         raise errors.LedgerTamperedError(result.message)
-    if anchor is not None:
-        if not any(e["sha256"] == anchor.lower() for e in load_ledger(ledger_path).entries):
-            raise errors.LedgerTamperedError(errors.LEDGER_ANCHOR_MISSING.format(path=ledger_path, anchor=anchor.lower()))
+    if result.anchor_found is False:
+        raise errors.LedgerTamperedError(errors.LEDGER_ANCHOR_MISSING.format(path=ledger_path, anchor=anchor.lower()))
     click.echo(result.message)
     if result.entries:
         click.echo(f"head: snapshot #{result.head_seq} ({result.head_taken_at}), sha256 {result.head_sha256}")
