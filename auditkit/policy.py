@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -244,7 +245,7 @@ class _Checker:
         self._runs: dict[str, Run] | None = None
         self._logged: dict[str, Any] | None = None
         self._models: dict[str, RegisteredModel] | None = None
-        self._logs: dict[int, tuple["PredictionLog", "pd.DataFrame"]] = {}
+        self._logs: dict[int, _LogRead] = {}
 
     def check(self, rule: Rule, mv: ModelVersion) -> list[Finding]:
         method = getattr(self, f"_{rule.name}")
@@ -285,8 +286,6 @@ class _Checker:
 
     # -- rules: each yields (severity, evidence, missing) --------------------------------------
     def _approval(self, rule: ApprovalRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
-        import re
-
         problems = []
         for tag, pattern in rule.tags:
             value = mv.tags.get(tag)
@@ -338,8 +337,6 @@ class _Checker:
                    MISSING_DATASET.format(run_id=run.run_id, ref=_ref(mv), context=rule.context))
 
     def _git_commit(self, rule: GitCommitRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
-        import re
-
         run, why = self.run_of(mv, "code version")
         if run is None:
             yield rule.severity, EVIDENCE_NO_RUN.format(ref=_ref(mv)), why  # type: ignore[misc]
@@ -370,24 +367,22 @@ class _Checker:
         from .errors import FairnessError
         from .fairness import assess_fairness
 
-        log, frame = self._prediction_log(rule)
-        mine, unattributed = _decisions_of(log, frame, mv)
-        decisions = frame[mine]
-        ref, source = _ref(mv), log.source
-        cols = list(frame.columns)
-        evidence = EVIDENCE_FAIRNESS.format(source=source, n=len(decisions), ref=ref, columns=", ".join(cols))
+        read = self._prediction_log(rule)
+        mine, unattributed = read.decisions_of(mv)
+        decisions = read.frame[mine]
+        ref, source = _ref(mv), read.source
+        evidence = EVIDENCE_FAIRNESS.format(source=source, n=len(decisions), ref=ref,
+                                            columns=", ".join(read.frame.columns))
         if unattributed:
             evidence += EVIDENCE_UNATTRIBUTED.format(k=unattributed)
         if decisions.empty:
             if rule.no_decisions is not None:
                 yield rule.no_decisions, evidence, MISSING_FAIRNESS_NONE.format(source=source, ref=ref)
             return
-        needs_labels = any(lim.metric.startswith("equalized_odds") for lim in rule.limits)
-        label = log.roles.get("label") if needs_labels else None
         try:
-            result = assess_fairness(data=decisions.reset_index(drop=True), y_pred=log.roles["decision"],
-                                     y_true=label, sensitive_features=list(rule.sensitive), pos_label=rule.positive,
-                                     label_pos_label=rule.label_positive)
+            result = assess_fairness(data=decisions.reset_index(drop=True), y_pred=read.decision,
+                                     y_true=read.label, sensitive_features=list(rule.sensitive),
+                                     pos_label=rule.positive, label_pos_label=rule.label_positive)
         except FairnessError as exc:
             yield rule.severity, evidence, MISSING_FAIRNESS_ERROR.format(ref=ref, reason=str(exc))
             return
@@ -403,64 +398,70 @@ class _Checker:
                     metric=limit.metric, features=features, value=f"{value:.3f}", n=len(decisions), ref=ref,
                     bound=bound)
 
-    def _prediction_log(self, rule: FairnessRule) -> tuple["PredictionLog", "pd.DataFrame"]:
-        """The rule's prediction log, opened and read once (only the columns it needs)."""
+    def _prediction_log(self, rule: FairnessRule) -> "_LogRead":
+        """The rule's prediction log, read once (only the columns it needs) and closed."""
         key = id(rule)
         if key not in self._logs:
-            from .fairness.api import _check_columns
+            from .fairness.api import check_columns
             from .lineage import model_ref_columns
             from .predictions import open_predictions
 
-            log = open_predictions(rule.predictions, columns=dict(rule.columns))
-            log.require("decision")
-            wanted = [*model_ref_columns(log), log.roles["decision"], *rule.sensitive]
-            if any(lim.metric.startswith("equalized_odds") for lim in rule.limits):
-                log.require("label")
-                wanted.append(log.roles["label"])
-            _check_columns(list(rule.sensitive), log.column_names(), f"prediction log {log.source!r}")
-            self._logs[key] = (log, log.read(list(dict.fromkeys(wanted))))
+            with open_predictions(rule.predictions, columns=dict(rule.columns)) as log:
+                log.require("decision")
+                ref_cols = model_ref_columns(log)
+                wanted = [*ref_cols, log.roles["decision"], *rule.sensitive]
+                if rule.needs_labels:
+                    log.require("label")
+                    wanted.append(log.roles["label"])
+                check_columns(list(rule.sensitive), log.column_names(), f"prediction log {log.source!r}")
+                frame = log.read(list(dict.fromkeys(wanted)))
+                self._logs[key] = _LogRead(log, frame, ref_cols, rule.needs_labels)
         return self._logs[key]
 
 
-def _decisions_of(log: "PredictionLog", frame: "pd.DataFrame", mv: ModelVersion) -> tuple[Any, int]:
-    """(row mask of the decisions made by ``mv``, number of rows naming no version directly)."""
-    import numpy as np
+class _LogRead:
+    """A fairness rule's prediction log as read: the frame, the roles used, and each row's model
+    reference (parsed once per distinct reference, not once per version)."""
 
-    from .errors import PredictionLogError
-    from .lineage import normalize_version, parse_model_uri
+    def __init__(self, log: "PredictionLog", frame: "pd.DataFrame", ref_cols: list[str], labels: bool) -> None:
+        import numpy as np
 
-    name_col, ver_col, uri_col = (log.roles.get(r) for r in ("model_name", "model_version", "model_uri"))
-    if not (name_col and ver_col):
-        name_col = ver_col = None
-    cols = [c for c in (name_col, ver_col, uri_col) if c]
-    values = frame[cols].astype(object).where(frame[cols].notna(), None)
-    verdict: dict[tuple, bool | None] = {}
-    keys = list(values.itertuples(index=False, name=None))
-    for key in set(keys):
-        row = dict(zip(cols, key))
-        name = row.get(name_col) if name_col else None
-        version = normalize_version(row.get(ver_col)) if ver_col else None
-        if name is not None and version is not None:
-            verdict[key] = str(name) == mv.name and version == mv.version
-            continue
-        text = row.get(uri_col) if uri_col else None
-        if _blank(text):
-            verdict[key] = None
-            continue
-        try:
-            ref = parse_model_uri(str(text), None, "model_uri")
-        except PredictionLogError:
-            verdict[key] = None
-            continue
-        if ref.kind == "version":
-            verdict[key] = ref.name == mv.name and ref.version == mv.version
-        elif ref.kind == "logged_model":
-            verdict[key] = bool(mv.model_id) and ref.model_id == mv.model_id
-        else:
-            verdict[key] = None
-    marks = [verdict[k] for k in keys]
-    mask = np.array([m is True for m in marks], dtype=bool)
-    return mask, sum(1 for m in marks if m is None)
+        from .errors import PredictionLogError
+        from .lineage import model_ref_of
+
+        self.frame, self.source = frame, log.source
+        self.decision = log.roles["decision"]
+        self.label = log.roles.get("label") if labels else None
+        values = frame[ref_cols].astype(object).where(frame[ref_cols].notna(), None)
+        index: dict[tuple, int] = {}
+        self.codes = np.array([index.setdefault(k, len(index)) for k in values.itertuples(index=False, name=None)],
+                              dtype=np.int64)
+        self.refs = []
+        for key in index:
+            try:
+                self.refs.append(model_ref_of(log, dict(zip(ref_cols, key)), None))
+            except PredictionLogError:
+                self.refs.append(None)
+
+    def decisions_of(self, mv: ModelVersion) -> tuple[Any, int]:
+        """(row mask of the decisions made by ``mv``, number of rows naming no version directly)."""
+        import numpy as np
+
+        marks = [_made_by(ref, mv) for ref in self.refs]
+        mine = np.array([m is True for m in marks], dtype=bool)[self.codes]
+        unattributed = np.array([m is None for m in marks], dtype=bool)[self.codes]
+        return mine, int(unattributed.sum())
+
+
+def _made_by(ref: Any, mv: ModelVersion) -> bool | None:
+    """Whether a model reference names ``mv``; None when it names no version directly."""
+    if ref is None:
+        return None
+    if ref.kind == "version":
+        return ref.name == mv.name and ref.version == mv.version
+    if ref.kind == "logged_model":
+        return bool(mv.model_id) and ref.model_id == mv.model_id
+    return None
 
 
 def _number(value: float) -> str:

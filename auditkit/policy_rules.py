@@ -116,6 +116,11 @@ class FairnessRule(Rule):
     no_decisions: str | None = "error"
     name = "fairness"
 
+    @property
+    def needs_labels(self) -> bool:
+        """True when a limit is on an equalized-odds disparity (those need the label column)."""
+        return any(lim.metric.startswith("equalized_odds") for lim in self.limits)
+
 
 RULES: dict[str, type[Rule]] = {r.name: r for r in (
     ApprovalRule, ApproverNotCreatorRule, ApprovalAgeRule, TrainingDatasetRule, GitCommitRule,

@@ -7,8 +7,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-from test_fairness_support import AGE_EDGES, german
+from test_fairness_support import AGE_EDGES, german, watch_statements
 
 from auditkit import open_predictions
 from auditkit.fairness import assess_fairness
@@ -60,12 +59,7 @@ def test_every_log_form_gives_the_library_numbers(cli_run, logs, log_frame, kind
 def test_sql_log_is_grouped_in_the_database(logs, log_frame):
     with open_predictions(logs["sql"], columns={"decision": "approved"}) as log:
         engine, _ = log.sql_source()
-        statements: list[tuple[str, int]] = []
-
-        def after(conn, cursor, statement, parameters, context, executemany):
-            statements.append((statement, cursor.rowcount))
-
-        sa.event.listen(engine, "after_cursor_execute", after)
+        statements, _ = watch_statements(engine)
         result = assess_fairness(log=log, sensitive_features=["sex", "foreign_worker"], pos_label="approve")
     on_table = [s for s, _ in statements if "FROM decisions" in s]
     assert len(on_table) == 1 and "GROUP BY" in on_table[0]

@@ -11,6 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 import sqlalchemy as sa
+from test_fairness_support import watch_statements
 
 from auditkit.errors import FairnessError
 from auditkit.fairness import assess_fairness
@@ -66,17 +67,6 @@ def loaded():
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _watch(engine):
-    """Record every statement sent through the engine and the rows its cursor returned."""
-    seen: list[tuple[str, int]] = []
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        seen.append((statement, cursor.rowcount))
-
-    sa.event.listen(engine, "after_cursor_execute", after)
-    return seen, lambda: sa.event.remove(engine, "after_cursor_execute", after)
-
-
 ARGS = {"y_true": "label", "y_pred": "decision", "sensitive_features": ["sex", "age_years", "region"],
             "bins": {"age_years": [0, 25, 40, 60, 120]}, "pos_label": "approve", "ci": 0.95, "n_boot": 1000,
             "random_state": 5}
@@ -84,7 +74,7 @@ ARGS = {"y_true": "label", "y_pred": "decision", "sensitive_features": ["sex", "
 
 def test_sql_counts_in_the_database_match_memory(loaded):
     engine, frame = loaded
-    seen, stop = _watch(engine)
+    seen, stop = watch_statements(engine)
     try:
         in_db = assess_fairness(engine=engine, table="decisions", **ARGS)
     finally:
@@ -131,7 +121,7 @@ def test_mariadb_gives_the_same_numbers(mysql_databases):
     engine = sa.create_engine(mysql_databases.create("auditkit_fairness"))
     try:
         frame.to_sql("decisions", engine, index=False, chunksize=5000)
-        seen, stop = _watch(engine)
+        seen, stop = watch_statements(engine)
         try:
             in_db = assess_fairness(engine=engine, table="decisions", **ARGS)
         finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import sklearn.metrics as skm
+import sqlalchemy as sa
 from fairlearn.metrics import (
     MetricFrame,
     false_negative_rate,
@@ -63,3 +64,15 @@ def fairlearn_frame(y_true, y_pred, sensitive, pos_label=1, **bootstrap) -> Metr
 
 def index_key(key) -> tuple[str, ...]:
     return tuple(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+
+
+def watch_statements(engine):
+    """Record every statement sent through ``engine`` and the rows its cursor returned:
+    ``(seen, stop)``, ``stop()`` removes the listener."""
+    seen: list[tuple[str, int]] = []
+
+    def after(_conn, cursor, statement, *_):
+        seen.append((statement, cursor.rowcount))
+
+    sa.event.listen(engine, "after_cursor_execute", after)
+    return seen, lambda: sa.event.remove(engine, "after_cursor_execute", after)

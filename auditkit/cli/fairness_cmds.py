@@ -175,10 +175,7 @@ def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive
             level = float(ci) if ci is not None else 0.95
         except ValueError:
             raise FairnessError(errors.FAIRNESS_BAD_CI.format(value=ci)) from None
-    try:
-        resamples = int(n_boot) if n_boot is not None else 1000
-    except ValueError:
-        raise FairnessError(errors.FAIRNESS_BAD_N_BOOT.format(value=n_boot)) from None
+    resamples = _integer(n_boot, errors.FAIRNESS_BAD_N_BOOT) if n_boot is not None else 1000
     seed_value = _integer(seed, errors.FAIRNESS_BAD_SEED)
     min_size = _integer(min_group_size, errors.FAIRNESS_BAD_MIN_GROUP)
     with open_predictions(source, columns=parse_column_options(column_opts)) as log:

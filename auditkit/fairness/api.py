@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import errors
 from ..errors import FairnessError
-from .assess import assess_cells
+from .assess import Options, assess_cells
 from .cells import cells_from_columns, check_bins
 from .result import FairnessResult
 
@@ -64,7 +64,7 @@ def _values(v: Any) -> Any:
     return v
 
 
-def _check_columns(wanted: Sequence[str], present: Sequence[str], where: str) -> None:
+def check_columns(wanted: Sequence[str], present: Sequence[str], where: str) -> None:
     for name in wanted:
         if name not in present:
             raise FairnessError(errors.FAIRNESS_UNKNOWN_COLUMN.format(
@@ -117,73 +117,79 @@ def assess_fairness(
     :mod:`auditkit.fairness.assess` for how missing sensitive values and labels are treated.
     """
     _check_options(ci, n_boot, min_group_size)
+    options = Options(
+        pos_label=pos_label, label_pos_label=label_pos_label, reference_group=reference_group,
+        ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
+        min_group_size=int(min_group_size),
+    )
     if log is not None:
-        return _assess_log(log, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features,
-                           bins=bins, pos_label=pos_label, label_pos_label=label_pos_label,
-                           reference_group=reference_group, ci=ci, n_boot=n_boot,
-                           random_state=random_state, min_group_size=min_group_size)
-    common = {
-        "pos_label": pos_label, "label_pos_label": label_pos_label, "reference_group": reference_group,
-        "ci": None if ci is None else float(ci), "n_boot": int(n_boot), "random_state": random_state,
-        "min_group_size": int(min_group_size),
-    }
+        return _assess_log(log, y_true, y_pred, _names(sensitive_features), bins, options)
     if engine is not None or table is not None:
-        from .sql import cells_from_sql
-
-        features = _names(sensitive_features)
-        checked = check_bins(bins, features)
-        if y_pred is None:
-            raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
-        cells, where = cells_from_sql(
-            engine, table, features=features, decision=str(y_pred),
-            label=None if y_true is None else str(y_true), bins=checked,
-        )
-        return assess_cells(cells, features=features, has_labels=y_true is not None, bins=checked,
-                            where=where, **common)
+        return _assess_sql(engine, table, y_true, y_pred, _names(sensitive_features), bins, options)
     if y_pred is None:
         raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
     if data is not None:
-        features = _names(sensitive_features)
-        wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
-        _check_columns(wanted, [str(c) for c in data.columns], "the data")
-        arrays = {f: data[f] for f in features}
-        decisions = data[str(y_pred)]
-        labels = None if y_true is None else data[str(y_true)]
-    else:
-        arrays = {k: _values(v) for k, v in _feature_arrays(sensitive_features).items()}
-        decisions = _values(y_pred)
-        labels = None if y_true is None else _values(y_true)
-        expected = len(decisions)
-        named = [("y_true", labels)] if labels is not None else []
-        for what, values in [*named, *((f"sensitive feature {k!r}", v) for k, v in arrays.items())]:
-            if len(values) != expected:
-                raise FairnessError(errors.FAIRNESS_LENGTH_MISMATCH.format(
-                    what=what, got=len(values), expected=expected))
+        return _assess_frame(data, y_true, y_pred, _names(sensitive_features), bins, options)
+    arrays = {k: _values(v) for k, v in _feature_arrays(sensitive_features).items()}
+    decisions = _values(y_pred)
+    labels = None if y_true is None else _values(y_true)
+    expected = len(decisions)
+    named = [("y_true", labels)] if labels is not None else []
+    for what, values in [*named, *((f"sensitive feature {k!r}", v) for k, v in arrays.items())]:
+        if len(values) != expected:
+            raise FairnessError(errors.FAIRNESS_LENGTH_MISMATCH.format(
+                what=what, got=len(values), expected=expected))
+    return _assess_columns(arrays, decisions, labels, bins, options)
+
+
+def _assess_columns(arrays: dict[str, Any], decisions: Any, labels: Any, bins: Any, options: Options) -> FairnessResult:
+    """In-memory columns of one length → cell table → assessment."""
     features = list(arrays)
     checked = check_bins(bins, features)
     if len(decisions) == 0:
         raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where="the data"))
     cells = cells_from_columns(arrays, decisions, labels, checked)
-    return assess_cells(cells, features=features, has_labels=labels is not None, bins=checked, **common)
+    return assess_cells(cells, features=features, has_labels=labels is not None, bins=checked, options=options)
 
 
-def _assess_log(log: Any, *, y_true: Any, y_pred: Any, sensitive_features: Any, bins: Any,
-                **options: Any) -> FairnessResult:
+def _assess_frame(data: pd.DataFrame, y_true: Any, y_pred: Any, features: list[str], bins: Any,
+                  options: Options) -> FairnessResult:
+    wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
+    check_columns(wanted, [str(c) for c in data.columns], "the data")
+    labels = None if y_true is None else data[str(y_true)]
+    return _assess_columns({f: data[f] for f in features}, data[str(y_pred)], labels, bins, options)
+
+
+def _assess_sql(engine: Any, table: str | None, y_true: Any, y_pred: Any, features: list[str], bins: Any,
+                options: Options) -> FairnessResult:
+    """Counts by one GROUP BY in the database, then the assessment."""
+    from .sql import cells_from_sql
+
+    checked = check_bins(bins, features)
+    if y_pred is None:
+        raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+    cells, where = cells_from_sql(
+        engine, table, features=features, decision=str(y_pred),
+        label=None if y_true is None else str(y_true), bins=checked,
+    )
+    return assess_cells(cells, features=features, has_labels=y_true is not None, bins=checked,
+                        options=options, where=where)
+
+
+def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: Any,
+                options: Options) -> FairnessResult:
     """assess_fairness over a PredictionLog: only the needed columns are read; a SQL log is
     grouped in its database."""
-    features = _names(sensitive_features)
     if y_pred is None:
         log.require("decision")
         y_pred = log.roles["decision"]
     if y_true is None:
         y_true = log.roles.get("label")
     wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
-    _check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
+    check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
     sql = log.sql_source()
     if sql is not None:
         engine, table = sql
-        return assess_fairness(engine=engine, table=table, y_true=y_true, y_pred=y_pred,
-                               sensitive_features=features, bins=bins, **options)
+        return _assess_sql(engine, table, y_true, y_pred, features, bins, options)
     frame = log.read(list(dict.fromkeys(wanted)))
-    return assess_fairness(data=frame, y_true=y_true, y_pred=y_pred, sensitive_features=features,
-                           bins=bins, **options)
+    return _assess_frame(frame, y_true, y_pred, features, bins, options)

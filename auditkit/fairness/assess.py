@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,6 @@ from .cells import (
     LABEL,
     OUT_OF_RANGE,
     bin_labels,
-    cells_from_columns,
-    check_bins,
 )
 from .metrics import (
     DENOMINATOR,
@@ -171,24 +170,33 @@ def _match_reference(reference_group: Any, features: list[str], groups: list[dic
         choices=", ".join(group_text(gr) for gr, ok in zip(groups, eligible) if ok)))
 
 
+@dataclass(frozen=True)
+class Options:
+    """The checked options of :func:`~auditkit.fairness.assess_fairness` (same names)."""
+
+    pos_label: Any
+    label_pos_label: Any
+    reference_group: Any
+    ci: float | None
+    n_boot: int
+    random_state: int | np.random.Generator | None
+    min_group_size: int
+
+
 def assess_cells(
     cells: pd.DataFrame,
     *,
     features: list[str],
     has_labels: bool,
-    pos_label: Any = None,
-    label_pos_label: Any = None,
-    bins: Mapping[str, Sequence[float]] | None = None,
-    reference_group: Any = None,
-    ci: float | None = None,
-    n_boot: int = 1000,
-    random_state: int | np.random.Generator | None = 0,
-    min_group_size: int = 30,
+    bins: Mapping[str, Sequence[float]] | None,
+    options: Options,
     where: str = "the data",
 ) -> FairnessResult:
     """The assessment of a cell table (see :mod:`.cells`); both input paths end here.
 
     Raises FairnessError for the bad inputs listed in the module docstring."""
+    ci, n_boot, random_state, min_group_size = (
+        options.ci, options.n_boot, options.random_state, options.min_group_size)
     bins = dict(bins or {})
     warnings: list[str] = []
     total = int(cells[COUNT].sum()) if len(cells) else 0
@@ -199,7 +207,7 @@ def assess_cells(
         raise FairnessError(errors.FAIRNESS_MISSING_DECISION.format(count=int(cells[COUNT][no_decision].sum())))
     if not has_labels:
         cells = cells.assign(**{LABEL: None})
-    positive, label_positive = _positives(cells, pos_label, label_pos_label, warnings)
+    positive, label_positive = _positives(cells, options.pos_label, options.label_pos_label, warnings)
 
     texts, ranks = [], []
     for f in features:
@@ -236,8 +244,8 @@ def assess_cells(
     selected = counts[:, 1, :].sum(axis=1)
     labelled = counts[:, :, :2].sum(axis=(1, 2))
 
-    if reference_group is not None:
-        ref = _match_reference(reference_group, features, groups, eligible)
+    if options.reference_group is not None:
+        ref = _match_reference(options.reference_group, features, groups, eligible)
     else:
         rates = np.where(eligible, per_group["selection_rate"], -np.inf)
         ref = int(np.argmax(rates))
@@ -320,4 +328,4 @@ def assess_cells(
     )
 
 
-__all__ = ["assess_cells", "cells_from_columns", "check_bins", "group_text", "value_text"]
+__all__ = ["Options", "assess_cells", "group_text", "value_text"]

@@ -14,6 +14,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from .result import FairnessResult
+from .stats import FOUR_FIFTHS
 
 CHART_METRICS: tuple[str, ...] = (
     "selection_rate", "true_positive_rate", "false_positive_rate", "false_negative_rate",
@@ -65,7 +66,7 @@ def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = No
                 for f, v in result.reference_group.items():
                     ref = ref[ref[f] == v]
                 if len(ref) and not math.isnan(float(ref["selection_rate"].iloc[0])):
-                    line = 0.8 * float(ref["selection_rate"].iloc[0])
+                    line = FOUR_FIFTHS * float(ref["selection_rate"].iloc[0])
                     ax.axvline(line, color="#b03a2e", linestyle="--", linewidth=0.8,
                                label="4/5 of reference")
                     ax.legend(loc="lower right", fontsize=6, frameon=False)
