@@ -34,6 +34,7 @@ t0 = time.perf_counter()
 import auditkit
 from auditkit.reports import (build_decision_report, build_experiment_report, build_inventory_report,
                               build_model_report, render_html, render_pdf)
+from auditkit.reports.demo import ALIAS, DECISION_ID, EXPERIMENT, LABEL_POSITIVE, MODEL, POSITIVE, SENSITIVE
 from auditkit.reports.extras import model_extras
 import weasyprint  # noqa: F401  (imported by render_pdf anyway; counted in "import")
 t1 = time.perf_counter()
@@ -44,17 +45,20 @@ preds = sample + "/predictions.csv"
 def build():
     with auditkit.open_store(sample + "/mlflow.db") as store:
         if kind == "model":
-            extras = model_extras(store, "credit-risk", version=None, alias="champion", predictions=preds,
-                                  sensitive="sex,age_band", positive="approve", label_positive="good")
-            return build_model_report(store, "credit-risk", alias="champion", as_of=as_of, **extras)
+            extras = model_extras(store, MODEL, version=None, alias=ALIAS, predictions=preds,
+                                  sensitive=SENSITIVE, positive=POSITIVE, label_positive=LABEL_POSITIVE)
+            return build_model_report(store, MODEL, alias=ALIAS, as_of=as_of, **extras)
         if kind == "model-records":
-            return build_model_report(store, "credit-risk", alias="champion", as_of=as_of)
+            return build_model_report(store, MODEL, alias=ALIAS, as_of=as_of)
         if kind == "decision":
             log = auditkit.open_predictions(preds)
-            return build_decision_report(store, log, "APP-004711", as_of=as_of, sensitive=["sex", "age_band"],
-                                         positive="approve", label_positive="good")
+            try:
+                return build_decision_report(store, log, DECISION_ID, as_of=as_of, sensitive=list(SENSITIVE),
+                                             positive=POSITIVE, label_positive=LABEL_POSITIVE)
+            finally:
+                log.close()
         if kind == "experiment":
-            return build_experiment_report(store, "credit-risk", as_of=as_of)
+            return build_experiment_report(store, EXPERIMENT, as_of=as_of)
         return build_inventory_report(store, as_of=as_of, policy=sample + "/policy.yaml")
 
 

@@ -1,7 +1,7 @@
 """Audit reports on a store written by real MLflow: what a reader of the PDF relies on.
 
 Text is read back from the PDFs with pypdf; expected values come from what the MLflow writer
-logged (tests/test_reports_stores.py), never typed in here.
+logged (tests/reports_support.py), never typed in here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from reports_support import AS_OF, make_store, pdf_text, squash
 
 from auditkit import errors, open_store
 from auditkit.reports import (
@@ -28,11 +29,6 @@ from auditkit.reports import (
     render_pdf,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_reports_stores import make_store
-
-AS_OF = "2026-11-26T12:00:00Z"
-
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -43,16 +39,6 @@ def store(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reports-store")
     db, written = make_store(folder)
     return db, written
-
-
-def pdf_text(data: bytes) -> str:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
-
-
-def squash(text: str) -> str:
-    """Text without whitespace: long ids wrap inside narrow table cells."""
-    return "".join(text.split())
 
 
 def attachments(data: bytes) -> dict[str, list[bytes]]:

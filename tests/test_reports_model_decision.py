@@ -7,12 +7,19 @@ alias move, the decision log by the test; expected numbers are computed here fro
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pypdf
 import pytest
+from reports_support import (
+    AS_OF,
+    make_store,
+    pdf_text,
+    set_alias,
+    squash,
+    write_prediction_log,
+)
 
 from auditkit import open_predictions, open_store
 from auditkit.ledger import snapshot
@@ -24,10 +31,6 @@ from auditkit.reports import (
 )
 from auditkit.reports.extras import model_extras
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_reports_stores import make_store, set_alias, write_prediction_log
-
-AS_OF = "2026-11-26T12:00:00Z"
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,14 +47,6 @@ def world(tmp_path_factory):
     rows = write_prediction_log(log_path, model=w["model"], by_version={
         "1": ("2026-01-05", "2026-02-10", 120), "2": ("2026-03-05", "2026-04-30", 90)})
     return db, w, ledger, log_path, pd.DataFrame(rows)
-
-
-def pdf_text(data: bytes) -> str:
-    return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
 
 
 def test_model_report_shows_ledger_history_and_fairness_of_its_own_decisions(world):

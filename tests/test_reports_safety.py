@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import base64
 import io
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pypdf
 import pytest
 import weasyprint
+from reports_support import (
+    AS_OF,
+    HOSTILE,
+    make_hostile_store,
+    squash,
+    write_prediction_log,
+)
 from weasyprint.formatting_structure import boxes
 
 from auditkit import open_predictions, open_store
@@ -28,10 +34,6 @@ from auditkit.reports import (
 )
 from auditkit.reports.charts import bar_chart
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_reports_stores import HOSTILE, make_hostile_store, write_prediction_log
-
-AS_OF = "2026-11-26T12:00:00Z"
 TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
 
 
@@ -58,10 +60,6 @@ def hostile(tmp_path_factory):
         }
     log.close()
     return written, contexts
-
-
-def squash(text: str) -> str:
-    return "".join(text.split())
 
 
 def _walk(box):

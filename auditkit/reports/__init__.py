@@ -28,7 +28,6 @@ from .decision import build_decision_report
 from .fields import load_fields
 from .model import build_model_report
 from .render import render_html, render_pdf, template_dirs, write_report
-from .safety import SafeURLFetcher
 
 __all__ = [
     "REPORT_KINDS",
@@ -52,3 +51,13 @@ __all__ = [
     "template_dirs",
     "write_report",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # SafeURLFetcher subclasses WeasyPrint's fetcher: import WeasyPrint (about a second) only when
+    # it is asked for, so building contexts and rendering HTML do not pay for it.
+    if name == "SafeURLFetcher":
+        from .safety import SafeURLFetcher
+
+        return SafeURLFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

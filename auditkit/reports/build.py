@@ -84,10 +84,11 @@ def build_experiment_report(
     when = generated_at(as_of)
     minimize = tuple(minimize or ())
     runs = store.runs(experiment)
-    exp = next((e for e in store.experiments() if e.name == experiment), None)
+    experiments = store.experiments()
+    exp = next((e for e in experiments if e.name == experiment), None)
     if exp is None:  # the connector found runs by this name, so this should not happen
         raise errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(
-            name=experiment, choices=errors.choices([e.name for e in store.experiments()])))
+            name=experiment, choices=errors.choices([e.name for e in experiments])))
     runs = sorted(runs, key=lambda r: (iso(r.start_time) or "", r.run_id))
     run_ids = {r.run_id for r in runs}
     by_id = {r.run_id: r for r in runs}
@@ -133,7 +134,7 @@ def build_experiment_report(
                 xlabel=metric,
             ))
 
-    gaps = _experiment_gaps(runs, live, metric_keys, registered, len(best), len(chart_list))
+    gaps = _experiment_gaps(runs, live, metric_keys, registered, len(chart_list))
     rule = ("Lower is better for metrics whose name contains " + ", ".join(LOWER_IS_BETTER_WORDS)
             + (" and for " + ", ".join(minimize) if minimize else "")
             + "; higher is better for all others. Deleted runs and missing or non-finite values are not compared.")
@@ -155,7 +156,7 @@ def build_experiment_report(
 
 
 def _experiment_gaps(runs: list[Run], live: list[Run], metric_keys: tuple[str, ...],
-                     registered: list[RegisteredFromRun], n_best: int, n_charts: int) -> tuple[str, ...]:
+                     registered: list[RegisteredFromRun], n_charts: int) -> tuple[str, ...]:
     gaps: list[str] = []
     if not runs:
         gaps.append("The experiment holds no runs, so there is nothing to compare.")

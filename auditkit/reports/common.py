@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
@@ -45,8 +47,6 @@ def store_warnings() -> Iterator[list[str]]:
 
 def with_store_warnings(builder: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a report builder: the store's warnings during the build join the report's gaps."""
-    import dataclasses
-    import functools
 
     @functools.wraps(builder)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -244,7 +244,3 @@ def sort_versions(versions: Iterable[Any]) -> list[Any]:
         return (0, int(text), "") if text.isdigit() else (1, 0, text)
 
     return sorted(versions, key=lambda v: (v.name, key(v)))
-
-
-def frozen_copy(mapping: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(sorted(mapping.items()))

@@ -147,7 +147,7 @@ def build_decision_report(
                          subject=f"Decision {p.get('id')}", when=when),
         prediction=p,
         inputs=dict(inputs),
-        model={**{k: v for k, v in mv.items()}, "reference": doc.get("model_reference")},
+        model={**mv, "reference": doc.get("model_reference")},
         serving_evidence=tuple(serving),
         chain=_chain(doc),
         run={k: run.get(k) for k in ("id", "name", "experiment", "user", "status", "start_time", "end_time",

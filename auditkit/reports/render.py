@@ -18,11 +18,13 @@ import tempfile
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .context import evidence_json, evidence_sha256
-from .safety import SafeURLFetcher
+
+if TYPE_CHECKING:  # safety imports WeasyPrint (about a second): only render_pdf needs it
+    from .safety import SafeURLFetcher
 
 #: Which template renders which report kind.
 TEMPLATE_FOR_KIND = {
@@ -176,14 +178,17 @@ def render_html(ctx: Any, *, templates: str | Path | None = None) -> str:
 
     Raises :class:`~auditkit.errors.ReportError` for a missing or failing template.
     """
+    return _render_html(ctx, template_dirs(templates), evidence_sha256(ctx))
+
+
+def _render_html(ctx: Any, dirs: tuple[Path, ...], sha256: str) -> str:
     import jinja2
 
-    dirs = template_dirs(templates)
     name = TEMPLATE_FOR_KIND[ctx.kind]
     env = _environment(dirs)
     try:
         template = env.get_template(name)
-        return template.render(report=ctx, evidence_sha256=evidence_sha256(ctx), evidence_name=EVIDENCE_NAME)
+        return template.render(report=ctx, evidence_sha256=sha256, evidence_name=EVIDENCE_NAME)
     except jinja2.TemplateNotFound as exc:
         raise errors.ReportError(errors.REPORT_TEMPLATE_MISSING.format(
             name=exc.name, dirs=", ".join(str(d) for d in dirs))) from None
@@ -206,14 +211,18 @@ def render_pdf(ctx: Any, *, templates: str | Path | None = None,
     """
     import weasyprint
 
+    from .safety import SafeURLFetcher
+
     dirs = template_dirs(templates)
-    html = render_html(ctx, templates=templates)
+    evidence = evidence_json(ctx)
+    sha256 = evidence_sha256(ctx)
+    html = _render_html(ctx, dirs, sha256)
     fetcher = url_fetcher if url_fetcher is not None else SafeURLFetcher(dirs)
     when = _generated(ctx).replace(tzinfo=None)  # WeasyPrint formats attachment dates as UTC text
     attachment = weasyprint.Attachment(
-        string=evidence_json(ctx), name=EVIDENCE_NAME, url_fetcher=fetcher,
+        string=evidence, name=EVIDENCE_NAME, url_fetcher=fetcher,
         description=f"auditkit {ctx.kind} report evidence, schema {ctx.schema_version}, "
-                    f"sha256 {evidence_sha256(ctx)}",
+                    f"sha256 {sha256}",
         created=when, modified=when, relationship="Data",
     )
     document = weasyprint.HTML(string=html, base_url=dirs[-1].as_uri() + "/", url_fetcher=fetcher)

@@ -1,17 +1,37 @@
-"""MLflow stores for the report tests, written by real MLflow 3 into temporary SQLite files.
+"""Shared helpers of the report tests (tests/test_reports*.py).
 
-``make_store`` writes a small credit-risk project (experiment, runs with params, metrics, datasets,
-commits; a registered model with versions, aliases and approval tags). ``make_hostile_store`` writes
-the same shape where every free-text field holds markup, CSS, URLs and very long strings.
+MLflow stores written by real MLflow 3 into temporary SQLite files: ``make_store`` writes a small
+credit-risk project (experiment, runs with params, metrics, datasets, commits; a registered model
+with versions, aliases and approval tags). ``make_hostile_store`` writes the same shape where every
+free-text field holds markup, CSS, URLs and very long strings. Also the reports' generation time
+(``AS_OF``), the decision log writer and PDF text helpers.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+#: The generation time of every report in the tests.
+AS_OF = "2026-11-26T12:00:00Z"
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page of a PDF, read back with pypdf."""
+    import pypdf
+
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() or "" for page in reader.pages)
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: long ids wrap inside narrow table cells."""
+    return "".join(text.split())
+
 
 # Every hostile string a tag, param, name or description may hold.
 LONG = "A" * 3000
