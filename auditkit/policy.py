@@ -41,7 +41,7 @@ from .policy_rules import (
     load_policy,
     parse_policy,
 )
-from .records import ModelVersion, RegisteredModel, Run, iso
+from .records import ModelVersion, RegisteredModel, Run, iso, version_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,7 +183,7 @@ def evaluate_policy(store: "Connector", *, policy: "Policy | str | os.PathLike |
         policy = load_policy(policy)
     when = parse_as_of(as_of)
     versions = [mv for mv in store.model_versions() if not mv.deleted and _serves(policy, mv)]
-    versions.sort(key=lambda mv: (mv.name, _version_key(mv.version)))
+    versions.sort(key=lambda mv: (mv.name, version_key(mv.version)))
     checker = _Checker(store, policy, when)
     findings: list[Finding] = []
     for mv in versions:
@@ -223,10 +223,6 @@ def _parse_time(text: str) -> datetime | None:
 def _serves(policy: Policy, mv: ModelVersion) -> bool:
     stages = {s.casefold() for s in policy.serving_stages}
     return bool((mv.stage and mv.stage.casefold() in stages) or set(mv.aliases) & set(policy.serving_aliases))
-
-
-def _version_key(version: str) -> tuple:
-    return (0, int(version), "") if version.isdigit() else (1, 0, version)
 
 
 def _ref(mv: ModelVersion) -> str:

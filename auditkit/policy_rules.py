@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import yaml
 
 from . import errors
+from .predictions import is_sql_source
 from .records import frozen
 
 FORMAT_VERSION = 1
@@ -434,8 +435,7 @@ class _Reader:
             "sensitive": "the sensitive column(s), e.g. [sex]",
             "limits": "a mapping of metric to {min, max}, e.g. demographic_parity_ratio: {min: 0.8}"})
         source = self.text(keys["predictions"], f"{where}.predictions")
-        _, at, url = source.partition("@")
-        if not (at and "://" in url) and self.base is not None and not Path(source).expanduser().is_absolute():
+        if not is_sql_source(source) and self.base is not None and not Path(source).expanduser().is_absolute():
             source = str(self.base / source)
         sensitive = self.texts(keys["sensitive"], f"{where}.sensitive", one_ok=True)
         if not sensitive:

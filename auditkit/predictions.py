@@ -58,8 +58,8 @@ def open_predictions(source: str | Path, *, columns: Mapping[str, str] | None = 
         if role not in ROLES and not _REASON_ROLE.match(role):
             raise PredictionLogError(errors.PREDICTIONS_UNKNOWN_ROLE.format(
                 role=role, choices=errors.choices([*ROLES, "reason_N"], limit=20)))
-    table, at, url = text.partition("@")
-    if at and "://" in url and table and "/" not in table:
+    if is_sql_source(text):
+        table, _, url = text.partition("@")
         return PredictionLog(text, "sql", mapping, table=table, url=url)
     path = Path(text).expanduser()
     kind = KINDS.get(path.suffix.lower())
@@ -68,6 +68,12 @@ def open_predictions(source: str | Path, *, columns: Mapping[str, str] | None = 
     if not path.is_file():
         raise PredictionLogError(errors.PREDICTIONS_MISSING.format(source=text))
     return PredictionLog(text, kind, mapping, path=path)
+
+
+def is_sql_source(source: str) -> bool:
+    """True for a SQL table source ``TABLE@SQLALCHEMY_URL`` (a table name without ``/``)."""
+    table, at, url = str(source).partition("@")
+    return bool(at and "://" in url and table and "/" not in table)
 
 
 def parse_column_options(values: Sequence[str]) -> dict[str, str]:

@@ -48,6 +48,11 @@ def ms_to_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
 
 
+def version_key(version: str) -> tuple:
+    """Sort key for version strings: numbers in numeric order ("10" after "9"), others after."""
+    return (0, int(version), "") if version.isdigit() else (1, 0, version)
+
+
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 UTC text for a timestamp, ``None`` for none (the contract's JSON form)."""
     if value is None:
@@ -255,4 +260,5 @@ __all__ = [
     "jsonable",
     "ms_to_datetime",
     "to_json",
+    "version_key",
 ]

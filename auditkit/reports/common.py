@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__, errors
 from ..connectors.base import Connector, redact_uri
-from ..records import ModelVersion, RegisteredModel, Run, iso
+from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
 from .context import Approval, CodeInfo, Cover, DatasetInfo, Owner, RunInfo, VersionInfo
 
 # MLflow's system tags (mlflow.utils.mlflow_tags), read by name only.
@@ -239,8 +239,4 @@ def listing(items: list[str], limit: int = 5) -> str:
 
 def sort_versions(versions: Iterable[Any]) -> list[Any]:
     """Versions in numeric order (``"10"`` after ``"9"``)."""
-    def key(v: Any) -> tuple:
-        text = v.version
-        return (0, int(text), "") if text.isdigit() else (1, 0, text)
-
-    return sorted(versions, key=lambda v: (v.name, key(v)))
+    return sorted(versions, key=lambda v: (v.name, version_key(v.version)))

@@ -40,11 +40,11 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
             gaps.append("No ledger was given (--ledger FILE), so which alias the version held at the decision's "
                         "time cannot be shown.")
         return out, gaps
-    from ..ledger_history import alias_history, resolve_alias_at
+    from ..ledger_history import resolve_alias_at
+    from ..lineage import known_aliases
 
     name, version = mv.get("name"), str(mv.get("version"))
-    aliases = sorted({c.subject.split(" ", 1)[1] for c in alias_history(ledger, name=name, kinds=("alias",))}
-                     | set(mv.get("aliases") or []))
+    aliases = sorted(known_aliases(ledger, name) | set(mv.get("aliases") or []))
     held = []
     for alias in aliases:
         res = resolve_alias_at(ledger, name=name, alias=alias, at=at)
