@@ -1,44 +1,59 @@
 """auditkit: turn experiment-tracking data into audit evidence.
 
-``connectors → records → lineage → fairness → reports → cli``, data flowing one way.
+The parts, data flowing one way (each imports only from the parts before it)::
 
-The public functions below are loaded on first use, so ``import auditkit`` stays light.
+    errors, times, records, accountability      the shared ground: errors, the one time grammar,
+            │                                    frozen records, who owns and approved what
+    connectors                                   read-only views of MLflow, W&B, … stores
+            │
+    logs                                         prediction logs: the decisions as served
+            │
+    ledger                                       the registry's history, hash-chained
+            │
+    provenance (lineage)                         decision → version → run → data → code → owner
+            │
+    fairness                                     group metrics and disparities
+            │
+    policy                                       which serving versions lack required evidence
+            │
+    reports                                      PDF/HTML evidence a compliance officer files
+            │
+    cli                                          the ``auditkit`` command
+
+Public names are below (:data:`__all__`); everything else is private to its part. The fairness
+functions load pandas and numpy on first use, so ``import auditkit`` stays light.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
-from .connectors import open_store
+from .connectors import Connector, open_store
 from .errors import AuditkitError
+from .ledger import AliasResolution, RegistryChange, VerifyResult, resolve_alias_at, resolve_stage_at, snapshot, \
+    verify_ledger
+from .logs import PredictionLog, open_predictions
+from .policy import Finding, Policy, PolicyCheck, check_policy, evaluate_policy, load_policy
+from .provenance import DataVerification, lineage, lineage_frame, verify_data
+from .records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
+from .version import __version__
 
-# Imported now, not lazily: the function `lineage` has its module's name, and any later import of
-# `auditkit.lineage` (the module) would otherwise shadow the lazy function. The module is light
-# (no pandas at import).
-from .lineage import lineage, lineage_frame  # noqa: E402,F401
+# Names whose modules load pandas/numpy: imported on first use (see __getattr__).
+_HEAVY = {"assess_fairness": "auditkit.fairness", "FairnessResult": "auditkit.fairness"}
 
-__version__ = "0.1.0"
-
-# public name -> module that defines it (imported on first attribute access)
-_LAZY = {
-    "open_predictions": "auditkit.predictions",
-    "lineage": "auditkit.lineage",
-    "lineage_frame": "auditkit.lineage",
-    "assess_fairness": "auditkit.fairness",
-    "FairnessResult": "auditkit.fairness",
-    "check_policy": "auditkit.policy",
-    "load_policy": "auditkit.policy",
-    "snapshot": "auditkit.ledger",
-    "verify_ledger": "auditkit.ledger",
-    "resolve_alias_at": "auditkit.ledger",
-    "resolve_stage_at": "auditkit.ledger",
-}
-
-__all__ = ["AuditkitError", "__version__", "open_store", *sorted(_LAZY)]
+__all__ = [
+    "AliasResolution", "AuditkitError", "Connector", "DataVerification", "DatasetRef", "Experiment",
+    "FairnessResult", "Finding", "LoggedModel", "ModelVersion", "Policy", "PolicyCheck", "PredictionLog",
+    "RegisteredModel", "RegistryChange", "Run", "StoreInfo", "VerifyResult", "__version__", "assess_fairness",
+    "check_policy", "evaluate_policy", "lineage", "lineage_frame", "load_policy", "open_predictions",
+    "open_store", "resolve_alias_at", "resolve_stage_at", "snapshot", "verify_data", "verify_ledger",
+]
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
+def __getattr__(name: str) -> Any:
+    """Load the fairness names on first use (pandas and numpy are heavy)."""
+    module = _HEAVY.get(name)
     if module is None:
         raise AttributeError(f"module 'auditkit' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -47,4 +62,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_HEAVY))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
+from .times import format_time
+
 
 class FrozenDict(dict):
     """A ``dict`` that refuses mutation, so records stay immutable (and JSON-serializable)."""
@@ -55,10 +57,7 @@ def version_key(version: str) -> tuple:
 
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 UTC text for a timestamp, ``None`` for none (the contract's JSON form)."""
-    if value is None:
-        return None
-    text = value.astimezone(timezone.utc).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
+    return format_time(value)
 
 
 class _Record:

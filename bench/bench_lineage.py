@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import auditkit  # noqa: E402
-from auditkit.lineage_batch import lineage_frame  # noqa: E402
+from auditkit.provenance import lineage_frame  # noqa: E402
 
 COLUMNS = ["prediction_id", "timestamp", "model_name", "model_version", "decision", "score", "age", "income"]
 

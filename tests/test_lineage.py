@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 import auditkit
-from auditkit.lineage import GAP_NO_OWNER
+from auditkit.provenance.gaps import GAP_NO_OWNER
 from auditkit.errors import PredictionLogError
 from auditkit.records import iso
 
@@ -364,7 +364,7 @@ def test_unknown_id_and_bad_references_are_one_line_errors(world, tmp_path):
          "'m-00000000' is not in the store"),
         ("L-1", _log_with(world, tmp_path, "f.csv", timestamp=(0, "last tuesday")),
          f"prediction log {str(tmp_path / 'f.csv')!r} has 1 unparseable timestamp(s) in column 'timestamp' at "
-         "line 2 (e.g. 'last tuesday'); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds"),
+         "line 2 (e.g. 'last tuesday'); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch numbers (unit: --time-unit)"),
         ("L-2", _log_with(world, tmp_path, "g.csv", prediction_id=(0, "L-2")),
          f"prediction log {str(tmp_path / 'g.csv')!r} has 1 duplicated prediction id(s): 'L-2' at line 2 and "
          "line 3; expected each id once"),
@@ -571,20 +571,21 @@ def test_sample_data_each_champion_version(tmp_path):
 
 def test_public_names_survive_importing_the_modules():
     """`auditkit.lineage` stays the function even after `auditkit.lineage` (the module) and
-    `auditkit.lineage_batch` are imported, and importing auditkit does not load pandas."""
+    `auditkit.provenance` (the package behind it) is imported, and importing auditkit does not
+    load pandas."""
     import subprocess
     import sys
 
     code = ("import sys, auditkit; light = 'pandas' not in sys.modules; "
-            "import auditkit.lineage, auditkit.lineage_batch, auditkit.predictions; "
+            "import auditkit.provenance, auditkit.provenance.batch, auditkit.logs; "
             "print(light, callable(auditkit.lineage), auditkit.lineage_frame.__module__, "
             "auditkit.open_predictions.__module__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True", "auditkit.lineage", "auditkit.predictions"]
+    assert out.split() == ["True", "True", "auditkit.provenance.batch", "auditkit.logs.source"]
 
 
 def test_chunked_frames_equal_the_whole_frame(world):
-    from auditkit.lineage_batch import iter_lineage_frames
+    from auditkit.provenance import iter_lineage_frames
 
     log = auditkit.open_predictions(world["log"])
     seen: list[int] = []

@@ -20,6 +20,7 @@ from auditkit.connectors.mlflow_file import MlflowFileConnector
 from auditkit.connectors.mlflow_file_io import MlrunsWarning
 from conftest import FIXTURES
 from oracle import compare_all
+from auditkit.connectors.messages import MLRUNS_BAD_META, MLRUNS_BAD_METRIC_LINE, MLRUNS_NOT_A_FOLDER, MLRUNS_SKIPPED, MLRUNS_VERSION_RUN_MISSING, MLRUNS_WARNING_SUMMARY, STORE_PATH_MISSING, UNKNOWN_EXPERIMENT, UNKNOWN_MODEL, UNKNOWN_RUN, UNKNOWN_VERSION
 
 LEGACY_MLRUNS = FIXTURES / "legacy" / "mlflow-2.9.2" / "mlruns"
 LEGACY_ORACLE = FIXTURES / "legacy" / "mlflow-2.9.2" / "oracle-mlruns.json"
@@ -227,19 +228,19 @@ def test_unknown_names_get_one_line_errors(mlruns_scenario):
     with _open(root) as store:
         with pytest.raises(errors.RecordNotFoundError) as exc:
             store.runs("no-such-exp")
-        assert str(exc.value) == errors.UNKNOWN_EXPERIMENT.format(
+        assert str(exc.value) == UNKNOWN_EXPERIMENT.format(
             name="no-such-exp", choices="'Default', 'credit-risk', 'scratch-area'")
         with pytest.raises(errors.RecordNotFoundError) as exc:
             store.model_versions("nope")
-        assert str(exc.value) == errors.UNKNOWN_MODEL.format(name="nope", choices="'credit-risk', 'fraud-score'")
+        assert str(exc.value) == UNKNOWN_MODEL.format(name="nope", choices="'credit-risk', 'fraud-score'")
         assert store.model_versions("fraud-score") == []
         with pytest.raises(errors.RecordNotFoundError) as exc:
             store.get_model_version("credit-risk", 9)
-        assert str(exc.value) == errors.UNKNOWN_VERSION.format(name="credit-risk", version="9",
+        assert str(exc.value) == UNKNOWN_VERSION.format(name="credit-risk", version="9",
                                                                choices="'1', '2', '3', '4'")
         with pytest.raises(errors.RecordNotFoundError) as exc:
             store.get_run("0" * 32)
-        assert str(exc.value) == errors.UNKNOWN_RUN.format(run_id="0" * 32)
+        assert str(exc.value) == UNKNOWN_RUN.format(run_id="0" * 32)
 
 
 def test_a_path_that_is_not_a_folder_is_refused(tmp_path):
@@ -247,10 +248,10 @@ def test_a_path_that_is_not_a_folder_is_refused(tmp_path):
     file.write_text("not a folder")
     with pytest.raises(errors.NotAStoreError) as exc:
         MlflowFileConnector(str(file))
-    assert str(exc.value) == errors.MLRUNS_NOT_A_FOLDER.format(path=str(file))
+    assert str(exc.value) == MLRUNS_NOT_A_FOLDER.format(path=str(file))
     with pytest.raises(errors.StoreNotFoundError) as exc:
         MlflowFileConnector((tmp_path / "missing").as_uri())
-    assert str(exc.value) == errors.STORE_PATH_MISSING.format(path=str(tmp_path / "missing"))
+    assert str(exc.value) == STORE_PATH_MISSING.format(path=str(tmp_path / "missing"))
 
 
 # -- corrupt folders: one-line errors, the rest still read --------------------------------------
@@ -270,15 +271,15 @@ def test_truncated_run_meta_yaml_skips_only_that_run(corrupt_copy):
     text = meta.read_text()
     cut = text[: text.index("experiment_id:") + len("experiment_id: '3")]  # mid-value, quote open
     meta.write_text(cut)
-    message = errors.MLRUNS_BAD_META.format(
+    message = MLRUNS_BAD_META.format(
         path=str(meta), what="run meta.yaml",
         problem=f"invalid YAML at line {cut.count(chr(10)) + 1} (found unexpected end of stream)",
         expected="a YAML mapping with run_id/run_uuid, experiment_id")
     store, runs, warned = _read_with_warning(root)
     assert {r.run_id for r in runs} == {r["run_id"] for r in oracle["runs"]} - {rid}
-    skipped = errors.MLRUNS_SKIPPED.format(problem=message, what=f"run {rid!r}")
+    skipped = MLRUNS_SKIPPED.format(problem=message, what=f"run {rid!r}")
     assert store.info().warnings == (skipped,)
-    assert warned == errors.MLRUNS_WARNING_SUMMARY.format(root=str(root), count=1, items=skipped)
+    assert warned == MLRUNS_WARNING_SUMMARY.format(root=str(root), count=1, items=skipped)
     with pytest.raises(errors.RecordNotFoundError) as exc:
         store.get_run(rid)
     assert str(exc.value) == message and "\n" not in message
@@ -293,7 +294,7 @@ def test_run_meta_yaml_cut_at_a_line_end_is_caught_by_its_missing_keys(corrupt_c
     assert rid not in {r.run_id for r in runs} and len(runs) == len(oracle["runs"]) - 1
     with pytest.raises(errors.RecordNotFoundError) as exc:
         store.get_run(rid)
-    assert str(exc.value) == errors.MLRUNS_BAD_META.format(
+    assert str(exc.value) == MLRUNS_BAD_META.format(
         path=str(meta), what="run meta.yaml", problem="it has no run_id or run_uuid (cut short?)",
         expected="a YAML mapping with run_id/run_uuid, experiment_id")
 
@@ -304,7 +305,7 @@ def test_empty_experiment_meta_yaml_keeps_its_runs_without_a_name(corrupt_copy):
     meta = root / exp_id / "meta.yaml"
     meta.write_bytes(b"")
     store, runs, warned = _read_with_warning(root)
-    message = errors.MLRUNS_BAD_META.format(path=str(meta), what="experiment meta.yaml", problem="the file is empty",
+    message = MLRUNS_BAD_META.format(path=str(meta), what="experiment meta.yaml", problem="the file is empty",
                                             expected="a YAML mapping with experiment_id, name")
     assert message in warned
     assert exp_id not in {e.experiment_id for e in store.experiments()}
@@ -320,8 +321,8 @@ def test_non_numeric_metric_line_leaves_out_that_metric_only(corrupt_copy):
     lines.insert(1, "1760000000009 n/a 4\n")
     path.write_text("".join(lines))
     store, runs, warned = _read_with_warning(root)
-    message = errors.MLRUNS_BAD_METRIC_LINE.format(path=str(path), line=2, text="1760000000009 n/a 4")
-    assert warned.endswith(errors.MLRUNS_SKIPPED.format(problem=message, what=f"metric 'auc' of run {rid!r}"))
+    message = MLRUNS_BAD_METRIC_LINE.format(path=str(path), line=2, text="1760000000009 n/a 4")
+    assert warned.endswith(MLRUNS_SKIPPED.format(problem=message, what=f"metric 'auc' of run {rid!r}"))
     want = {r["run_id"]: r for r in oracle["runs"]}[rid]
     got = {r.run_id: r for r in runs}[rid]
     assert dict(got.metrics) == {k: v for k, v in want["metrics"].items() if k != "auc"}
@@ -336,10 +337,10 @@ def test_version_naming_a_missing_run_folder(corrupt_copy, cli_run):
     version, rid = "3", oracle["written"]["versions"]["3"]
     shutil.rmtree(_run_dir(root, rid))
     store, runs, warned = _read_with_warning(root)
-    message = errors.MLRUNS_VERSION_RUN_MISSING.format(
+    message = MLRUNS_VERSION_RUN_MISSING.format(
         name="credit-risk", version=version, path=str(root / "models" / "credit-risk" / "version-3" / "meta.yaml"),
         run_id=rid, root=str(root))
-    assert warned.endswith(errors.MLRUNS_SKIPPED.format(
+    assert warned.endswith(MLRUNS_SKIPPED.format(
         problem=message, what="reading that run (the version is still listed)"))
     assert store.get_model_version("credit-risk", version).run_id == rid  # still listed, as stored
     assert len(runs) == len(oracle["runs"]) - 1
@@ -348,7 +349,7 @@ def test_version_naming_a_missing_run_folder(corrupt_copy, cli_run):
     assert str(exc.value) == message
     result = cli_run("inspect", "--store", str(root))
     assert result.exit_code == 0
-    assert f"warning: {errors.MLRUNS_SKIPPED.format(problem=message, what='reading that run (the version is still listed)')}" in result.stderr
+    assert f"warning: {MLRUNS_SKIPPED.format(problem=message, what='reading that run (the version is still listed)')}" in result.stderr
 
 
 def test_broken_version_meta_skips_only_that_version(corrupt_copy):

@@ -23,7 +23,9 @@ import pytest
 import auditkit
 from auditkit import errors
 from auditkit.connectors import open_store
-from auditkit.policy import (
+from auditkit.policy import DEFAULT_POLICY_YAML, RULES, Finding, PolicyError, evaluate_policy, load_policy, parse_policy
+from auditkit.policy.findings import (
+    EVIDENCE_APPROVER_RUN,
     EVIDENCE_UNATTRIBUTED,
     MISSING_APPROVAL,
     MISSING_APPROVAL_FUTURE,
@@ -37,16 +39,10 @@ from auditkit.policy import (
     MISSING_SELF_APPROVAL,
     PROBLEM_NO_TAG,
     PROBLEM_TAG_PATTERN,
-    Finding,
-    evaluate_policy,
 )
-from auditkit.policy_rules import (
-    DEFAULT_POLICY_YAML,
-    RULES,
-    PolicyError,
-    load_policy,
-    parse_policy,
-)
+from auditkit.fairness.messages import FAIRNESS_UNKNOWN_COLUMN
+from auditkit.times import BAD_TIME
+from auditkit.policy.messages import POLICY_DUPLICATE_KEY, POLICY_EMPTY, POLICY_MISSING, POLICY_MISSING_KEY, POLICY_NO_SERVING, POLICY_UNKNOWN_RULE, POLICY_WRONG_TYPE
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "loans"
@@ -264,18 +260,18 @@ def test_cli_bad_policy_exits_2_with_one_line(registry, cli_run):
     line = POLICY.splitlines().index("  owner:") + 1
     assert res.exit_code == 2
     assert res.stdout == ""
-    assert res.stderr == "error: " + errors.POLICY_UNKNOWN_RULE.format(
+    assert res.stderr == "error: " + POLICY_UNKNOWN_RULE.format(
         source=str(bad), line=line, rule="owners", choices=errors.choices(list(RULES), limit=20)) + "\n"
     # A fairness rule naming a column the log lacks is bad input too (exit 2), not a finding.
     no_col = work / "no-column.yaml"
     no_col.write_text(POLICY.replace("sensitive: [sex]", "sensitive: [gender]"), encoding="utf-8")
     res = cli_run("check", "--store", uri, "--policy", no_col)
     assert res.exit_code == 2
-    assert res.stderr.startswith("error: " + errors.FAIRNESS_UNKNOWN_COLUMN.format(
+    assert res.stderr.startswith("error: " + FAIRNESS_UNKNOWN_COLUMN.format(
         name="gender", where=f"prediction log {str(work / 'predictions.csv')!r}", choices="")[:-1])
     res = cli_run("check", "--store", uri, "--as-of", "last tuesday")
     assert res.exit_code == 2
-    assert res.stderr == "error: " + errors.POLICY_BAD_AS_OF.format(value="last tuesday") + "\n"
+    assert res.stderr == "error: " + BAD_TIME.format(what="as-of time", value="last tuesday") + "\n"
 
 
 def _creator(uri: str, version: str, user: str | None) -> None:
@@ -299,6 +295,20 @@ def test_unknown_creator_is_reported_with_its_own_severity(registry, tmp_path):
     copy = f"sqlite:///{db}"
     _creator(copy, "4", None)
     policy = _single_rule(tmp_path, "approver_not_creator", "severity: error\ncreator_unknown: warning\n")
+    # Without a version creator, the source run's user is the creator (four eyes): when that is
+    # the approver, it is self-approval at the rule's severity, and the evidence names the run.
+    with sqlite3.connect(db) as conn:
+        (run_id,) = conn.execute("SELECT run_id FROM model_versions WHERE name = ? AND version = 4", (MODEL,)).fetchone()
+        conn.execute("UPDATE runs SET user_id = 'k.weber' WHERE run_uuid = ?", (run_id,))
+    with open_store(copy) as store:
+        got = auditkit.check_policy(store, policy=policy, as_of=AS_OF)
+    assert [(f.rule, f.version, f.severity, f.missing, f.evidence) for f in got] == [
+        ("approver_not_creator", "4", "error", MISSING_SELF_APPROVAL.format(ref="loans/4", user="k.weber"),
+         EVIDENCE_APPROVER_RUN.format(run_id=run_id, ref="loans/4", tag="approved_by"))]
+    # With no user on the run either, the creator is unknown: its own severity.
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET user_id = NULL WHERE run_uuid = ?", (run_id,))
+        conn.execute("DELETE FROM tags WHERE run_uuid = ? AND key = 'mlflow.user'", (run_id,))
     with open_store(copy) as store:
         got = auditkit.check_policy(store, policy=policy, as_of=AS_OF)
         assert [(f.rule, f.version, f.severity, f.missing) for f in got] == [
@@ -386,7 +396,7 @@ def test_version_without_a_source_run(registry, tmp_path):
     uri, _ = registry
     import shutil
 
-    from auditkit.policy import EVIDENCE_NO_RUN, MISSING_NO_RUN
+    from auditkit.policy.findings import EVIDENCE_NO_RUN, MISSING_NO_RUN
 
     db = tmp_path / "norun.db"
     shutil.copy(uri.removeprefix("sqlite:///"), db)
@@ -503,7 +513,7 @@ def test_good_policy_loads():
 def test_unknown_rule_name(tmp_path):
     text = GOOD.replace("  approval_age:", "  approval_aeg:")
     msg, src = _error(tmp_path, text)
-    assert msg == errors.POLICY_UNKNOWN_RULE.format(source=src, line=_line_of(text, "approval_aeg"),
+    assert msg == POLICY_UNKNOWN_RULE.format(source=src, line=_line_of(text, "approval_aeg"),
                                                     rule="approval_aeg", choices=errors.choices(list(RULES), limit=20))
 
 
@@ -525,7 +535,7 @@ def test_unknown_key_in_a_rule(tmp_path):
 def test_wrong_types(tmp_path, old, new, key, found, expected):
     text = GOOD.replace(old, new)
     msg, src = _error(tmp_path, text)
-    assert msg == errors.POLICY_WRONG_TYPE.format(source=src, line=_line_of(text, new), key=key, found=found,
+    assert msg == POLICY_WRONG_TYPE.format(source=src, line=_line_of(text, new), key=key, found=found,
                                                   expected=expected)
 
 
@@ -537,7 +547,7 @@ def test_wrong_types(tmp_path, old, new, key, found, expected):
 def test_missing_keys(tmp_path, drop, where, key, expected, line_of):
     text = GOOD.replace(drop, "")
     msg, src = _error(tmp_path, text)
-    assert msg == errors.POLICY_MISSING_KEY.format(source=src, line=_line_of(text, line_of), where=where, key=key,
+    assert msg == POLICY_MISSING_KEY.format(source=src, line=_line_of(text, line_of), where=where, key=key,
                                                    expected=expected)
 
 
@@ -548,16 +558,16 @@ def test_other_policy_errors(tmp_path):
                           "'(unclosed' is not a valid regular expression")
     text = GOOD + "  approval:\n    severity: info\n    tags: {a: b}\n"
     msg, src = _error(tmp_path, text)
-    assert msg == errors.POLICY_DUPLICATE_KEY.format(source=src, line=len(GOOD.splitlines()) + 1, key="approval",
+    assert msg == POLICY_DUPLICATE_KEY.format(source=src, line=len(GOOD.splitlines()) + 1, key="approval",
                                                      where="rules")
     text = GOOD.replace("aliases: [champion]", "aliases: []")
     msg, src = _error(tmp_path, text)
-    assert msg == errors.POLICY_NO_SERVING.format(source=src, line=_line_of(text, "serving:"))
+    assert msg == POLICY_NO_SERVING.format(source=src, line=_line_of(text, "serving:"))
     text = GOOD.replace("aliases: [champion]", "aliases: [champion")
     msg, src = _error(tmp_path, text)
     assert msg.startswith(f"policy {src!r} line ") and ": not valid YAML: " in msg
     msg, src = _error(tmp_path, "# nothing here\n")
-    assert msg == errors.POLICY_EMPTY.format(source=src)
+    assert msg == POLICY_EMPTY.format(source=src)
     with pytest.raises(PolicyError) as info:
         load_policy(tmp_path / "absent.yaml")
-    assert str(info.value) == errors.POLICY_MISSING.format(path=str(tmp_path / "absent.yaml"))
+    assert str(info.value) == POLICY_MISSING.format(path=str(tmp_path / "absent.yaml"))

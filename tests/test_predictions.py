@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from auditkit import open_predictions
 from auditkit.errors import PredictionLogError
-from auditkit.predictions import infer_feature, parse_column_options, reasons_of
+from auditkit.logs import parse_column_options, reasons_of
+from auditkit.logs.values import infer_feature
 
 ROWS = pd.DataFrame({
     "prediction_id": ["Q-001", "Q-002", "Q-003", "007"],
@@ -102,7 +103,7 @@ def test_csv_keeps_ids_and_codes_as_written(sources):
 
 @pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl", "sql"])
 def test_timestamps_iso_offsets_and_epoch_ms(sources, kind):
-    from auditkit.predictions import parse_timestamps
+    from auditkit.logs import parse_timestamps
 
     log = open_predictions(sources[kind])
     ts = parse_timestamps(log.read(["timestamp"])["timestamp"], log=log)
@@ -224,7 +225,7 @@ def test_bad_timestamps_give_line_numbers(tmp_path):
         open_predictions(path).validate()
     assert str(exc.value) == (
         f"prediction log {str(path)!r} has 2 unparseable timestamp(s) in column 'timestamp' at line 3, line 5 "
-        "(e.g. 'yesterday'); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds")
+        "(e.g. 'yesterday'); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch numbers (unit: --time-unit)")
     frame = ROWS.copy()
     frame.loc[2, "timestamp"] = None
     jsonl = tmp_path / "missing.jsonl"
@@ -233,7 +234,7 @@ def test_bad_timestamps_give_line_numbers(tmp_path):
         open_predictions(jsonl).validate()
     assert str(exc.value) == (
         f"prediction log {str(jsonl)!r} has 1 unparseable timestamp(s) in column 'timestamp' at line 3 "
-        "(e.g. None); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch milliseconds")
+        "(e.g. None); expected ISO 8601 (e.g. 2026-03-01T12:00:00Z) or epoch numbers (unit: --time-unit)")
 
 
 def test_sql_log_on_postgres_is_read_only_and_uses_the_index(pg_databases):

@@ -28,6 +28,7 @@ from auditkit.reports import (
     render_html,
     render_pdf,
 )
+from auditkit.reports.messages import REPORT_BAD_OUTPUT, REPORT_FIELDS_NOT_MAPPING, REPORT_VERSION_OR_ALIAS
 
 
 def file_sha256(path: Path) -> str:
@@ -225,7 +226,7 @@ def test_model_report_needs_exactly_one_of_version_and_alias(store, cli_run, tmp
     db, w = store
     result = cli_run("report", "model", w["model"], "--store", db, "-o", tmp_path / "m.pdf")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: " + errors.REPORT_VERSION_OR_ALIAS.format(name=w["model"])
+    assert result.stderr.strip() == "error: " + REPORT_VERSION_OR_ALIAS.format(name=w["model"])
     result = cli_run("report", "model", w["model"], "--alias", "nope", "--store", db, "-o", tmp_path / "m.pdf")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: model {w['model']!r} has no alias 'nope'; aliases: 'challenger', 'champion'")
@@ -242,7 +243,7 @@ def test_output_extension_picks_the_format(store, cli_run, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF-1.7")
     bad = cli_run("report", "experiment", w["experiment"], "--store", db, "-o", tmp_path / "e.docx")
     assert bad.exit_code == 2
-    assert bad.stderr.strip() == "error: " + errors.REPORT_BAD_OUTPUT.format(path=str(tmp_path / "e.docx"))
+    assert bad.stderr.strip() == "error: " + REPORT_BAD_OUTPUT.format(path=str(tmp_path / "e.docx"))
 
 
 def test_user_template_folder_overrides_packaged_templates(store, tmp_path):
@@ -277,7 +278,7 @@ def test_bad_fields_file_is_a_one_line_error(store, cli_run, tmp_path):
     listed.write_text("- purpose\n- owner\n", encoding="utf-8")
     result = cli_run("report", "inventory", "--store", db, "--fields", listed, "-o", tmp_path / "i.pdf")
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: " + errors.REPORT_FIELDS_NOT_MAPPING.format(path=str(listed), found="list")
+    assert result.stderr.strip() == "error: " + REPORT_FIELDS_NOT_MAPPING.format(path=str(listed), found="list")
     missing = tmp_path / "absent.yaml"
     result = cli_run("report", "inventory", "--store", db, "--fields", missing, "-o", tmp_path / "i.pdf")
     assert result.exit_code == 2

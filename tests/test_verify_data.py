@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from auditkit import errors
-from auditkit.datadigest import CSV_DTYPES_NOTE, WEAK_EVIDENCE, mlflow_pandas_digest, verify_data
+from auditkit.provenance.datadigest import CSV_DTYPES_NOTE, WEAK_EVIDENCE, mlflow_pandas_digest, verify_data
 
 
 def _frames() -> dict[str, pd.DataFrame]:

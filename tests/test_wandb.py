@@ -28,6 +28,7 @@ from auditkit import errors, open_store
 from auditkit.cli import cli
 from auditkit.connectors.wandb import WandbConnector, WandbStoreWarning, run_folders
 from auditkit.connectors.wandb_log import iter_payloads, parse_records, scan_log
+from auditkit.connectors.messages import UNKNOWN_EXPERIMENT, UNKNOWN_VERSION, WANDB_BAD_CHECKSUM, WANDB_BAD_CHUNK, WANDB_BAD_HEADER, WANDB_NOT_INSTALLED, WANDB_NO_LOG, WANDB_TRUNCATED
 
 
 def _load_scenario():
@@ -139,7 +140,7 @@ def test_block_trailer_padding_is_skipped_and_must_be_zero():
     bad = head + first + b"\x00\x01\x00" + frame(1, payload)
     with pytest.raises(errors.StoreError) as exc:
         list(iter_payloads(bad, Path("padded.wandb")))
-    assert str(exc.value) == errors.WANDB_BAD_CHUNK.format(
+    assert str(exc.value) == WANDB_BAD_CHUNK.format(
         path="padded.wandb", offset=32765, problem="the 3-byte block trailer is not zero padding")
 
 
@@ -322,10 +323,10 @@ def test_unknown_names_raise_one_line_errors():
     store = open_quietly(CURRENT)
     with pytest.raises(errors.RecordNotFoundError) as exc:
         store.runs("fraud")
-    assert str(exc.value) == errors.UNKNOWN_EXPERIMENT.format(name="fraud", choices=repr(scenario.PROJECT))
+    assert str(exc.value) == UNKNOWN_EXPERIMENT.format(name="fraud", choices=repr(scenario.PROJECT))
     with pytest.raises(errors.RecordNotFoundError) as exc:
         store.get_model_version(scenario.MODEL, "v7")
-    assert str(exc.value) == errors.UNKNOWN_VERSION.format(name=scenario.MODEL, version="v7", choices="'v0', 'v1'")
+    assert str(exc.value) == UNKNOWN_VERSION.format(name=scenario.MODEL, version="v7", choices="'v0', 'v1'")
 
 
 # -- corrupt inputs -----------------------------------------------------------------------------
@@ -367,7 +368,7 @@ def test_log_cut_mid_record(store_copy):
     k = len(layout) // 2
     offset, length, _ = layout[k]
     log.write_bytes(data[:offset + 7 + length // 2])
-    message = errors.WANDB_TRUNCATED.format(path=str(log), offset=offset,
+    message = WANDB_TRUNCATED.format(path=str(log), offset=offset,
                                             expected=f"{length} bytes of FULL chunk data", found=length // 2)
     with pytest.raises(errors.StoreError) as exc:
         list(iter_payloads(log.read_bytes(), log))
@@ -384,7 +385,7 @@ def test_log_cut_inside_a_chunk_header(store_copy):
     data = log.read_bytes()
     offset = chunks(data)[3][0]
     log.write_bytes(data[:offset + 3])
-    message = errors.WANDB_TRUNCATED.format(path=str(log), offset=offset, expected="a 7-byte chunk header", found=3)
+    message = WANDB_TRUNCATED.format(path=str(log), offset=offset, expected="a 7-byte chunk header", found=3)
     read_with_warning(store_copy, f"{message}; skipped the rest of that file (3 records read before it)")
 
 
@@ -431,7 +432,7 @@ def test_bad_checksum(store_copy):
     log.write_bytes(bytes(data))
     stored = struct.unpack_from("<I", data, offset)[0]
     computed = zlib.crc32(bytes([ctype]) + bytes(data[offset + 7:offset + 7 + length]))
-    message = errors.WANDB_BAD_CHECKSUM.format(path=str(log), offset=offset, expected=computed, found=stored)
+    message = WANDB_BAD_CHECKSUM.format(path=str(log), offset=offset, expected=computed, found=stored)
     with pytest.raises(errors.StoreError) as exc:
         list(iter_payloads(bytes(data), log))
     assert str(exc.value) == message
@@ -443,7 +444,7 @@ def test_bad_header_skips_that_run_only(store_copy):
     log = prep_log(store_copy)
     data = log.read_bytes()
     log.write_bytes(b"PK\x03\x04" + data[4:])
-    message = errors.WANDB_BAD_HEADER.format(path=str(log), found=repr(b"PK\x03\x04") + ", 0xbee1, version 0")
+    message = WANDB_BAD_HEADER.format(path=str(log), found=repr(b"PK\x03\x04") + ", 0xbee1, version 0")
     store = read_with_warning(store_copy, f"{message}; skipped that file")
     runs = by_name(store)
     assert sorted(runs) == sorted(n for n in SPECS if n != "data-prep")
@@ -453,7 +454,7 @@ def test_bad_header_skips_that_run_only(store_copy):
 def test_run_folder_without_a_log(store_copy):
     empty = store_copy / "offline-run-20990101_000000-nolog000"
     (empty / "files").mkdir(parents=True)
-    store = read_with_warning(store_copy, errors.WANDB_NO_LOG.format(path=str(empty)))
+    store = read_with_warning(store_copy, WANDB_NO_LOG.format(path=str(empty)))
     assert len(store.runs()) == len(SPECS)
 
 
@@ -477,7 +478,7 @@ def test_missing_wandb_package_is_one_line_error():
         "except errors.StoreError as exc:\n    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == errors.WANDB_NOT_INSTALLED
+    assert out.stdout.strip() == WANDB_NOT_INSTALLED
 
 
 # -- read-only ----------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 
 Each command parses its options, calls one library function and prints the result. Only this
 package turns :class:`~auditkit.errors.AuditkitError` into an ``error:`` line and an exit code.
-Command families live in sibling modules and register themselves on :data:`cli`.
+Command families live in sibling modules (``*_cmds``) as plain click commands; the root group
+below attaches them with ``add_command`` (families never import the root). Options shared by
+several commands are defined once in :mod:`.options`. Heavy packages (pandas, numpy, WeasyPrint,
+matplotlib) load inside the commands that need them, so ``auditkit --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,9 +15,15 @@ import warnings
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from ..errors import AuditkitError, AuditkitWarning
+from .check_cmds import check
+from .fairness_cmds import fairness
+from .ledger_cmds import history, snapshot, verify, verify_data_cmd
+from .lineage_cmds import lineage
 from .output import SafeStream
+from .report_cmds import demo, report
+from .store_cmds import inspect, models, runs
 
 
 class _Group(click.Group):
@@ -61,15 +70,14 @@ def cli() -> None:
     """
 
 
+for command in (inspect, runs, models, lineage, fairness, snapshot, history, verify, verify_data_cmd, check,
+                report, demo):
+    cli.add_command(command)
+
+
 def main() -> None:
     """Console entry point (``auditkit`` and ``python -m auditkit``)."""
     cli.main(prog_name="auditkit")
 
 
-# Command families register on `cli` when imported.
-from . import store_cmds  # noqa: E402,F401
-from . import fairness_cmds  # noqa: E402,F401
-from . import ledger_cmds  # noqa: E402,F401
-from . import lineage_cmds  # noqa: E402,F401
-from . import report_cmds  # noqa: E402,F401
-from . import check_cmds  # noqa: E402,F401
+__all__ = ["cli", "main"]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import click
 
-from . import cli
-from .output import format_option, render_json, render_table
-from .store_cmds import store_option
+from ..connectors import open_store
+from ..policy import evaluate_policy, load_policy
+from .options import as_of_option, format_option, store_option
+from .output import render_json, render_table
 
 TABLE_COLUMNS = ["severity", "rule", "model", "version", "missing"]
 
 
-@cli.command()
+@click.command()
 @store_option
 @click.option("--policy", "policy_file", default=None, metavar="FILE",
               help="Policy file (YAML, see docs/policy.md). Default: the built-in default policy "
               "(the same as sample_data/policy.yaml).")
-@click.option("--as-of", "as_of", default=None, metavar="ISO",
-              help="Judge approval ages at this time (ISO 8601, e.g. 2026-11-26T12:00:00Z). Default: now.")
+@as_of_option("Judge approval ages at this time (ISO 8601, e.g. 2026-11-26T12:00:00Z). Default: now.")
 @format_option(["table", "json"])
 @click.pass_context
 def check(ctx: click.Context, store_uri: str | None, policy_file: str | None, as_of: str | None, fmt: str) -> None:
@@ -33,9 +33,6 @@ def check(ctx: click.Context, store_uri: str | None, policy_file: str | None, as
       auditkit check --store sample_data/mlflow.db --policy sample_data/policy.yaml \\
           --as-of 2026-07-01T00:00:00Z --format json
     """
-    from ..connectors import open_store
-    from ..policy import evaluate_policy, load_policy
-
     policy = load_policy(policy_file) if policy_file else None
     with open_store(store_uri) as store:
         result = evaluate_policy(store, policy=policy, as_of=as_of)

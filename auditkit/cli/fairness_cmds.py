@@ -5,17 +5,22 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import errors
 from ..errors import FairnessError
-from ..fairness import DISPARITIES, METRICS, assess_fairness
-from ..fairness.result import FairnessResult
-from ..predictions import open_predictions, parse_column_options
-from . import cli
-from .output import format_option, render_json, render_table
+from .options import format_option, open_log, predictions_options
+from .output import render_json, render_table
+
+if TYPE_CHECKING:  # type names only: the fairness package loads numpy and pandas
+    from ..fairness import FairnessResult
+
+FAIRNESS_BAD_BIN_OPTION = "--bin {value!r} is not COLUMN=EDGE,EDGE,… (e.g. age_years=0,25,40,60,120)"
+FAIRNESS_BAD_REFERENCE_OPTION = (
+    "--reference-group {value!r} is not VALUE or FEATURE=VALUE[,FEATURE=VALUE…]"
+)
+FAIRNESS_BAD_SEED = "--seed {value!r} must be an integer (e.g. 0)"
 
 SHORT = {
     "selection_rate": "selection", "accuracy": "accuracy", "true_positive_rate": "TPR",
@@ -35,7 +40,7 @@ def parse_bins(values: tuple[str, ...]) -> dict[str, list[float]]:
         except ValueError:
             parsed = []
         if not eq or not column.strip() or not parsed:
-            raise FairnessError(errors.FAIRNESS_BAD_BIN_OPTION.format(value=value))
+            raise FairnessError(FAIRNESS_BAD_BIN_OPTION.format(value=value))
         out[column.strip()] = parsed
     return out
 
@@ -50,7 +55,7 @@ def parse_reference(value: str | None, features: list[str]) -> Any:
     if not re.match(rf"^\s*(?:{names})=", value):
         if len(features) == 1:
             return value
-        raise FairnessError(errors.FAIRNESS_BAD_REFERENCE_OPTION.format(value=value))
+        raise FairnessError(FAIRNESS_BAD_REFERENCE_OPTION.format(value=value))
     pairs = re.split(rf",(?=\s*(?:{names})=)", value)
     out = {}
     for pair in pairs:
@@ -78,8 +83,10 @@ def _pvalue(value: Any) -> str:
     return f"{value:.2e}" if value < 1e-3 else f"{value:.4f}"
 
 
-def render_result(result: FairnessResult, source: str) -> str:
+def render_result(result: "FairnessResult", source: str) -> str:
     """The plain-text form: a header, one row per group, intervals, disparities."""
+    from ..fairness import DISPARITIES, METRICS  # heavy (numpy): loaded when a result is shown
+
     doc = result.to_dict()
     features = result.sensitive_features
     ref = ", ".join(f"{k}={v}" for k, v in doc["reference_group"].items())
@@ -128,11 +135,8 @@ def render_result(result: FairnessResult, source: str) -> str:
     return "\n".join(lines)
 
 
-@cli.command()
-@click.option("--predictions", "source", required=True, metavar="P",
-              help="Prediction log: .csv, .parquet, .jsonl or TABLE@SQLALCHEMY_URL.")
-@click.option("--column", "column_opts", multiple=True, metavar="ROLE=NAME",
-              help="Column of a role (decision, label, …) when not named after it. Repeatable.")
+@click.command()
+@predictions_options()
 @click.option("--sensitive", required=True, metavar="COL[,COL…]",
               help="Sensitive attribute column(s); several give intersectional groups.")
 @click.option("--positive", default=None, metavar="VALUE",
@@ -151,7 +155,7 @@ def render_result(result: FairnessResult, source: str) -> str:
 @click.option("--chart", "chart_path", default=None, metavar="FILE.svg",
               help="Also write a chart of the group rates (SVG).")
 @format_option(["table", "json"])
-def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive: str | None,
+def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str | None, sensitive: str, positive: str | None,
              label_positive: str | None, bin_opts: tuple[str, ...], reference_group: str | None,
              ci: str | None, n_boot: str | None, seed: str, min_group_size: str,
              chart_path: str | None, fmt: str) -> None:
@@ -168,17 +172,21 @@ def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive
       auditkit fairness --predictions 'decisions@postgresql://127.0.0.1/credit' \\
           --sensitive sex --column decision=approved --format json
     """
+    from ..fairness import assess_fairness  # heavy (numpy, pandas): loaded when the command runs
+    from ..fairness.messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT
+
     features = [s.strip() for s in sensitive.split(",") if s.strip()]
     level = None
     if ci is not None or n_boot is not None:
         try:
             level = float(ci) if ci is not None else 0.95
         except ValueError:
-            raise FairnessError(errors.FAIRNESS_BAD_CI.format(value=ci)) from None
-    resamples = _integer(n_boot, errors.FAIRNESS_BAD_N_BOOT) if n_boot is not None else 1000
-    seed_value = _integer(seed, errors.FAIRNESS_BAD_SEED)
-    min_size = _integer(min_group_size, errors.FAIRNESS_BAD_MIN_GROUP)
-    with open_predictions(source, columns=parse_column_options(column_opts)) as log:
+            raise FairnessError(FAIRNESS_BAD_CI.format(value=ci)) from None
+    resamples = _integer(n_boot, FAIRNESS_BAD_N_BOOT) if n_boot is not None else 1000
+    seed_value = _integer(seed, FAIRNESS_BAD_SEED)
+    min_size = _integer(min_group_size, FAIRNESS_BAD_MIN_GROUP)
+
+    with open_log(predictions, column_options, time_unit) as log:
         result = assess_fairness(
             log=log, sensitive_features=features, pos_label=positive, label_pos_label=label_positive,
             bins=parse_bins(bin_opts), reference_group=parse_reference(reference_group, features),
@@ -186,7 +194,7 @@ def fairness(source: str, column_opts: tuple[str, ...], sensitive: str, positive
         )
         shown_source = log.source
     if chart_path:
-        from ..fairness.charts import fairness_chart
+        from ..fairness.charts import fairness_chart  # heavy (matplotlib): only for --chart
 
         Path(chart_path).write_text(fairness_chart(result), encoding="utf-8")
     if fmt == "json":

@@ -7,26 +7,21 @@ import re
 import click
 
 from .. import errors
-from . import cli
-from .output import format_option, render_json, render_table
-from .store_cmds import store_option
+from ..ledger import ALL_KINDS, alias_history, snapshot as take, verify_ledger
+from ..provenance import verify_data
+from .options import as_of_option, format_option, ledger_option, store_option
+from .output import render_json, render_table
+from ..ledger.messages import LEDGER_ANCHOR_MISSING, LEDGER_BAD_ANCHOR
+from ..provenance.messages import DATA_MISMATCH
 
 SCHEMA_VERSION = "1"
 
-ledger_option = click.option(
-    "--ledger", "ledger_path", required=True, metavar="FILE",
-    type=click.Path(dir_okay=False),
-    help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.",
-)
-
-
-@cli.command()
+@click.command()
 @store_option
-@ledger_option
-@click.option("--as-of", "as_of", default=None, metavar="TIME",
-              help="Record this ISO 8601 time instead of the clock (for tests; never earlier than the "
+@ledger_option(required=True, help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.")
+@as_of_option("Record this ISO 8601 time instead of the clock (for tests; never earlier than the "
               "ledger's last entry).")
-def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None) -> None:
+def snapshot(store_uri: str | None, ledger: str, as_of: str | None) -> None:
     """Append the registry's current state to a hash-chained ledger.
 
     Records every registered model's versions (stage, tags, deleted flag, run id, source, …) and
@@ -40,22 +35,20 @@ def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None) -> None
       # every 10 minutes, from cron:
       */10 * * * * auditkit snapshot --store postgresql://mlflow@db/mlflow --ledger /audit/ledger.jsonl
     """
-    from ..ledger import snapshot as take
-
-    entry = take(store_uri, ledger_path, now=as_of)
+    entry = take(store_uri, ledger, now=as_of)
     n = len(entry["changes"])
     what = f"{n} change{'s' if n != 1 else ''}" if n else "no change since the last entry"
-    click.echo(f"snapshot #{entry['seq']} appended to {ledger_path} at {entry['taken_at']}: {what} "
+    click.echo(f"snapshot #{entry['seq']} appended to {ledger} at {entry['taken_at']}: {what} "
                f"(sha256 {entry['sha256']})")
 
 
-@cli.command()
-@ledger_option
+@click.command()
+@ledger_option(required=True, help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.")
 @click.option("--name", default=None, metavar="NAME", help="Only changes of this registered model.")
 @click.option("--kind", "kinds", default="alias,stage,version", show_default=True, metavar="KINDS",
               help="Comma-separated kinds of change: alias, stage, version, tag, model, field, or all.")
 @format_option(["table", "json"])
-def history(ledger_path: str, name: str | None, kinds: str, fmt: str) -> None:
+def history(ledger: str, name: str | None, kinds: str, fmt: str) -> None:
     """Show when each alias and stage moved, between which snapshots.
 
     A change recorded by snapshot #4 happened after snapshot #3 and by #4: the ledger cannot be more
@@ -66,13 +59,10 @@ def history(ledger_path: str, name: str | None, kinds: str, fmt: str) -> None:
       auditkit history --ledger registry-ledger.jsonl --name credit-risk
       auditkit history --ledger registry-ledger.jsonl --kind all --format json
     """
-    from ..ledger import alias_history
-    from ..ledger_history import ALL_KINDS
-
     wanted = ALL_KINDS if kinds.strip() == "all" else tuple(k.strip() for k in kinds.split(",") if k.strip())
-    rows = alias_history(ledger_path, name=name, kinds=wanted)
+    rows = alias_history(ledger, name=name, kinds=wanted)
     if fmt == "json":
-        click.echo(render_json({"schema_version": SCHEMA_VERSION, "ledger": ledger_path,
+        click.echo(render_json({"schema_version": SCHEMA_VERSION, "ledger": ledger,
                                 "changes": [r.to_dict() for r in rows]}))
         return
     if not rows:
@@ -86,12 +76,12 @@ def history(ledger_path: str, name: str | None, kinds: str, fmt: str) -> None:
     click.echo(render_table(table, ["between snapshots", "model", "change"], max_width=80))
 
 
-@cli.command()
-@ledger_option
+@click.command()
+@ledger_option(required=True, help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.")
 @click.option("--anchor", default=None, metavar="SHA256",
               help="An entry's sha256 kept elsewhere earlier (e.g. printed by a previous verify): fail "
               "unless the chain still holds it, which catches a ledger cut short or rewritten.")
-def verify(ledger_path: str, anchor: str | None) -> None:
+def verify(ledger: str, anchor: str | None) -> None:
     """Check the ledger's hash chain: exit 0 if intact, 1 naming the first bad entry.
 
     Detects an edited, deleted, reordered or inserted entry and an interrupted write. Removing the
@@ -103,21 +93,19 @@ def verify(ledger_path: str, anchor: str | None) -> None:
       auditkit verify --ledger registry-ledger.jsonl
       auditkit verify --ledger registry-ledger.jsonl --anchor 3f9c…e1   # 64 hex characters
     """
-    from ..ledger import verify_ledger
-
     if anchor is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", anchor):
-        raise errors.UsageError(errors.LEDGER_BAD_ANCHOR.format(value=anchor))
-    result = verify_ledger(ledger_path, anchor=anchor)  # one read and check of the chain
+        raise errors.UsageError(LEDGER_BAD_ANCHOR.format(value=anchor))
+    result = verify_ledger(ledger, anchor=anchor)  # one read and check of the chain
     if not result.ok:
         raise errors.LedgerTamperedError(result.message)
     if result.anchor_found is False:
-        raise errors.LedgerTamperedError(errors.LEDGER_ANCHOR_MISSING.format(path=ledger_path, anchor=anchor.lower()))
+        raise errors.LedgerTamperedError(LEDGER_ANCHOR_MISSING.format(path=ledger, anchor=anchor.lower()))
     click.echo(result.message)
     if result.entries:
         click.echo(f"head: snapshot #{result.head_seq} ({result.head_taken_at}), sha256 {result.head_sha256}")
 
 
-@cli.command("verify-data")
+@click.command("verify-data")
 @store_option
 @click.option("--run", "run_id", required=True, metavar="RUN_ID", help="The run that logged the dataset.")
 @click.option("--dataset", default=None, metavar="NAME", help="Compare only with the dataset of this name.")
@@ -136,8 +124,6 @@ def verify_data_cmd(store_uri: str | None, run_id: str, dataset: str | None, fmt
       auditkit verify-data --store sample_data/mlflow.db --run 5ba0ef7463e84487abc8774b7369b418 \\
           --dataset german-credit-train sample_data/datasets/credit_train.csv
     """
-    from ..datadigest import verify_data
-
     result = verify_data(store_uri, run_id=run_id, path=data_file, dataset=dataset)
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
@@ -161,5 +147,5 @@ def verify_data_cmd(store_uri: str | None, run_id: str, dataset: str | None, fmt
             click.echo(f"note: {note}")
     if not result.matched:
         logged = ", ".join(f"{d.name}: {d.logged_digest}" for d in result.datasets)
-        raise errors.DataMismatchError(errors.DATA_MISMATCH.format(
+        raise errors.DataMismatchError(DATA_MISMATCH.format(
             path=data_file, digest=result.digest, run_id=run_id, logged=logged))

@@ -11,41 +11,31 @@ from typing import Any
 import click
 
 from .. import errors
+from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import open_store
-from . import cli
-from .output import cell, format_option, render_json
-from .store_cmds import store_option
+from ..provenance import iter_lineage_frames, lineage as lineage_of
+from .options import format_option, ledger_option, open_log, predictions_options, store_option
+from .output import cell, render_json
+
+LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
+LINEAGE_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
 
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 
 
-def predictions_options(func):
-    """``--predictions SOURCE`` and the repeatable ``--column ROLE=NAME``."""
-    func = click.option(
-        "--column", "column_options", multiple=True, metavar="ROLE=NAME",
-        help="Name the log's column for a role (repeatable): prediction_id, timestamp, decision, "
-        "model_name, model_version, model_uri, score, label, reasons, reason_N.",
-    )(func)
-    return click.option(
-        "--predictions", "predictions", required=True, metavar="SOURCE",
-        help="Prediction log: a .csv, .parquet or .jsonl file, or TABLE@SQLALCHEMY_URL.",
-    )(func)
-
-
-@cli.command()
+@click.command()
 @click.argument("prediction_id", required=False, metavar="[ID]")
 @click.option("--all", "all_decisions", is_flag=True, help="Every decision of the log (needs -o OUT).")
 @store_option
-@predictions_options
-@click.option("--ledger", default=None, metavar="FILE",
-              help="Registry ledger (auditkit snapshot): resolves models:/NAME@ALIAS at each decision's time.")
+@predictions_options()
+@ledger_option()
 @click.option("--approval-tags", "approval_tags", multiple=True, metavar="BY,AT",
               help="Version tags holding who approved and when (repeatable). Default: approved_by,approved_at.")
 @format_option(["table", "json"])
 @click.option("-o", "--output", default=None, metavar="OUT",
               help="With --all: write one row per decision to OUT (.csv, .parquet or .jsonl).")
 def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | None, predictions: str,
-            column_options: tuple[str, ...], ledger: str | None, approval_tags: tuple[str, ...], fmt: str,
+            column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, approval_tags: tuple[str, ...], fmt: str,
             output: str | None) -> None:
     """Trace a decision to the model version, run, data, code, owner and approval behind it.
 
@@ -63,20 +53,15 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
       auditkit lineage REQ-77 --store postgresql://audit@db/mlflow \\
           --predictions 'decisions@postgresql://audit@db/serving' --column prediction_id=request_ref
     """
-    from ..lineage import DEFAULT_APPROVAL_KEYS
-    from ..lineage import lineage as lineage_of
-    from ..predictions import open_predictions, parse_column_options
-
     if all_decisions == (prediction_id is not None):
         what = "both" if all_decisions else "neither"
-        raise errors.UsageError(errors.LINEAGE_ID_OR_ALL.format(what=what))
+        raise errors.UsageError(LINEAGE_ID_OR_ALL.format(what=what))
     if all_decisions and not output:
         raise errors.UsageError("--all writes a file: give -o OUT (.csv, .parquet or .jsonl)")
     if output and not all_decisions:
         raise errors.UsageError("-o is for --all; one decision is printed (use --format json > FILE)")
     keys = _approval_keys(approval_tags) if approval_tags else DEFAULT_APPROVAL_KEYS
-    columns = parse_column_options(column_options)
-    log = open_predictions(predictions, columns=columns)
+    log = open_log(predictions, column_options, time_unit)
     try:
         with open_store(store_uri) as store:
             if all_decisions:
@@ -159,12 +144,10 @@ def render_lineage(doc: dict[str, Any]) -> str:
 
 
 def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str) -> None:
-    from ..lineage_batch import iter_lineage_frames
-
     path = Path(output)
     kind = OUTPUT_KINDS.get(path.suffix.lower())
     if kind is None:
-        raise errors.UsageError(errors.LINEAGE_BAD_OUTPUT.format(path=output))
+        raise errors.UsageError(LINEAGE_BAD_OUTPUT.format(path=output))
     if log.kind != "sql" and Path(log.source).resolve() == path.resolve():
         raise errors.UsageError(f"output {output!r} is the prediction log itself; choose another file")
     if not path.parent.is_dir():
@@ -179,7 +162,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
         chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys,
                                      progress=bar.update if bar is not None else None)
         if kind == "parquet":
-            import pandas as pd
+            import pandas as pd  # heavy: only for a Parquet output
 
             frames = list(chunks)
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]

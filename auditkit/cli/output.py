@@ -7,26 +7,8 @@ import io
 import json
 from typing import Any, Iterable, Sequence
 
-import click
 
-from .. import errors
 from ..records import jsonable
-
-
-def format_option(choices: Sequence[str], default: str = "table"):
-    """The ``--format`` option with the given choices (checked by auditkit, not click, so the
-    error message names the valid choices the auditkit way)."""
-
-    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
-        if value not in choices:
-            raise errors.UsageError(errors.BAD_FORMAT.format(value=value, choices=", ".join(choices)))
-        return value
-
-    return click.option(
-        "--format", "fmt", default=default, show_default=True, callback=check,
-        help=f"Output form: {' | '.join(choices)}.",
-    )
-
 
 def cell(value: Any) -> str:
     """A value as one line of table/CSV text."""

@@ -3,49 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import errors
-from . import cli
-from .store_cmds import store_option
+from ..connectors import open_store
+from ..reports import (
+    build_decision_report, build_experiment_report, build_inventory_report, build_model_report, evidence_sha256,
+    load_fields, write_report,
+)
+from ..reports.demo import run_demo
+from ..reports.extras import model_extras, parse_sensitive
+from ..reports.messages import REPORT_VERSION_OR_ALIAS
+from .options import as_of_option, ledger_option, open_log, predictions_options, report_options, store_option
 
-OUTPUT_SUFFIXES = (".pdf", ".html", ".htm")
-
-
-def _check_output(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if Path(value).suffix.lower() not in OUTPUT_SUFFIXES:
-        raise errors.UsageError(errors.REPORT_BAD_OUTPUT.format(path=value))
-    return value
-
-
-def report_options(func: Callable) -> Callable:
-    """Options every report takes: output, time of generation, templates, user fields."""
-    for option in reversed((
-        click.option("-o", "--output", required=True, metavar="FILE", callback=_check_output,
-                     help="Report file: .pdf (PDF/A-3b, evidence.json attached) or .html."),
-        click.option("--as-of", "as_of", default=None, metavar="TIME",
-                     help="Generation time shown in the report (ISO 8601). Default: $SOURCE_DATE_EPOCH, "
-                     "then now. Same inputs and --as-of give a byte-identical PDF."),
-        click.option("--templates", default=None, metavar="DIR",
-                     help="Folder whose templates (and report.css) override the packaged ones."),
-        click.option("--fields", "fields_file", default=None, metavar="FILE",
-                     help="YAML/JSON file with the user-supplied fields (purpose, creditor, …)."),
-    )):
-        func = option(func)
-    return func
+REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"
 
 
 def _finish(ctx_obj: Any, output: str, templates: str | None) -> None:
-    from ..reports import evidence_sha256, write_report
-
     path = write_report(ctx_obj, output, templates=templates)
     click.echo(f"wrote {path} ({ctx_obj.kind} report, evidence sha256 {evidence_sha256(ctx_obj)})")
 
 
-@cli.group()
+@click.group()
 def report() -> None:
     """Write an audit report as PDF (PDF/A-3b, evidence attached) or HTML.
 
@@ -71,9 +52,6 @@ def report_experiment(name: str, store_uri: str | None, minimize: tuple[str, ...
     Example:
       auditkit report experiment credit-risk --store sample_data/mlflow.db -o experiment.pdf
     """
-    from ..connectors import open_store
-    from ..reports import build_experiment_report, load_fields
-
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
         ctx = build_experiment_report(store, name, as_of=as_of, fields=fields, minimize=minimize)
@@ -93,9 +71,6 @@ def report_inventory(store_uri: str | None, policy: str | None, output: str, as_
     Example:
       auditkit report inventory --store sample_data/mlflow.db -o inventory.pdf
     """
-    from ..connectors import open_store
-    from ..reports import build_inventory_report, load_fields
-
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
         ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy)
@@ -115,24 +90,18 @@ def fairness_options(func: Callable) -> Callable:
     return func
 
 
-def predictions_options(func: Callable, *, required: bool) -> Callable:
-    func = click.option("--column", "column_options", multiple=True, metavar="ROLE=NAME",
-                        help="Map a column role to the log's column name (repeatable).")(func)
-    return click.option("--predictions", required=required, default=None, metavar="SOURCE",
-                        help="Prediction log: .csv/.parquet/.jsonl or TABLE@SQLALCHEMY_URL.")(func)
-
-
 @report.command("model")
 @click.argument("name")
 @click.option("--version", "version", default=None, metavar="N", help="The model version.")
 @click.option("--alias", default=None, metavar="ALIAS", help="The alias naming the version (e.g. champion).")
 @store_option
-@click.option("--ledger", default=None, metavar="FILE", help="Registry ledger: stage/alias history.")
-@lambda f: predictions_options(f, required=False)
+@ledger_option(help="Registry ledger: stage/alias history.")
+@predictions_options(required=False)
 @fairness_options
 @report_options
 def report_model(name: str, version: str | None, alias: str | None, store_uri: str | None, ledger: str | None,
-                 predictions: str | None, column_options: tuple[str, ...], sensitive: str | None,
+                 predictions: str | None, column_options: tuple[str, ...], time_unit: str | None,
+                 sensitive: str | None,
                  positive: str | None, label_positive: str | None, output: str, as_of: str | None,
                  templates: str | None, fields_file: str | None) -> None:
     """Audit report of one registered model version: identity, owner, approval, training run,
@@ -145,18 +114,14 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
         --predictions sample_data/predictions.csv --sensitive sex,age_band \\
         --positive approve --label-positive good -o model.pdf
     """
-    from ..connectors import open_store
-    from ..reports import build_model_report, load_fields
-    from ..reports.extras import model_extras
-
     if (version is None) == (alias is None):
-        raise errors.UsageError(errors.REPORT_VERSION_OR_ALIAS.format(name=name))
+        raise errors.UsageError(REPORT_VERSION_OR_ALIAS.format(name=name))
     if (predictions is None) != (sensitive is None):
-        raise errors.UsageError(errors.REPORT_PREDICTIONS_AND_SENSITIVE)
+        raise errors.UsageError(REPORT_PREDICTIONS_AND_SENSITIVE)
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
         extras = model_extras(store, name, version=version, alias=alias, ledger=ledger, predictions=predictions,
-                              columns=column_options, sensitive=sensitive, positive=positive,
+                              columns=column_options, time_unit=time_unit, sensitive=sensitive, positive=positive,
                               label_positive=label_positive)
         ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields, **extras)
     _finish(ctx, output, templates)
@@ -165,13 +130,12 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
 @report.command("decision")
 @click.argument("prediction_id", metavar="ID")
 @store_option
-@lambda f: predictions_options(f, required=True)
-@click.option("--ledger", default=None, metavar="FILE",
-              help="Registry ledger: which alias the version held at the decision's time.")
+@predictions_options()
+@ledger_option(help="Registry ledger: which alias the version held at the decision's time.")
 @fairness_options
 @report_options
 def report_decision(prediction_id: str, store_uri: str | None, predictions: str, column_options: tuple[str, ...],
-                    ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
+                    time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
                     output: str, as_of: str | None, templates: str | None, fields_file: str | None) -> None:
     """The regulator's question about one automated decision: outcome, score, cutoff, inputs,
     the version that decided and why it was serving, lineage with sources, reasons, that
@@ -183,13 +147,8 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
         --predictions sample_data/predictions.csv --sensitive sex,age_band \\
         --positive approve --label-positive good -o decision.pdf
     """
-    from ..connectors import open_store
-    from ..predictions import open_predictions, parse_column_options
-    from ..reports import build_decision_report, load_fields
-    from ..reports.extras import parse_sensitive
-
     fields = load_fields(fields_file)
-    log = open_predictions(predictions, columns=parse_column_options(list(column_options)))
+    log = open_log(predictions, column_options, time_unit)
     try:
         with open_store(store_uri) as store:
             ctx = build_decision_report(store, log, prediction_id, ledger=ledger, as_of=as_of, fields=fields,
@@ -200,13 +159,12 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
     _finish(ctx, output, templates)
 
 
-@cli.command()
+@click.command()
 @click.option("-o", "--output", "out_dir", default="auditkit-demo", show_default=True, metavar="DIR",
               help="Folder for the reports (created if missing).")
 @click.option("--sample-data", "sample_dir", default=None, metavar="DIR",
               help="The sample_data folder. Default: ./sample_data, then the one next to the auditkit package.")
-@click.option("--as-of", "as_of", default=None, metavar="TIME",
-              help="Generation time shown in the reports (ISO 8601). Default: $SOURCE_DATE_EPOCH, then now.")
+@as_of_option("Generation time shown in the reports (ISO 8601). Default: $SOURCE_DATE_EPOCH, then now.")
 def demo(out_dir: str, sample_dir: str | None, as_of: str | None) -> None:
     """Write all four reports, as PDF and HTML, from the bundled sample data.
 
@@ -214,7 +172,5 @@ def demo(out_dir: str, sample_dir: str | None, as_of: str | None) -> None:
     Example:
       auditkit demo -o demo-reports
     """
-    from ..reports.demo import run_demo
-
     for path in run_demo(out_dir, sample_dir=sample_dir, as_of=as_of):
         click.echo(f"wrote {path}")

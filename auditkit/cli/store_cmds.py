@@ -5,16 +5,10 @@ from __future__ import annotations
 import click
 
 from ..connectors import open_store
-from . import cli
-from .output import format_option, render_csv, render_json, render_table
+from .options import format_option, store_option
+from .output import render_csv, render_json, render_table
 
 SCHEMA_VERSION = "1"
-
-store_option = click.option(
-    "--store", "store_uri", default=None, metavar="URI",
-    help="Tracking store: sqlite:///…/mlflow.db, a .db path, postgresql://…, mysql+pymysql://…, "
-    "file:///…/mlruns, an mlruns or wandb folder. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
-)
 
 RUN_TABLE_COLUMNS = ["run_id", "experiment", "run_name", "user", "status", "start_time", "end_time"]
 MODEL_COLUMNS = [
@@ -24,7 +18,7 @@ MODEL_COLUMNS = [
 MODEL_TABLE_COLUMNS = ["name", "version", "stage", "aliases", "run_id", "creator", "creation_time", "deleted", "source"]
 
 
-@cli.command()
+@click.command()
 @store_option
 @format_option(["table", "json"])
 def inspect(store_uri: str | None, fmt: str) -> None:
@@ -56,7 +50,7 @@ def inspect(store_uri: str | None, fmt: str) -> None:
             click.echo(f"warning: {warning}", err=True)
 
 
-@cli.command()
+@click.command()
 @store_option
 @click.option("--experiment", default=None, metavar="NAME", help="Only runs of this experiment.")
 @format_option(["table", "json", "csv"])
@@ -81,7 +75,7 @@ def runs(store_uri: str | None, experiment: str | None, fmt: str) -> None:
         click.echo(render_table(rows, RUN_TABLE_COLUMNS + metric_cols))
 
 
-@cli.command()
+@click.command()
 @store_option
 @click.option("--name", default=None, metavar="NAME", help="Only versions of this registered model.")
 @format_option(["table", "json", "csv"])

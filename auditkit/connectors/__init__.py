@@ -12,7 +12,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .. import errors
-from .base import Connector, redact_uri, runs_to_frame
+from .base import Connector, redact_uri, runs_to_frame, unknown_experiment, unknown_model, unknown_run
+from .messages import NO_STORE_GIVEN, STORE_PATH_MISSING, UNKNOWN_STORE_FORM
 
 #: The store forms users may pass, as listed in error messages (CONTRACT.md "Stores").
 STORE_FORMS = (
@@ -45,7 +46,7 @@ def resolve_store_uri(uri: str | None) -> str:
     for candidate in (uri, os.environ.get("AUDITKIT_STORE"), os.environ.get("MLFLOW_TRACKING_URI")):
         if candidate:
             return candidate
-    raise errors.UsageError(errors.NO_STORE_GIVEN)
+    raise errors.UsageError(NO_STORE_GIVEN)
 
 
 def classify(uri: str) -> tuple[str, str]:
@@ -73,7 +74,7 @@ def classify(uri: str) -> tuple[str, str]:
         return "wandb", str(path)
     if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive, i.e. a path
         raise errors.NotAStoreError(
-            errors.UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
+            UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
         )
     path = Path(uri).expanduser()
     _require_exists(path)
@@ -82,7 +83,7 @@ def classify(uri: str) -> tuple[str, str]:
 
 def _require_exists(path: Path) -> None:
     if not path.exists():
-        raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(path)))
+        raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(path)))
 
 
 def _classify_path(path: Path) -> tuple[str, str]:
@@ -116,6 +117,21 @@ def _looks_like_mlruns(path: Path) -> bool:
     return any(child.is_dir() and (child / "meta.yaml").is_file() for child in path.iterdir())
 
 
+def store_identity(store: "Connector | str | None") -> tuple[str, str]:
+    """``(backend, URI as recorded)`` of an open connector or a store URI: passwords redacted,
+    sqlite paths made absolute, so one store given as a path or as different URI spellings is
+    recognised as the same (the ledger records it)."""
+    if isinstance(store, Connector):
+        backend, uri = store.backend, store.uri
+    else:
+        backend, uri = classify(resolve_store_uri(store))
+    if uri.lower().startswith("sqlite:"):
+        from .sql_engine import sqlite_path
+
+        uri = "sqlite:///" + str(sqlite_path(uri).resolve())
+    return backend, redact_uri(uri)
+
+
 def open_store(uri: str | None = None) -> Connector:
     """Open a tracking store read-only and return its connector.
 
@@ -134,4 +150,5 @@ def open_store(uri: str | None = None) -> Connector:
     return cls(normalized)
 
 
-__all__ = ["Connector", "STORE_FORMS", "classify", "open_store", "redact_uri", "resolve_store_uri", "runs_to_frame"]
+__all__ = ["Connector", "STORE_FORMS", "classify", "open_store", "redact_uri", "resolve_store_uri", "runs_to_frame",
+           "store_identity", "unknown_experiment", "unknown_model", "unknown_run"]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .. import errors
 from ..records import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
+from .messages import UNKNOWN_EXPERIMENT, UNKNOWN_MODEL, UNKNOWN_RUN, UNKNOWN_VERSION
 
 if TYPE_CHECKING:  # pandas is imported lazily: `auditkit --help` should not pay for it.
     import pandas as pd
@@ -79,7 +80,7 @@ class Connector(abc.ABC):
         for run in self.runs():
             if run.run_id == run_id:
                 return run
-        raise errors.RecordNotFoundError(errors.UNKNOWN_RUN.format(run_id=run_id))
+        raise unknown_run(run_id)
 
     def get_model_version(self, name: str, version: str | int) -> ModelVersion:
         """One version of a registered model. Raises :class:`~auditkit.errors.RecordNotFoundError`."""
@@ -88,9 +89,10 @@ class Connector(abc.ABC):
             if mv.version == str(version):
                 return mv
         raise errors.RecordNotFoundError(
-            errors.UNKNOWN_VERSION.format(
+            UNKNOWN_VERSION.format(
                 name=name, version=str(version), choices=errors.choices([v.version for v in versions])
-            )
+            ),
+            kind="model_version", name=f"{name}/{version}",
         )
 
     def runs_frame(self, experiment: str | None = None) -> "pd.DataFrame":
@@ -111,12 +113,19 @@ class Connector(abc.ABC):
 
 def unknown_experiment(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for an experiment name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(names)))
+    return errors.RecordNotFoundError(UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(names)),
+                                      kind="experiment", name=name)
 
 
 def unknown_model(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for a registered model name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)))
+    return errors.RecordNotFoundError(UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)),
+                                      kind="model", name=name)
+
+
+def unknown_run(run_id: str, message: str | None = None) -> errors.RecordNotFoundError:
+    """The error for a run id the store does not hold (``message``: a more specific text)."""
+    return errors.RecordNotFoundError(message or UNKNOWN_RUN.format(run_id=run_id), kind="run", name=run_id)
 
 
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":

@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from .. import errors
 from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime
-from .base import Connector, profile_rows, unknown_experiment, unknown_model
+from .base import Connector, profile_rows, unknown_experiment, unknown_model, unknown_run
 from .mlflow_file_io import (
     META,
     RUN_STATUS,
@@ -40,6 +40,7 @@ from .mlflow_file_io import (
     scan_dirs,
 )
 from .mlflow_file_registry import Registry, read_logged_models, read_registry
+from .messages import MLRUNS_BAD_STATUS, MLRUNS_ID_MISMATCH, MLRUNS_MISSING_DATASET, MLRUNS_NOT_A_FOLDER, MLRUNS_VERSION_RUN_MISSING, STORE_PATH_MISSING
 
 TRASH = ".trash"
 #: Folders of an experiment that are not runs (MLflow's RESERVED_EXPERIMENT_FOLDERS).
@@ -84,9 +85,9 @@ class MlflowFileConnector(Connector):
     def __init__(self, uri: str) -> None:
         root = store_root(uri)
         if not os.path.exists(root):
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=root))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=root))
         if not os.path.isdir(root):
-            raise errors.NotAStoreError(errors.MLRUNS_NOT_A_FOLDER.format(path=root))
+            raise errors.NotAStoreError(MLRUNS_NOT_A_FOLDER.format(path=root))
         super().__init__(root)
         self.root = root
         self._problems = Problems(root)
@@ -148,12 +149,12 @@ class MlflowFileConnector(Connector):
         if run_id in tracking.runs_by_id:
             return tracking.runs_by_id[run_id]
         if run_id in tracking.bad_runs:
-            raise errors.RecordNotFoundError(tracking.bad_runs[run_id])
+            raise unknown_run(run_id, tracking.bad_runs[run_id])
         for versions in self._load_registry().versions.values():
             for mv in versions:
                 if mv.run_id == run_id:
-                    raise errors.RecordNotFoundError(self._missing_run_message(mv))
-        raise errors.RecordNotFoundError(errors.UNKNOWN_RUN.format(run_id=run_id))
+                    raise unknown_run(run_id, self._missing_run_message(mv))
+        raise unknown_run(run_id)
 
     def registered_models(self) -> list[RegisteredModel]:
         """Every registered model with its aliases, by name."""
@@ -181,7 +182,7 @@ class MlflowFileConnector(Connector):
         registry = self._load_registry()
         bad = registry.bad_versions.get((name, str(version)))
         if bad is not None:
-            raise errors.RecordNotFoundError(bad)
+            raise errors.RecordNotFoundError(bad, kind="model_version", name=f"{name}/{version}")
         return super().get_model_version(name, version)
 
     def logged_models(self) -> list[LoggedModel]:
@@ -203,7 +204,7 @@ class MlflowFileConnector(Connector):
                 if os.path.isfile(path):
                     return read_metric(path, history=True)[0]
         raise errors.RecordNotFoundError(f"run {run_id!r} has no metric {key!r}; metrics: "
-                                         f"{errors.choices(sorted(run.metrics))}")
+                                         f"{errors.choices(sorted(run.metrics))}", kind="metric", name=key)
 
     # -- reading ------------------------------------------------------------------------------
     def _load_tracking(self) -> _Tracking:
@@ -228,7 +229,7 @@ class MlflowFileConnector(Connector):
             exp_id = as_str(meta.get("experiment_id"))
             if exp_id != folder_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=exp_id, folder=folder_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=exp_id, folder=folder_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path):  # not an experiment folder at all: MLflow skips it too
@@ -269,12 +270,12 @@ class MlflowFileConnector(Connector):
             found_id = as_str(meta.get("run_id") or meta.get("run_uuid"))
             if found_id != run_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=found_id, folder=run_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=found_id, folder=run_id)
                 )
             found_exp = as_str(meta.get("experiment_id"))
             if found_exp != exp_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=found_exp, folder=exp_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=found_exp, folder=exp_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path) and not any(
@@ -317,7 +318,7 @@ class MlflowFileConnector(Connector):
             return value
         status = RUN_STATUS.get(as_int(value))  # type: ignore[arg-type]
         if status is None:
-            self._problems.skip(errors.MLRUNS_BAD_STATUS.format(path=path, value=value), f"status of {owner}")
+            self._problems.skip(MLRUNS_BAD_STATUS.format(path=path, value=value), f"status of {owner}")
         return status
 
     def _read_inputs(
@@ -373,7 +374,7 @@ class MlflowFileConnector(Connector):
 
     def _missing_run_message(self, mv: ModelVersion) -> str:
         path = self._load_registry().paths.get((mv.name, mv.version), "")
-        return errors.MLRUNS_VERSION_RUN_MISSING.format(
+        return MLRUNS_VERSION_RUN_MISSING.format(
             name=mv.name, version=mv.version, path=path, run_id=mv.run_id, root=self.root
         )
 
@@ -382,7 +383,7 @@ def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetR
     """The dataset an input names (``<experiment>/datasets/<id>/meta.yaml``), or why not."""
     path = os.path.join(exp_folder, "datasets", dataset_id, META)
     if not os.path.exists(path):
-        return errors.MLRUNS_MISSING_DATASET.format(path=input_path, dataset_id=dataset_id, expected_path=path)
+        return MLRUNS_MISSING_DATASET.format(path=input_path, dataset_id=dataset_id, expected_path=path)
     try:
         meta = read_yaml(path, what="dataset meta.yaml", required=("name", "digest"))
     except errors.StoreError as exc:

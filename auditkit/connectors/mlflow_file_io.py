@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from .. import errors
+from .messages import MLRUNS_BAD_META, MLRUNS_BAD_METRIC_LINE, MLRUNS_BAD_TEXT, MLRUNS_EMPTY_METRIC, MLRUNS_NO_META, MLRUNS_SKIPPED, MLRUNS_WARNING_SUMMARY
 
 #: libyaml's safe loader when pyyaml has it (same rules as ``yaml.safe_load``, several times faster).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -45,7 +46,7 @@ class Problems:
 
     def skip(self, problem: str, what: str) -> None:
         """Record that ``what`` was skipped because of ``problem`` (an error message)."""
-        line = errors.MLRUNS_SKIPPED.format(problem=problem, what=what)
+        line = MLRUNS_SKIPPED.format(problem=problem, what=what)
         if line not in self._seen:
             self._seen.add(line)
             self.lines.append(line)
@@ -56,7 +57,7 @@ class Problems:
         self._reported = len(self.lines)
         if new:
             warnings.warn(
-                errors.MLRUNS_WARNING_SUMMARY.format(root=self.root, count=len(new), items=" | ".join(new)),
+                MLRUNS_WARNING_SUMMARY.format(root=self.root, count=len(new), items=" | ".join(new)),
                 MlrunsWarning,
                 stacklevel=3,
             )
@@ -88,7 +89,7 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
     try:
         data = read_bytes(path)
     except FileNotFoundError:
-        raise errors.StoreError(errors.MLRUNS_NO_META.format(path=path, what=what, expected=expected)) from None
+        raise errors.StoreError(MLRUNS_NO_META.format(path=path, what=what, expected=expected)) from None
     except OSError as exc:
         raise _bad(path, what, f"cannot be read ({exc.strerror or exc})", expected) from None
     doc = simple_yaml(data)
@@ -208,7 +209,7 @@ def _expected(required: list[str | tuple[str, ...]]) -> str:
 
 
 def _bad(path: str, what: str, problem: str, expected: str) -> errors.StoreError:
-    return errors.StoreError(errors.MLRUNS_BAD_META.format(path=path, what=what, problem=problem, expected=expected))
+    return errors.StoreError(MLRUNS_BAD_META.format(path=path, what=what, problem=problem, expected=expected))
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -226,9 +227,9 @@ def read_text(path: str) -> str:
     try:
         return read_bytes(path).decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
+        raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
     except OSError as exc:
-        raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
+        raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
 
 
 def list_files(folder: str) -> list[tuple[str, str]]:
@@ -278,7 +279,7 @@ def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, fl
     try:
         text = read_bytes(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
+        raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
     keys: list[tuple[int, int, float]] = []  # (step, timestamp, value): MLflow's order for "latest"
     append = keys.append
     for number, line in enumerate(text.split("\n"), start=1):
@@ -294,10 +295,10 @@ def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, fl
                 raise ValueError(line)
         except ValueError:
             raise errors.StoreError(
-                errors.MLRUNS_BAD_METRIC_LINE.format(path=path, line=number, text=line.strip())
+                MLRUNS_BAD_METRIC_LINE.format(path=path, line=number, text=line.strip())
             ) from None
     if not keys:
-        raise errors.StoreError(errors.MLRUNS_EMPTY_METRIC.format(path=path))
+        raise errors.StoreError(MLRUNS_EMPTY_METRIC.format(path=path))
     step, ts, value = max(keys)
     points = list(dict.fromkeys((t, v, s) for s, t, v in keys)) if history else []
     return points, (ts, value, step)

@@ -27,6 +27,7 @@ from .mlflow_file_io import (
     read_yaml,
     scan_dirs,
 )
+from .messages import MLRUNS_ID_MISMATCH
 
 DELETED_STAGE = "Deleted_Internal"
 MODELS_FOLDER = "models"
@@ -92,7 +93,7 @@ def _read_version(
     version = as_str(meta.get("version"))
     if version != folder_version:
         raise errors.StoreError(
-            errors.MLRUNS_ID_MISMATCH.format(path=path, key="version", found=version, folder=f"version-{folder_version}")
+            MLRUNS_ID_MISMATCH.format(path=path, key="version", found=version, folder=f"version-{folder_version}")
         )
     source = as_str(meta.get("source"))
     stage = as_str(meta.get("current_stage"))
@@ -143,7 +144,7 @@ def read_logged_models(
                 model_id = as_str(meta.get("model_id"))
                 if model_id != model_dir.name:
                     raise errors.StoreError(
-                        errors.MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=model_id, folder=model_dir.name)
+                        MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=model_id, folder=model_dir.name)
                     )
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"logged model {model_dir.name!r}")

@@ -23,7 +23,7 @@ from ..records import (
     StoreInfo,
     ms_to_datetime,
 )
-from .base import Connector, profile_rows, redact_uri, unknown_experiment, unknown_model
+from .base import Connector, profile_rows, redact_uri, unknown_experiment, unknown_model, unknown_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,7 +166,7 @@ class MlflowSqlConnector(Connector):
         """One run by id (targeted queries, not a scan). Raises RecordNotFoundError."""
         found = self._read_runs("run_uuid = :rid", {"rid": run_id})
         if not found:
-            raise errors.RecordNotFoundError(errors.UNKNOWN_RUN.format(run_id=run_id))
+            raise unknown_run(run_id)
         return found[0]
 
     def runs_frame(self, experiment: str | None = None) -> "pd.DataFrame":

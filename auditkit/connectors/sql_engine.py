@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 
 from .. import errors
 from .base import redact_uri
+from .messages import NOT_SQLITE, NO_MLFLOW_TABLES, SERVER_UNREACHABLE, STORE_PATH_MISSING
 
 #: Alembic revisions of MLflow's tracking schema known to auditkit (MLflow 1.x up to 3.17).
 #: A store at any other revision is read on a best-effort basis, with a warning.
@@ -87,7 +88,7 @@ def make_engine(uri: str):
     if uri.lower().startswith("sqlite"):
         path = sqlite_path(uri)
         if not path.exists():
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(path)))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(path)))
         ro_uri = f"file:{quote(str(path))}?mode=ro"
 
         def connect() -> sqlite3.Connection:
@@ -140,7 +141,7 @@ def read_schema(engine, where: str) -> Schema:
             if missing:
                 found = errors.choices(sorted(names)) if names else "no tables"
                 raise errors.NotAStoreError(
-                    errors.NO_MLFLOW_TABLES.format(where=where, tables=", ".join(REQUIRED_TABLES), found=found)
+                    NO_MLFLOW_TABLES.format(where=where, tables=", ".join(REQUIRED_TABLES), found=found)
                 )
             if "alembic_version" in names:
                 row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
@@ -151,8 +152,8 @@ def read_schema(engine, where: str) -> Schema:
     except sa.exc.DatabaseError as exc:
         text = _first_line(exc.orig if getattr(exc, "orig", None) else exc)
         if engine.dialect.name == "sqlite":
-            raise errors.NotAStoreError(errors.NOT_SQLITE.format(path=where)) from None
-        raise errors.StoreNotFoundError(errors.SERVER_UNREACHABLE.format(where=where, reason=text)) from None
+            raise errors.NotAStoreError(NOT_SQLITE.format(path=where)) from None
+        raise errors.StoreNotFoundError(SERVER_UNREACHABLE.format(where=where, reason=text)) from None
     except sa.exc.SQLAlchemyError as exc:
         raise errors.StoreError(f"cannot read {where}: {_first_line(exc)}") from None
 

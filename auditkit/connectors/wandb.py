@@ -48,6 +48,7 @@ from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, unknown_experiment, unknown_model
 from .wandb_log import parse_records, record_class, scan_log
+from .messages import STORE_PATH_MISSING, WANDB_BAD_TEXT_FILE, WANDB_NO_LOG, WANDB_NO_RUN_RECORD, WANDB_SKIPPED
 
 #: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
 NON_DATASET_TYPES = ("model", "job", "code")
@@ -114,7 +115,7 @@ class WandbConnector(Connector):
         super().__init__(uri)
         self.root = Path(uri).expanduser()
         if not self.root.is_dir():
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(self.root)))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(self.root)))
         record_class()  # fail early, in one line, when wandb is not installed
         self._loaded: _Loaded | None = None
 
@@ -181,7 +182,7 @@ def _read_store(root: Path) -> _Loaded:
     for order, folder in enumerate(run_folders(root)):
         logs = sorted(p for p in folder.glob("*.wandb") if p.is_file())
         if not logs:
-            notes.append(errors.WANDB_NO_LOG.format(path=str(folder)))
+            notes.append(WANDB_NO_LOG.format(path=str(folder)))
             continue
         for path in logs:
             scan = scan_log(path)
@@ -192,9 +193,9 @@ def _read_store(root: Path) -> _Loaded:
             if scan.error is not None:
                 skipped = (f"the rest of that file ({len(records)} records read before it)"
                            if records else "that file")
-                notes.append(errors.WANDB_SKIPPED.format(error=str(scan.error), skipped=skipped))
+                notes.append(WANDB_SKIPPED.format(error=str(scan.error), skipped=skipped))
             elif state is None:
-                notes.append(errors.WANDB_NO_RUN_RECORD.format(path=str(path)))
+                notes.append(WANDB_NO_RUN_RECORD.format(path=str(path)))
             if state is not None:
                 notes.extend(_fill_from_metadata(state, folder))
     return _build(list(states.values()), versions, notes)
@@ -322,9 +323,9 @@ def _fill_from_metadata(state: _RunState, folder: Path) -> list[str]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        return [errors.WANDB_BAD_TEXT_FILE.format(path=str(path), reason=str(exc))]
+        return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason=str(exc))]
     if not isinstance(meta, dict):
-        return [errors.WANDB_BAD_TEXT_FILE.format(path=str(path), reason="not a JSON object")]
+        return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason="not a JSON object")]
     git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
     state.user = state.user or _text(meta.get("username"))
     state.program = state.program or _text(meta.get("program"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import errors
+from .messages import WANDB_BAD_CHECKSUM, WANDB_BAD_CHUNK, WANDB_BAD_HEADER, WANDB_BAD_PAYLOAD, WANDB_NOT_INSTALLED, WANDB_TRUNCATED, WANDB_UNREADABLE
 
 FILE_IDENT = b":W&B"
 FILE_MAGIC = 0xBEE1
@@ -42,7 +43,7 @@ def record_class() -> Any:
     try:
         from wandb.proto import wandb_internal_pb2
     except ImportError:
-        raise errors.StoreError(errors.WANDB_NOT_INSTALLED) from None
+        raise errors.StoreError(WANDB_NOT_INSTALLED) from None
     return wandb_internal_pb2.Record
 
 
@@ -68,11 +69,11 @@ def read_header(data: bytes, path: Path) -> int:
     Raises :class:`~auditkit.errors.StoreError` naming the file and the header expected.
     """
     if len(data) < HEADER_LEN:
-        raise errors.StoreError(errors.WANDB_BAD_HEADER.format(
+        raise errors.StoreError(WANDB_BAD_HEADER.format(
             path=str(path), found=f"{len(data)} bytes in all"))
     ident, magic, version = FILE_HEADER.unpack_from(data, 0)
     if ident != FILE_IDENT or magic != FILE_MAGIC or version != FILE_VERSION:
-        raise errors.StoreError(errors.WANDB_BAD_HEADER.format(
+        raise errors.StoreError(WANDB_BAD_HEADER.format(
             path=str(path), found=f"{ident!r}, {magic:#06x}, version {version}"))
     return version
 
@@ -93,36 +94,36 @@ def iter_payloads(data: bytes, path: Path) -> Iterator[tuple[int, bytes]]:
         left = BLOCK_LEN - pos % BLOCK_LEN
         if left < HEADER_LEN:  # block trailer: zero padding up to the next block
             if data[pos:pos + left].strip(b"\x00"):
-                raise errors.StoreError(errors.WANDB_BAD_CHUNK.format(
+                raise errors.StoreError(WANDB_BAD_CHUNK.format(
                     path=str(path), offset=pos, problem=f"the {left}-byte block trailer is not zero padding"))
             pos += left
             continue
         if size - pos < HEADER_LEN:
-            raise errors.StoreError(errors.WANDB_TRUNCATED.format(
+            raise errors.StoreError(WANDB_TRUNCATED.format(
                 path=str(path), offset=pos, expected=f"a {HEADER_LEN}-byte chunk header", found=size - pos))
         checksum, length, ctype = CHUNK_HEADER.unpack_from(data, pos)
         if ctype not in _TYPE_NAMES:
             if ctype == 0 and length == 0 and not data[pos:].strip(b"\x00"):
                 break  # zero-filled tail (preallocated or unflushed space): no more records
-            raise errors.StoreError(errors.WANDB_BAD_CHUNK.format(
+            raise errors.StoreError(WANDB_BAD_CHUNK.format(
                 path=str(path), offset=pos, problem=f"chunk type {ctype} (expected 1-4: FULL, FIRST, MIDDLE, LAST)"))
         start = pos + HEADER_LEN
         if length > left - HEADER_LEN:
-            raise errors.StoreError(errors.WANDB_BAD_CHUNK.format(
+            raise errors.StoreError(WANDB_BAD_CHUNK.format(
                 path=str(path), offset=pos,
                 problem=f"length {length} runs past the block end ({left - HEADER_LEN} bytes left)"))
         if start + length > size:
-            raise errors.StoreError(errors.WANDB_TRUNCATED.format(
+            raise errors.StoreError(WANDB_TRUNCATED.format(
                 path=str(path), offset=pos, expected=f"{length} bytes of {_TYPE_NAMES[ctype]} chunk data",
                 found=size - start))
         chunk = data[start:start + length]
         computed = chunk_checksum(ctype, chunk)
         if computed != checksum:
-            raise errors.StoreError(errors.WANDB_BAD_CHECKSUM.format(
+            raise errors.StoreError(WANDB_BAD_CHECKSUM.format(
                 path=str(path), offset=pos, expected=computed, found=checksum))
         if ctype == FULL or ctype == FIRST:
             if pending is not None:
-                raise errors.StoreError(errors.WANDB_BAD_CHUNK.format(
+                raise errors.StoreError(WANDB_BAD_CHUNK.format(
                     path=str(path), offset=pos,
                     problem=f"{_TYPE_NAMES[ctype]} chunk while the record begun at byte {pending_at} is unfinished"))
             if ctype == FULL:
@@ -131,7 +132,7 @@ def iter_payloads(data: bytes, path: Path) -> Iterator[tuple[int, bytes]]:
                 pending, pending_at = bytearray(chunk), pos
         else:
             if pending is None:
-                raise errors.StoreError(errors.WANDB_BAD_CHUNK.format(
+                raise errors.StoreError(WANDB_BAD_CHUNK.format(
                     path=str(path), offset=pos, problem=f"{_TYPE_NAMES[ctype]} chunk without a FIRST chunk"))
             pending += chunk
             if ctype == LAST:
@@ -139,7 +140,7 @@ def iter_payloads(data: bytes, path: Path) -> Iterator[tuple[int, bytes]]:
                 pending = None
         pos = start + length
     if pending is not None:
-        raise errors.StoreError(errors.WANDB_TRUNCATED.format(
+        raise errors.StoreError(WANDB_TRUNCATED.format(
             path=str(path), offset=pending_at, expected="the MIDDLE/LAST chunks of a split record",
             found=size - pending_at))
 
@@ -152,7 +153,7 @@ def scan_log(path: Path) -> LogScan:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise errors.StoreError(errors.WANDB_UNREADABLE.format(path=str(path), reason=exc.strerror or exc)) from None
+        raise errors.StoreError(WANDB_UNREADABLE.format(path=str(path), reason=exc.strerror or exc)) from None
     scan = LogScan(path=path)
     try:
         scan.version = read_header(data, path)
@@ -179,7 +180,7 @@ def parse_records(scan: LogScan) -> list[Any]:
             record.ParseFromString(payload)
         except DecodeError as exc:
             # This payload lies before any framing error, so its error is the one to report.
-            scan.error = errors.StoreError(errors.WANDB_BAD_PAYLOAD.format(
+            scan.error = errors.StoreError(WANDB_BAD_PAYLOAD.format(
                 path=str(scan.path), offset=offset, reason=str(exc) or type(exc).__name__))
             break
         records.append(record)

@@ -14,22 +14,23 @@ from ..errors import FairnessError
 from .assess import Options, assess_cells
 from .cells import cells_from_columns, check_bins
 from .result import FairnessResult
+from .messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT, FAIRNESS_LENGTH_MISMATCH, FAIRNESS_NOTHING_INPUT, FAIRNESS_NO_RECORDS, FAIRNESS_NO_SENSITIVE, FAIRNESS_UNKNOWN_COLUMN
 
 
 def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
     if ci is not None:
         if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < float(ci) < 1.0:
-            raise FairnessError(errors.FAIRNESS_BAD_CI.format(value=ci))
+            raise FairnessError(FAIRNESS_BAD_CI.format(value=ci))
         if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
-            raise FairnessError(errors.FAIRNESS_BAD_N_BOOT.format(value=n_boot))
+            raise FairnessError(FAIRNESS_BAD_N_BOOT.format(value=n_boot))
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, numbers.Integral) or min_group_size < 0:
-        raise FairnessError(errors.FAIRNESS_BAD_MIN_GROUP.format(value=min_group_size))
+        raise FairnessError(FAIRNESS_BAD_MIN_GROUP.format(value=min_group_size))
 
 
 def _names(sensitive_features: Any) -> list[str]:
     names = [sensitive_features] if isinstance(sensitive_features, str) else list(sensitive_features or [])
     if not names:
-        raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+        raise FairnessError(FAIRNESS_NO_SENSITIVE)
     return [str(n) for n in names]
 
 
@@ -38,14 +39,14 @@ def _feature_arrays(sensitive_features: Any) -> dict[str, Any]:
     one 1-D array-like (named as fairlearn names them: ``sensitive_feature_0`` …)."""
     sf = sensitive_features
     if sf is None:
-        raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+        raise FairnessError(FAIRNESS_NO_SENSITIVE)
     if isinstance(sf, pd.DataFrame):
         if sf.shape[1] == 0:
-            raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+            raise FairnessError(FAIRNESS_NO_SENSITIVE)
         return {str(c): sf[c] for c in sf.columns}
     if isinstance(sf, Mapping):
         if not sf:
-            raise FairnessError(errors.FAIRNESS_NO_SENSITIVE)
+            raise FairnessError(FAIRNESS_NO_SENSITIVE)
         return {str(k): v for k, v in sf.items()}
     if isinstance(sf, pd.Series):
         return {str(sf.name) if sf.name is not None else "sensitive_feature_0": sf}
@@ -67,7 +68,7 @@ def _values(v: Any) -> Any:
 def check_columns(wanted: Sequence[str], present: Sequence[str], where: str) -> None:
     for name in wanted:
         if name not in present:
-            raise FairnessError(errors.FAIRNESS_UNKNOWN_COLUMN.format(
+            raise FairnessError(FAIRNESS_UNKNOWN_COLUMN.format(
                 name=name, where=where, choices=errors.choices(list(present), limit=30)))
 
 
@@ -97,7 +98,7 @@ def assess_fairness(
     ``data=`` (a DataFrame) the three name columns of it instead. With ``engine=`` (a SQLAlchemy
     engine) and ``table=`` ("name" or "schema.name") they name columns of the table and the
     counts are computed in the database by one ``GROUP BY``; no row is fetched. With ``log=``
-    (a :class:`~auditkit.predictions.PredictionLog` from ``open_predictions``) decisions and
+    (a :class:`~auditkit.logs.PredictionLog` from ``open_predictions``) decisions and
     labels default to the log's ``decision`` and ``label`` roles and ``sensitive_features`` names
     its columns; a SQL log is grouped in its database, a Parquet log reads only those columns.
 
@@ -127,7 +128,7 @@ def assess_fairness(
     if engine is not None or table is not None:
         return _assess_sql(engine, table, y_true, y_pred, _names(sensitive_features), bins, options)
     if y_pred is None:
-        raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+        raise FairnessError(FAIRNESS_NOTHING_INPUT)
     if data is not None:
         return _assess_frame(data, y_true, y_pred, _names(sensitive_features), bins, options)
     arrays = {k: _values(v) for k, v in _feature_arrays(sensitive_features).items()}
@@ -137,7 +138,7 @@ def assess_fairness(
     named = [("y_true", labels)] if labels is not None else []
     for what, values in [*named, *((f"sensitive feature {k!r}", v) for k, v in arrays.items())]:
         if len(values) != expected:
-            raise FairnessError(errors.FAIRNESS_LENGTH_MISMATCH.format(
+            raise FairnessError(FAIRNESS_LENGTH_MISMATCH.format(
                 what=what, got=len(values), expected=expected))
     return _assess_columns(arrays, decisions, labels, bins, options)
 
@@ -147,7 +148,7 @@ def _assess_columns(arrays: dict[str, Any], decisions: Any, labels: Any, bins: A
     features = list(arrays)
     checked = check_bins(bins, features)
     if len(decisions) == 0:
-        raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where="the data"))
+        raise FairnessError(FAIRNESS_NO_RECORDS.format(where="the data"))
     cells = cells_from_columns(arrays, decisions, labels, checked)
     return assess_cells(cells, features=features, has_labels=labels is not None, bins=checked, options=options)
 
@@ -167,7 +168,7 @@ def _assess_sql(engine: Any, table: str | None, y_true: Any, y_pred: Any, featur
 
     checked = check_bins(bins, features)
     if y_pred is None:
-        raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+        raise FairnessError(FAIRNESS_NOTHING_INPUT)
     cells, where = cells_from_sql(
         engine, table, features=features, decision=str(y_pred),
         label=None if y_true is None else str(y_true), bins=checked,

@@ -47,6 +47,7 @@ from .metrics import (
 )
 from .result import MISSING, FairnessResult, jsonable
 from .stats import FOUR_FIFTHS, adverse_impact
+from .messages import FAIRNESS_BIN_RANGE, FAIRNESS_LABEL_HINT, FAIRNESS_LABEL_NOT_BINARY, FAIRNESS_MISSING_DECISION, FAIRNESS_NOT_BINARY, FAIRNESS_NO_RECORDS, FAIRNESS_ONE_GROUP, FAIRNESS_POSITIVE_NOT_SEEN, FAIRNESS_UNKNOWN_REFERENCE
 
 
 def _is_missing(v: Any) -> bool:
@@ -101,7 +102,7 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
     labels = _distinct(cells[LABEL])
     if pos_label is None:
         if not _binary01(decisions):
-            raise FairnessError(errors.FAIRNESS_NOT_BINARY.format(values=errors.choices(decisions)))
+            raise FairnessError(FAIRNESS_NOT_BINARY.format(values=errors.choices(decisions)))
         positive: Any = _find(decisions, 1)
         positive = 1 if positive is None else positive
     else:
@@ -109,7 +110,7 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
         if positive is None:
             positive = _find(labels, pos_label)
         if positive is None:
-            raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(
+            raise FairnessError(FAIRNESS_POSITIVE_NOT_SEEN.format(
                 value=pos_label, what="decision", values=errors.choices(decisions)))
         if len(decisions) > 2:
             warnings.append(
@@ -117,15 +118,15 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
                 f"{value_text(positive)!r} counts as favourable, every other value as not"
             )
     if len(labels) > 2:
-        raise FairnessError(errors.FAIRNESS_LABEL_NOT_BINARY.format(values=errors.choices(labels)))
+        raise FairnessError(FAIRNESS_LABEL_NOT_BINARY.format(values=errors.choices(labels)))
     wanted = positive if label_pos_label is None else label_pos_label
     label_positive = _find(labels, wanted) if labels else None
     if labels and label_positive is None and label_pos_label is None and _binary01(labels):
         wanted = label_positive = _find(labels, 1) if _find(labels, 1) is not None else 1
     if labels and label_positive is None:
         if label_pos_label is not None or len(labels) == 2:
-            hint = errors.FAIRNESS_LABEL_HINT if label_pos_label is None else ""
-            raise FairnessError(errors.FAIRNESS_POSITIVE_NOT_SEEN.format(
+            hint = FAIRNESS_LABEL_HINT if label_pos_label is None else ""
+            raise FairnessError(FAIRNESS_POSITIVE_NOT_SEEN.format(
                 value=wanted, what="label", values=errors.choices(labels)) + hint)
         label_positive = wanted  # one label value, not the positive one: all negatives
     return positive, label_positive
@@ -140,7 +141,7 @@ def _feature_labels(cells: pd.DataFrame, feature: str, edges: Sequence[float] | 
         idx = np.array([-2 if m else int(v) for v, m in zip(raw, missing)], dtype=np.int64)
         outside = idx == OUT_OF_RANGE
         if outside.any():
-            raise FairnessError(errors.FAIRNESS_BIN_RANGE.format(
+            raise FairnessError(FAIRNESS_BIN_RANGE.format(
                 count=int(cells[COUNT].to_numpy()[outside].sum()), column=feature,
                 edges=[float(e) if not float(e).is_integer() else int(e) for e in edges]))
         text = np.array([MISSING if m else names[i] for i, m in zip(idx, missing)], dtype=object)
@@ -165,7 +166,7 @@ def _match_reference(reference_group: Any, features: list[str], groups: list[dic
     for g, group in enumerate(groups):
         if eligible[g] and group == wanted:
             return g
-    raise FairnessError(errors.FAIRNESS_UNKNOWN_REFERENCE.format(
+    raise FairnessError(FAIRNESS_UNKNOWN_REFERENCE.format(
         group=group_text(wanted),
         choices=", ".join(group_text(gr) for gr, ok in zip(groups, eligible) if ok)))
 
@@ -201,10 +202,10 @@ def assess_cells(
     warnings: list[str] = []
     total = int(cells[COUNT].sum()) if len(cells) else 0
     if total == 0:
-        raise FairnessError(errors.FAIRNESS_NO_RECORDS.format(where=where))
+        raise FairnessError(FAIRNESS_NO_RECORDS.format(where=where))
     no_decision = cells[DECISION].map(_is_missing).to_numpy(dtype=bool)
     if no_decision.any():
-        raise FairnessError(errors.FAIRNESS_MISSING_DECISION.format(count=int(cells[COUNT][no_decision].sum())))
+        raise FairnessError(FAIRNESS_MISSING_DECISION.format(count=int(cells[COUNT][no_decision].sum())))
     if not has_labels:
         cells = cells.assign(**{LABEL: None})
     positive, label_positive = _positives(cells, options.pos_label, options.label_pos_label, warnings)
@@ -233,7 +234,7 @@ def assess_cells(
 
     if eligible.sum() < 2:
         shown = group_text(groups[int(np.flatnonzero(eligible)[0])]) if eligible.any() else MISSING
-        raise FairnessError(errors.FAIRNESS_ONE_GROUP.format(
+        raise FairnessError(FAIRNESS_ONE_GROUP.format(
             features=", ".join(repr(f) for f in features), group=shown))
 
     per_group = metrics_from_counts(counts)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import errors
 from ..errors import FairnessError
+from .messages import FAIRNESS_BAD_BINS, FAIRNESS_BIN_NOT_IN_FEATURES, FAIRNESS_BIN_NOT_NUMERIC
 
 DECISION = "__decision__"
 LABEL = "__label__"
@@ -33,16 +34,16 @@ def check_bins(bins: Mapping[str, Sequence[float]] | None, features: Sequence[st
     out: dict[str, list[float]] = {}
     for column, edges in (bins or {}).items():
         if column not in features:
-            raise FairnessError(errors.FAIRNESS_BIN_NOT_IN_FEATURES.format(
+            raise FairnessError(FAIRNESS_BIN_NOT_IN_FEATURES.format(
                 column=column, features=errors.choices(list(features))))
         try:
             values = [float(e) for e in edges]
         except (TypeError, ValueError):
-            raise FairnessError(errors.FAIRNESS_BAD_BINS.format(column=column, value=edges)) from None
+            raise FairnessError(FAIRNESS_BAD_BINS.format(column=column, value=edges)) from None
         if len(values) < 2 or any(not math.isfinite(v) for v in values) or any(
             b <= a for a, b in itertools.pairwise(values)
         ):
-            raise FairnessError(errors.FAIRNESS_BAD_BINS.format(column=column, value=list(edges)))
+            raise FairnessError(FAIRNESS_BAD_BINS.format(column=column, value=list(edges)))
         out[column] = values
     return out
 
@@ -66,7 +67,7 @@ def bin_index(values: Any, column: str, edges: Sequence[float]) -> tuple[np.ndar
         numeric = pd.to_numeric(values, errors="coerce")
         bad = values[numeric.isna() & values.notna()]
         if len(bad):
-            raise FairnessError(errors.FAIRNESS_BIN_NOT_NUMERIC.format(column=column, example=bad.iloc[0]))
+            raise FairnessError(FAIRNESS_BIN_NOT_NUMERIC.format(column=column, example=bad.iloc[0]))
         values = numeric
     x = values.to_numpy(dtype=np.float64, na_value=np.nan)
     k = len(edges) - 1

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from .. import errors
 from ..errors import FairnessError
 from .cells import COUNT, DECISION, LABEL, OUT_OF_RANGE
+from .messages import FAIRNESS_BIN_NOT_NUMERIC, FAIRNESS_NOTHING_INPUT, FAIRNESS_TOO_MANY_CELLS, FAIRNESS_UNKNOWN_COLUMN, FAIRNESS_UNKNOWN_TABLE
 
 MAX_CELLS = 200_000
 
@@ -51,19 +52,19 @@ def cells_from_sql(
     Raises FairnessError when the table or a column is unknown, a binned column is not
     numeric, or the grouping yields more than MAX_CELLS rows (scores instead of decisions)."""
     if engine is None or not table:
-        raise FairnessError(errors.FAIRNESS_NOTHING_INPUT)
+        raise FairnessError(FAIRNESS_NOTHING_INPUT)
     schema, name = _split(table)
     where = f"table {table!r}"
     inspector = sa.inspect(engine)
     if not inspector.has_table(name, schema=schema):
-        raise FairnessError(errors.FAIRNESS_UNKNOWN_TABLE.format(
+        raise FairnessError(FAIRNESS_UNKNOWN_TABLE.format(
             name=table, where="the database",
             choices=errors.choices(inspector.get_table_names(schema=schema), limit=30)))
     info = {c["name"]: c for c in inspector.get_columns(name, schema=schema)}
     wanted = [decision, *([label] if label else []), *features]
     for col in wanted:
         if col not in info:
-            raise FairnessError(errors.FAIRNESS_UNKNOWN_COLUMN.format(
+            raise FairnessError(FAIRNESS_UNKNOWN_COLUMN.format(
                 name=col, where=where, choices=errors.choices(list(info), limit=30)))
     t = sa.table(name, *[sa.column(c) for c in dict.fromkeys(wanted)], schema=schema)
     exprs = []
@@ -72,7 +73,7 @@ def cells_from_sql(
         if f in bins:
             ctype = info[f]["type"]
             if not isinstance(ctype, (sa.Integer, sa.Numeric, sa.Float)):
-                raise FairnessError(errors.FAIRNESS_BIN_NOT_NUMERIC.format(column=f, example=str(ctype)))
+                raise FairnessError(FAIRNESS_BIN_NOT_NUMERIC.format(column=f, example=str(ctype)))
             exprs.append(_binned(col, bins[f]).label(f"f{len(exprs)}"))
         else:
             exprs.append(col.label(f"f{len(exprs)}"))
@@ -83,7 +84,7 @@ def cells_from_sql(
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     if len(rows) > MAX_CELLS:
-        raise FairnessError(errors.FAIRNESS_TOO_MANY_CELLS.format(limit=MAX_CELLS))
+        raise FairnessError(FAIRNESS_TOO_MANY_CELLS.format(limit=MAX_CELLS))
     k = len(features)
     frame = pd.DataFrame({f: [r[i] for r in rows] for i, f in enumerate(features)}, dtype=object)
     frame[DECISION] = pd.Series([r[k] for r in rows], dtype=object)

@@ -11,12 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from .. import errors
-from ..connectors.base import Connector
+from ..connectors import Connector, unknown_experiment
 from ..records import Run, iso
 from . import charts as _charts
 from .common import (
-    OWNER_TAG,
     approval_of,
     generated_at,
     latest,
@@ -36,10 +34,10 @@ from .context import (
     InventoryModel,
     InventoryReport,
     InventorySummary,
-    Owner,
     RegisteredFromRun,
 )
 from .fields import model_field_values, user_fields
+from .policy_view import policy_findings as findings_of_policy
 
 #: Metric names containing one of these words are "lower is better"; all others "higher".
 LOWER_IS_BETTER_WORDS = ("loss", "error", "mse", "rmse", "mae", "mape", "brier", "deviance",
@@ -87,8 +85,7 @@ def build_experiment_report(
     experiments = store.experiments()
     exp = next((e for e in experiments if e.name == experiment), None)
     if exp is None:  # the connector found runs by this name, so this should not happen
-        raise errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(
-            name=experiment, choices=errors.choices([e.name for e in experiments])))
+        raise unknown_experiment(experiment, [e.name for e in experiments])
     runs = sorted(runs, key=lambda r: (iso(r.start_time) or "", r.run_id))
     run_ids = {r.run_id for r in runs}
     by_id = {r.run_id: r for r in runs}
@@ -210,9 +207,7 @@ def build_inventory_report(
     policy_source = None
     serving: list[str] = []
     if policy is not None or check_policy:
-        from .policy_view import policy_findings as _findings
-
-        policy_findings, policy_source, serving = _findings(store, policy, as_of=when)
+        policy_findings, policy_source, serving = findings_of_policy(store, policy, as_of=when)
     models = sorted(store.registered_models(), key=lambda m: m.name)
     all_versions = store.model_versions()
     run_of_version = version_run_ids(store, all_versions)
@@ -226,9 +221,7 @@ def build_inventory_report(
         live = [v for v in versions if not v.deleted]
         newest = live[-1] if live else None
         newest_run = runs.get(run_of_version.get((newest.name, newest.version), "")) if newest else None
-        declared = (rm.tags.get(OWNER_TAG) or "").strip()
-        owner = (Owner(user=declared, evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}") if declared
-                 else owner_of(rm, newest, newest_run))
+        owner = owner_of(rm, newest, newest_run, whole_model=True)
         last = latest([iso(rm.last_updated_time), iso(rm.creation_time)]
                       + [i.last_updated for i in infos] + [i.created for i in infos])
         gaps: list[str] = []

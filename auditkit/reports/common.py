@@ -11,10 +11,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import __version__, errors
-from ..connectors.base import Connector, redact_uri
+from .. import errors
+from ..version import __version__
+from ..accountability import USER_TAG, approvals_of, model_owner_of, owner_of as find_owner
+from ..connectors import Connector, redact_uri
 from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
+from ..times import parse_time
 from .context import Approval, CodeInfo, Cover, DatasetInfo, Owner, RunInfo, VersionInfo
+from .messages import REPORT_BAD_SOURCE_DATE_EPOCH
 
 # MLflow's system tags (mlflow.utils.mlflow_tags), read by name only.
 TAG_COMMIT = "mlflow.source.git.commit"
@@ -22,13 +26,7 @@ TAG_BRANCH = "mlflow.source.git.branch"
 TAG_REPO = "mlflow.source.git.repoURL"
 TAG_SOURCE = "mlflow.source.name"
 TAG_SOURCE_TYPE = "mlflow.source.type"
-TAG_USER = "mlflow.user"
 
-#: Version tags that carry approval evidence.
-APPROVED_BY = "approved_by"
-APPROVED_AT = "approved_at"
-#: Tag naming a model's owner (registered model first, then version).
-OWNER_TAG = "owner"
 
 
 @contextmanager
@@ -60,18 +58,8 @@ def with_store_warnings(builder: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def parse_as_of(value: str) -> datetime:
-    """Parse ``--as-of`` (ISO 8601; a date alone means midnight UTC; no zone means UTC).
-
-    Raises :class:`~auditkit.errors.UsageError` for text that is not a date/time.
-    """
-    text = value.strip()
-    try:
-        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    except ValueError:
-        raise errors.UsageError(errors.REPORT_BAD_AS_OF.format(value=value)) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    """Parse ``--as-of`` by :mod:`auditkit.times`' grammar. Raises :class:`~auditkit.errors.UsageError`."""
+    return parse_time(value, what="--as-of")
 
 
 def generated_at(as_of: datetime | str | None = None) -> datetime:
@@ -88,7 +76,7 @@ def generated_at(as_of: datetime | str | None = None) -> datetime:
             try:
                 as_of = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
             except (ValueError, OverflowError, OSError):
-                raise errors.UsageError(errors.REPORT_BAD_SOURCE_DATE_EPOCH.format(value=epoch)) from None
+                raise errors.UsageError(REPORT_BAD_SOURCE_DATE_EPOCH.format(value=epoch)) from None
         else:
             as_of = datetime.now(timezone.utc)
     if as_of.tzinfo is None:
@@ -114,37 +102,46 @@ def make_cover(store: Connector, *, kind: str, title: str, subject: str, when: d
 
 
 def approval_of(mv: ModelVersion) -> Approval:
-    """Approval status from the version tags ``approved_by`` / ``approved_at``."""
-    by = (mv.tags.get(APPROVED_BY) or "").strip() or None
-    at = (mv.tags.get(APPROVED_AT) or "").strip() or None
+    """Approval status from the version tags ``approved_by`` / ``approved_at``
+    (:func:`auditkit.accountability.approvals_of`)."""
+    found = approvals_of(mv)[0]
     where = f"tags of model version {mv.name} v{mv.version}"
-    if by and at:
-        return Approval(status="approved", by=by, at=at, evidence=f"{APPROVED_BY}, {APPROVED_AT} in {where}")
-    if by or at:
-        present = APPROVED_BY if by else APPROVED_AT
-        missing = APPROVED_AT if by else APPROVED_BY
-        return Approval(status="incomplete", by=by, at=at,
+    if found.status == "approved":
+        return Approval(status="approved", by=found.by, at=found.at,
+                        evidence=f"{found.by_tag}, {found.at_tag} in {where}")
+    if found.status == "incomplete":
+        present, missing = (found.by_tag, found.at_tag) if found.by else (found.at_tag, found.by_tag)
+        return Approval(status="incomplete", by=found.by, at=found.at,
                         evidence=f"{present} in {where}; {missing} missing")
     return Approval(status="not approved", by=None, at=None,
-                    evidence=f"no {APPROVED_BY}/{APPROVED_AT} tag in {where}")
+                    evidence=f"no {found.by_tag}/{found.at_tag} tag in {where}")
 
 
-def owner_of(rm: RegisteredModel | None, mv: ModelVersion | None, run: Run | None) -> Owner:
-    """Owner, by the first record that names one, in the order lineage and the policy use:
-    version creator, training run user (or its ``mlflow.user`` tag), the version's ``owner`` tag,
-    the registered model's ``owner`` tag."""
-    if mv is not None and mv.creator:
-        return Owner(user=mv.creator, evidence=f"creator of model version {mv.name} v{mv.version}")
-    if run is not None and run.user and run.user != "unknown":
-        return Owner(user=run.user, evidence=f"user of training run {run.run_id}")
-    if run is not None and run.tags.get(TAG_USER) not in (None, "", "unknown"):
-        return Owner(user=run.tags[TAG_USER], evidence=f"tag {TAG_USER} of training run {run.run_id}")
-    if mv is not None and (mv.tags.get(OWNER_TAG) or "").strip():
-        return Owner(user=mv.tags[OWNER_TAG].strip(),
-                     evidence=f"tag '{OWNER_TAG}' of model version {mv.name} v{mv.version}")
-    if rm is not None and (rm.tags.get(OWNER_TAG) or "").strip():
-        return Owner(user=rm.tags[OWNER_TAG].strip(), evidence=f"tag '{OWNER_TAG}' of registered model {rm.name}")
-    return Owner(user=None, evidence="no record names an owner")
+#: How the reports word each owner source (:func:`auditkit.accountability.owner_of`).
+_OWNER_EVIDENCE = {
+    "version_creator": "creator of model version {name} v{version}",
+    "run_user": "user of training run {run_id}",
+    "run_user_tag": "tag mlflow.user of training run {run_id}",
+    "version_owner_tag": "tag 'owner' of model version {name} v{version}",
+    "model_owner_tag": "tag 'owner' of registered model {model}",
+}
+
+
+def owner_of(rm: RegisteredModel | None, mv: ModelVersion | None, run: Run | None, *,
+             whole_model: bool = False) -> Owner:
+    """Owner, by :func:`auditkit.accountability.owner_of` (the rule lineage and the policy use),
+    worded for a report; ``whole_model``: the registered model's owner
+    (:func:`auditkit.accountability.model_owner_of`, ``mv`` its newest version)."""
+    if whole_model and rm is not None:
+        found = model_owner_of(registered=rm, newest=mv, run=run)
+    else:
+        found = find_owner(version=mv, run=run, registered=rm)
+    if found.source is None:
+        return Owner(user=None, evidence="no record names an owner")
+    evidence = _OWNER_EVIDENCE[found.source].format(
+        name=mv.name if mv else None, version=mv.version if mv else None,
+        run_id=run.run_id if run else None, model=rm.name if rm else None)
+    return Owner(user=found.user, evidence=evidence)
 
 
 def version_info(mv: ModelVersion, *, run_id: str | None = None) -> VersionInfo:
@@ -186,7 +183,7 @@ def run_info(run: Run, *, registered_as: Iterable[str] = ()) -> RunInfo:
         run_id=run.run_id,
         name=run.run_name,
         experiment=run.experiment,
-        user=run.user or run.tags.get(TAG_USER) or None,
+        user=run.user or run.tags.get(USER_TAG) or None,
         status=run.status,
         start_time=iso(run.start_time),
         end_time=iso(run.end_time),

@@ -1,6 +1,6 @@
 """Build the decision report: the regulator's question about one automated decision.
 
-The facts come from :func:`auditkit.lineage.lineage` (the decision's row, the version that made
+The facts come from :func:`auditkit.lineage` (the decision's row, the version that made
 it, its run, code, data, owner, approvals, reasons, each with the record it comes from); the
 ledger says which alias the version held at the decision's time; the fairness summary is that
 version's decisions in the same log.
@@ -13,9 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..connectors.base import Connector
+from ..connectors import Connector
+from ..ledger import resolve_alias_at
+from ..provenance import known_aliases, lineage
 from .common import generated_at, make_cover, with_store_warnings
 from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
+from .fairness_view import assess_version
 from .fields import user_fields
 
 #: Version tag read as the decision cutoff when present.
@@ -40,9 +43,6 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
             gaps.append("No ledger was given (--ledger FILE), so which alias the version held at the decision's "
                         "time cannot be shown.")
         return out, gaps
-    from ..ledger_history import resolve_alias_at
-    from ..lineage import known_aliases
-
     name, version = mv.get("name"), str(mv.get("version"))
     aliases = sorted(known_aliases(ledger, name) | set(mv.get("aliases") or []))
     held = []
@@ -106,14 +106,12 @@ def build_decision_report(
     label_positive: Any = None,
     charts: bool = True,
 ) -> DecisionReport:
-    """The report on one decision of ``log`` (a :class:`~auditkit.predictions.PredictionLog`).
+    """The report on one decision of ``log`` (a :class:`~auditkit.logs.PredictionLog`).
 
     ``sensitive`` (columns of the log) adds the fairness summary of the version that decided.
-    Raises what :func:`auditkit.lineage.lineage` raises (PredictionLogError, LedgerError,
+    Raises what :func:`auditkit.lineage` raises (PredictionLogError, LedgerError,
     UsageError), :class:`~auditkit.errors.FairnessError`, and UsageError for a bad ``as_of``.
     """
-    from ..lineage import lineage
-    from .fairness_view import assess_version
 
     when = generated_at(as_of)
     doc = lineage(store, log, prediction_id, ledger=str(ledger) if ledger else None)

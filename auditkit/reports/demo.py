@@ -10,6 +10,15 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import errors
+from ..connectors import open_store
+from ..logs import open_predictions
+from .build import build_experiment_report, build_inventory_report
+from .common import generated_at
+from .decision import build_decision_report
+from .extras import model_extras
+from .messages import REPORT_NO_SAMPLE_DATA
+from .model import build_model_report
+from .render import write_report
 
 EXPERIMENT = "credit-risk"
 MODEL = "credit-risk"
@@ -31,7 +40,7 @@ def find_sample_data(sample_dir: str | Path | None = None) -> Path:
     for folder in candidates:
         if (folder / "mlflow.db").is_file():
             return folder.resolve()
-    raise errors.ReportError(errors.REPORT_NO_SAMPLE_DATA.format(
+    raise errors.ReportError(REPORT_NO_SAMPLE_DATA.format(
         path=str(candidates[0]), what="mlflow.db", expected="the sample_data folder of an auditkit checkout"))
 
 
@@ -43,19 +52,11 @@ def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
     Raises :class:`~auditkit.errors.ReportError` when the sample data is missing, and what the
     builders raise.
     """
-    from ..connectors import open_store
-    from ..predictions import open_predictions
-    from .build import build_experiment_report, build_inventory_report
-    from .common import generated_at
-    from .decision import build_decision_report
-    from .extras import model_extras
-    from .model import build_model_report
-    from .render import write_report
 
     sample = find_sample_data(sample_dir)
     predictions = sample / "predictions.csv"
     if not predictions.is_file():
-        raise errors.ReportError(errors.REPORT_NO_SAMPLE_DATA.format(
+        raise errors.ReportError(REPORT_NO_SAMPLE_DATA.format(
             path=str(sample), what="predictions.csv", expected="the sample prediction log"))
     policy = sample / "policy.yaml"
     ledger = next((sample / n for n in LEDGER_NAMES if (sample / n).is_file()), None)

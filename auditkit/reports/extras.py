@@ -7,8 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..connectors.base import Connector
+from ..connectors import Connector
+from ..ledger import alias_history
+from ..logs import open_predictions, parse_column_options
 from .context import HistoryEvent
+from .fairness_view import assess_version
+from .model import resolve_version
 
 
 def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, ...], str]:
@@ -17,8 +21,6 @@ def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, .
 
     Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
     """
-    from ..ledger_history import alias_history
-
     changes = alias_history(ledger, name=name)
     events = tuple(
         HistoryEvent(at=c.to_taken_at, what=c.change,
@@ -41,6 +43,7 @@ def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:
 
 def model_extras(store: Connector, name: str, *, version: str | None, alias: str | None,
                  ledger: str | None = None, predictions: str | None = None, columns: Sequence[str] = (),
+                 time_unit: str | None = None,
                  sensitive: str | Sequence[str] | None = None, positive: Any = None,
                  label_positive: Any = None) -> dict[str, Any]:
     """Keyword arguments for :func:`~auditkit.reports.build_model_report` from a ledger and a
@@ -49,17 +52,14 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
     Raises :class:`~auditkit.errors.LedgerError`, :class:`~auditkit.errors.PredictionLogError`,
     :class:`~auditkit.errors.FairnessError` and what resolving the version raises.
     """
-    from .model import resolve_version
-
     out: dict[str, Any] = {}
     if ledger:
         out["history"], out["history_source"] = ledger_history(ledger, name)
     if predictions:
-        from ..predictions import open_predictions, parse_column_options
-        from .fairness_view import assess_version
 
         number = resolve_version(store, name, version=version, alias=alias)
-        log = open_predictions(predictions, columns=parse_column_options(list(columns)))
+        log = open_predictions(predictions, columns=parse_column_options(list(columns)),
+                               time_unit=time_unit)  # type: ignore[arg-type]
         try:
             summary, gaps = assess_version(log, name=name, version=number, sensitive=parse_sensitive(sensitive),
                                            positive=positive, label_positive=label_positive)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import errors
+from ..logs.messages import PREDICTIONS_UNKNOWN_COLUMN
 from .context import Chart, FairnessGroup, FairnessSummary
 
 #: Bootstrap settings for report intervals (seeded: the same log gives the same report).
@@ -124,7 +125,7 @@ def assess_version(log: Any, *, name: str, version: str, sensitive: Sequence[str
     Raises :class:`~auditkit.errors.FairnessError` (unknown column, single group, …) and
     :class:`~auditkit.errors.PredictionLogError`.
     """
-    from ..fairness import assess_fairness
+    from ..fairness import assess_fairness  # heavy (pandas, numpy): only when a report shows fairness
 
     rows, how = version_rows(log, name, version, extra=sensitive)
     if rows.empty:
@@ -132,8 +133,8 @@ def assess_version(log: Any, *, name: str, version: str, sensitive: Sequence[str
                       f"so its fairness cannot be shown.")]
     missing = [c for c in sensitive if c not in rows.columns]
     if missing:
-        raise errors.FairnessError(errors.REPORT_UNKNOWN_SENSITIVE.format(
-            column=missing[0], source=log.source, choices=errors.choices(list(rows.columns))))
+        raise errors.FairnessError(PREDICTIONS_UNKNOWN_COLUMN.format(
+            name=missing[0], source=log.source, choices=errors.choices(list(rows.columns))))
     label = log.roles.get("label")
     result = assess_fairness(
         y_pred=rows[log.roles["decision"]],

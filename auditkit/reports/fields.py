@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import errors
 from .context import UserField
+from .messages import REPORT_FIELDS_NOT_MAPPING, REPORT_FIELDS_UNREADABLE
 
 # (key, label, provision) per report kind.
 FIELD_DEFINITIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -97,7 +98,7 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
-        raise errors.ReportError(errors.REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
+        raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
     try:
         if p.suffix.lower() == ".json":
             data = json.loads(text)
@@ -107,11 +108,11 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
             data = yaml.safe_load(text)
     except Exception as exc:  # noqa: BLE001 - yaml/json syntax errors of every kind
         reason = " ".join(str(exc).split())
-        raise errors.ReportError(errors.REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
+        raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise errors.ReportError(errors.REPORT_FIELDS_NOT_MAPPING.format(path=str(p), found=type(data).__name__))
+        raise errors.ReportError(REPORT_FIELDS_NOT_MAPPING.format(path=str(p), found=type(data).__name__))
     return data
 
 

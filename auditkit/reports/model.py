@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import errors
-from ..connectors.base import Connector
+from ..connectors import Connector, unknown_model
 from ..records import iso
 from .common import (
     approval_of,
@@ -27,6 +27,7 @@ from .common import (
 )
 from .context import FairnessSummary, HistoryEvent, ModelReport
 from .fields import user_fields
+from .messages import REPORT_UNKNOWN_ALIAS, REPORT_VERSION_OR_ALIAS
 
 HISTORY_FROM_RECORDS = ("the store's records only (no ledger given): they keep the current stage and aliases "
                         "and each version's creation and last update, not past stage or alias moves")
@@ -40,16 +41,16 @@ def resolve_version(store: Connector, name: str, *, version: str | int | None = 
     :class:`~auditkit.errors.RecordNotFoundError` for an unknown model or alias.
     """
     if (version is None) == (alias is None):
-        raise errors.UsageError(errors.REPORT_VERSION_OR_ALIAS.format(name=name))
+        raise errors.UsageError(REPORT_VERSION_OR_ALIAS.format(name=name))
     if version is not None:
         return str(version)
     models = {m.name: m for m in store.registered_models()}
     if name not in models:
-        raise errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(sorted(models))))
+        raise unknown_model(name, sorted(models))
     aliases = models[name].aliases
     if alias not in aliases:
-        raise errors.RecordNotFoundError(errors.REPORT_UNKNOWN_ALIAS.format(
-            name=name, alias=alias, choices=errors.choices(sorted(aliases))))
+        raise errors.RecordNotFoundError(REPORT_UNKNOWN_ALIAS.format(
+            name=name, alias=alias, choices=errors.choices(sorted(aliases))), kind="alias", name=f"{name}@{alias}")
     return str(aliases[alias])
 
 

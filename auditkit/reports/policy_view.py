@@ -6,7 +6,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..connectors.base import Connector
+from ..connectors import Connector
+from ..policy import evaluate_policy
 from .context import PolicyFinding
 
 
@@ -16,11 +17,9 @@ def policy_findings(store: Connector, policy: str | Path | None, *, as_of: datet
     ``(findings, source, serving)`` where ``source`` names the policy and ``serving`` lists the
     versions it counted as serving (``"NAME vN"``).
 
-    Raises :class:`~auditkit.policy_rules.PolicyError` for a bad policy file and what
+    Raises :class:`~auditkit.errors.PolicyError` for a bad policy file and what
     :func:`auditkit.policy.evaluate_policy` raises.
     """
-    from ..policy import evaluate_policy
-
     check = evaluate_policy(store, policy=str(policy) if policy is not None else None, as_of=as_of)
     name = _policy_name(check.policy)
     source = (f"{name} ({Path(policy).name})" if policy is not None else f"{name} (built in)") + \

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .context import evidence_json, evidence_sha256
+from .messages import REPORT_BAD_OUTPUT, REPORT_CANNOT_WRITE, REPORT_TEMPLATES_MISSING, REPORT_TEMPLATE_ERROR, REPORT_TEMPLATE_MISSING
 
 if TYPE_CHECKING:  # safety imports WeasyPrint (about a second): only render_pdf needs it
     from .safety import SafeURLFetcher
@@ -60,7 +61,7 @@ def template_dirs(templates: str | Path | None = None) -> tuple[Path, ...]:
     if templates is not None:
         user = Path(templates).expanduser()
         if not user.is_dir():
-            raise errors.ReportError(errors.REPORT_TEMPLATES_MISSING.format(path=str(user)))
+            raise errors.ReportError(REPORT_TEMPLATES_MISSING.format(path=str(user)))
         dirs.append(user.resolve())
     dirs.append(packaged_templates_dir())
     return tuple(dirs)
@@ -190,10 +191,10 @@ def _render_html(ctx: Any, dirs: tuple[Path, ...], sha256: str) -> str:
         template = env.get_template(name)
         return template.render(report=ctx, evidence_sha256=sha256, evidence_name=EVIDENCE_NAME)
     except jinja2.TemplateNotFound as exc:
-        raise errors.ReportError(errors.REPORT_TEMPLATE_MISSING.format(
+        raise errors.ReportError(REPORT_TEMPLATE_MISSING.format(
             name=exc.name, dirs=", ".join(str(d) for d in dirs))) from None
     except jinja2.TemplateError as exc:
-        raise errors.ReportError(errors.REPORT_TEMPLATE_ERROR.format(name=name, reason=exc)) from None
+        raise errors.ReportError(REPORT_TEMPLATE_ERROR.format(name=name, reason=exc)) from None
 
 
 def _generated(ctx: Any) -> datetime:
@@ -255,7 +256,7 @@ def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = N
     elif suffix in (".html", ".htm"):
         data = render_html(ctx, templates=templates).encode("utf-8")
     else:
-        raise errors.UsageError(errors.REPORT_BAD_OUTPUT.format(path=str(target)))
+        raise errors.UsageError(REPORT_BAD_OUTPUT.format(path=str(target)))
     tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -269,5 +270,5 @@ def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = N
     except OSError as exc:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise errors.ReportError(errors.REPORT_CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
+        raise errors.ReportError(REPORT_CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
     return target

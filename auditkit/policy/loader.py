@@ -1,10 +1,8 @@
-"""The compliance policy file: its rules, the built-in default and a strict YAML loader.
+"""Reading a policy file: a strict YAML loader that checks the file key by key.
 
-A policy (YAML, read with PyYAML's safe loader) says which registry positions count as serving
-and which evidence every serving model version must carry; ``docs/policy.md`` is the reference.
-:func:`load_policy` checks the file key by key and reports the first problem as one
-:class:`PolicyError` line naming the key and its line number: unknown rules and keys, wrong
-types, missing keys, duplicate keys, bad regular expressions.
+A policy (YAML, read with PyYAML's safe loader) is checked key by key; the first problem is
+reported as one :class:`~auditkit.errors.PolicyError` line naming the key and its line number:
+unknown rules and keys, wrong types, missing keys, duplicate keys, bad regular expressions.
 """
 
 from __future__ import annotations
@@ -14,215 +12,24 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
 
-from . import errors
-from .predictions import is_sql_source
-from .records import frozen
-
-FORMAT_VERSION = 1
-SEVERITIES = ("error", "warning", "info")
-#: Disparities a fairness rule can limit (the names of :mod:`auditkit.fairness`).
-FAIRNESS_METRICS = ("demographic_parity_difference", "demographic_parity_ratio",
-                    "equalized_odds_difference", "equalized_odds_ratio")
-DEFAULT_SOURCE = "built-in default"
-
-
-PolicyError = errors.PolicyError  # defined with the rest of the hierarchy; kept importable here
-
-
-# -- rules ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Rule:
-    """Base of every rule: its name (the key under ``rules:``), severity and line in the file."""
-
-    severity: str
-    line: int | None = field(default=None, compare=False)
-    name = ""
-
-
-@dataclass(frozen=True)
-class ApprovalRule(Rule):
-    """Version tags that must be present, each value matching a regex (``re.fullmatch``)."""
-
-    tags: tuple[tuple[str, str], ...] = ()
-    name = "approval"
-
-
-@dataclass(frozen=True)
-class ApproverNotCreatorRule(Rule):
-    """The approver (tag ``approver_tag``) is not the version's creator. ``creator_unknown`` is
-    the severity of the finding when the store records no creator (``None``: no finding)."""
-
-    approver_tag: str = "approved_by"
-    creator_unknown: str | None = "info"
-    name = "approver_not_creator"
-
-
-@dataclass(frozen=True)
-class ApprovalAgeRule(Rule):
-    """The approval (time in tag ``tag``) is at most ``max_days`` old at the as-of time."""
-
-    max_days: float = 365.0
-    tag: str = "approved_at"
-    name = "approval_age"
-
-
-@dataclass(frozen=True)
-class TrainingDatasetRule(Rule):
-    """The version's source run logged a dataset (``mlflow.log_input``) with this context."""
-
-    context: str = "training"
-    name = "training_dataset"
-
-
-@dataclass(frozen=True)
-class GitCommitRule(Rule):
-    """The source run carries a git commit tag (optionally matching ``pattern``)."""
-
-    tag: str = "mlflow.source.git.commit"
-    pattern: str | None = None
-    name = "git_commit"
-
-
-@dataclass(frozen=True)
-class OwnerRule(Rule):
-    """Some record names an owner: version creator, run user, or an ``owner`` tag."""
-
-    name = "owner"
-
-
-@dataclass(frozen=True)
-class FairnessLimit:
-    metric: str
-    min: float | None = None
-    max: float | None = None
-
-
-@dataclass(frozen=True)
-class FairnessRule(Rule):
-    """Disparities of the version's own decisions in a prediction log stay within limits."""
-
-    predictions: str = ""
-    sensitive: tuple[str, ...] = ()
-    limits: tuple[FairnessLimit, ...] = ()
-    positive: Any = None
-    columns: Mapping[str, str] = field(default_factory=dict)
-    label_positive: Any = None
-    #: Severity of the finding when the log holds no decision by the version (None: no finding).
-    no_decisions: str | None = "error"
-    name = "fairness"
-
-    @property
-    def needs_labels(self) -> bool:
-        """True when a limit is on an equalized-odds disparity (those need the label column)."""
-        return any(lim.metric.startswith("equalized_odds") for lim in self.limits)
-
-
-RULES: dict[str, type[Rule]] = {r.name: r for r in (
-    ApprovalRule, ApproverNotCreatorRule, ApprovalAgeRule, TrainingDatasetRule, GitCommitRule,
-    OwnerRule, FairnessRule)}
-
-
-@dataclass(frozen=True)
-class Policy:
-    """A loaded policy. ``source`` is the file path (or ``"built-in default"``), ``sha256`` the
-    hash of its bytes, ``rules`` in file order."""
-
-    name: str | None
-    source: str
-    sha256: str
-    serving_stages: tuple[str, ...]
-    serving_aliases: tuple[str, ...]
-    rules: tuple[Rule, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "source": self.source, "sha256": self.sha256,
-                "serving": {"stages": list(self.serving_stages), "aliases": list(self.serving_aliases)},
-                "rules": [{"rule": r.name, "severity": r.severity} for r in self.rules]}
-
-
-# -- the built-in default (byte for byte the same as sample_data/policy.yaml) -----------------------
-DEFAULT_POLICY_YAML = r"""# auditkit compliance policy: the built-in default.
-#
-# `auditkit check` uses this policy when no --policy FILE is given; sample_data/policy.yaml is
-# a copy to start your own from. Reference: docs/policy.md.
-#
-# Every model version in a serving position must carry the evidence the rules ask for. Each
-# rule has a severity: `error` findings make `auditkit check` exit 1 (a CI gate), `warning` and
-# `info` findings are reported only. Delete a rule to stop checking it.
-
-auditkit_policy: 1                 # format version of this file (required)
-name: auditkit default policy
-
-# Which versions count as serving: a version in one of these stages (case-insensitive) or
-# holding one of these aliases. A challenger takes live or shadow traffic, so it needs the
-# same evidence as the champion; drop it if yours never serves.
-serving:
-  stages: [Production]
-  aliases: [champion, challenger]
-
-rules:
-  # Sign-off recorded as model version tags: tag -> regular expression the whole value must
-  # match (Python syntax; single quotes keep backslashes as they are).
-  approval:
-    severity: error
-    tags:
-      approved_by: '.*\S.*'                      # who approved (not blank)
-      approved_at: '\d{4}-\d{2}-\d{2}([T ].*)?'  # when: ISO 8601 date or date-time
-      # approval_ticket: 'MRM-\d{4}-\d{3}'      # e.g. your model-risk ticket number
-
-  # Four eyes: the approver is not the person who registered the version. MLflow records a
-  # version's creator only when its auth layer is on; without one the rule cannot be checked
-  # and says so with a finding of severity `creator_unknown` (or none: `creator_unknown: ignore`).
-  approver_not_creator:
-    severity: error
-    approver_tag: approved_by
-    creator_unknown: info
-
-  # Re-approval at least once a year (SR 11-7: review models at least annually). Ages are
-  # measured at `auditkit check --as-of TIME` (default: now).
-  approval_age:
-    severity: warning
-    tag: approved_at
-    max_days: 365
-
-  # The source run logged its training data with mlflow.log_input(..., context="training").
-  training_dataset:
-    severity: error
-    context: training
-
-  # The source run records the code it ran (MLflow sets this tag from the git checkout).
-  git_commit:
-    severity: error
-    tag: mlflow.source.git.commit
-
-  # Someone is accountable: version creator, else run user, else an `owner` tag on the
-  # version or the registered model.
-  owner:
-    severity: warning
-
-  # Fairness of the version's own decisions in a prediction log (uncomment and adapt):
-  # fairness:
-  #   severity: error
-  #   predictions: predictions.csv     # .csv/.parquet/.jsonl (relative to this file) or TABLE@URL
-  #   columns: {}                      # role renames as with --column, e.g. {prediction_id: request_ref}
-  #   sensitive: [sex]                 # one or more columns (several = intersectional groups)
-  #   positive: approve                # the favourable decision
-  #   label_positive: good             # the favourable true outcome (equalized-odds limits only)
-  #   no_decisions: warning            # severity when the log holds no decision by a version (or ignore)
-  #   limits:
-  #     demographic_parity_ratio: {min: 0.8}   # four-fifths rule
-"""
-
-
-def default_policy() -> Policy:
-    """The built-in default policy (:data:`DEFAULT_POLICY_YAML`)."""
-    return parse_policy(DEFAULT_POLICY_YAML, source=DEFAULT_SOURCE)
+from .. import errors
+from ..errors import PolicyError
+from ..logs import is_sql_source
+from ..records import frozen
+from .messages import (
+    POLICY_BAD_REGEX, POLICY_BAD_YAML, POLICY_DUPLICATE_KEY, POLICY_EMPTY, POLICY_MISSING, POLICY_MISSING_KEY,
+    POLICY_NO_LIMIT, POLICY_NO_RULES, POLICY_NO_SERVING, POLICY_UNKNOWN_KEY, POLICY_UNKNOWN_RULE,
+    POLICY_UNREADABLE, POLICY_WRONG_TYPE,
+)
+from .model import (
+    FAIRNESS_METRICS, FORMAT_VERSION, RULES, SEVERITIES, ApprovalAgeRule, ApprovalRule, ApproverNotCreatorRule,
+    FairnessLimit, FairnessRule, GitCommitRule, OwnerRule, Policy, Rule, TrainingDatasetRule,
+)
 
 
 def load_policy(path: str | os.PathLike) -> Policy:
@@ -234,11 +41,11 @@ def load_policy(path: str | os.PathLike) -> Policy:
     """
     p = Path(path).expanduser()
     if not p.is_file():
-        raise PolicyError(errors.POLICY_MISSING.format(path=str(path)))
+        raise PolicyError(POLICY_MISSING.format(path=str(path)))
     try:
         text = p.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(errors.POLICY_UNREADABLE.format(source=str(path), reason=exc)) from None
+        raise PolicyError(POLICY_UNREADABLE.format(source=str(path), reason=exc)) from None
     return parse_policy(text, source=str(path), base=p.parent)
 
 
@@ -253,12 +60,12 @@ def parse_policy(text: str, *, source: str = "<text>", base: Path | None = None)
             root = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            raise PolicyError(errors.POLICY_BAD_YAML.format(
+            raise PolicyError(POLICY_BAD_YAML.format(
                 source=source, line=mark.line + 1 if mark else 1, problem=exc.problem or exc.context)) from None
         except yaml.YAMLError as exc:
-            raise PolicyError(errors.POLICY_BAD_YAML.format(source=source, line=1, problem=exc)) from None
+            raise PolicyError(POLICY_BAD_YAML.format(source=source, line=1, problem=exc)) from None
         if root is None:
-            raise PolicyError(errors.POLICY_EMPTY.format(source=source))
+            raise PolicyError(POLICY_EMPTY.format(source=source))
         reader = _Reader(loader, source, base)
         return reader.policy(root, hashlib.sha256(text.encode("utf-8")).hexdigest())
     finally:
@@ -292,7 +99,7 @@ class _Reader:
         return self.loader.construct_object(node, deep=True)
 
     def wrong(self, node: yaml.Node, key: str, expected: str) -> PolicyError:
-        return self.fail(errors.POLICY_WRONG_TYPE, node, key=key, found=_describe(node, self.value(node)),
+        return self.fail(POLICY_WRONG_TYPE, node, key=key, found=_describe(node, self.value(node)),
                          expected=expected)
 
     def mapping(self, node: yaml.Node, where: str, allowed: tuple[str, ...] | None,
@@ -306,17 +113,17 @@ class _Reader:
         for key_node, value_node in node.value:
             key = self.value(key_node)
             if not isinstance(key, str):
-                raise self.fail(errors.POLICY_WRONG_TYPE, key_node, key=f"a key of {where}",
+                raise self.fail(POLICY_WRONG_TYPE, key_node, key=f"a key of {where}",
                                 found=_describe(key_node, key), expected="text")
             if key in out:
-                raise self.fail(errors.POLICY_DUPLICATE_KEY, key_node, key=key, where=where)
+                raise self.fail(POLICY_DUPLICATE_KEY, key_node, key=key, where=where)
             if allowed is not None and key not in allowed:
-                raise self.fail(errors.POLICY_UNKNOWN_KEY, key_node, where=where, key=key,
+                raise self.fail(POLICY_UNKNOWN_KEY, key_node, where=where, key=key,
                                 choices=errors.choices(list(allowed), limit=20))
             out[key] = value_node
         for key, expected in required.items():
             if key not in out:
-                raise self.fail(errors.POLICY_MISSING_KEY, at or node, where=where, key=key, expected=expected)
+                raise self.fail(POLICY_MISSING_KEY, at or node, where=where, key=key, expected=expected)
         return out
 
     def text(self, node: yaml.Node, key: str, *, blank: bool = False) -> str:
@@ -350,7 +157,7 @@ class _Reader:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise self.fail(errors.POLICY_BAD_REGEX, node, key=key, value=pattern, reason=exc) from None
+            raise self.fail(POLICY_BAD_REGEX, node, key=key, value=pattern, reason=exc) from None
         return pattern
 
     # -- the document --------------------------------------------------------------------------
@@ -368,16 +175,16 @@ class _Reader:
         stages = self.texts(serving["stages"], "serving.stages") if "stages" in serving else ()
         aliases = self.texts(serving["aliases"], "serving.aliases") if "aliases" in serving else ()
         if not stages and not aliases:
-            raise self.fail(errors.POLICY_NO_SERVING, serving_key)
+            raise self.fail(POLICY_NO_SERVING, serving_key)
         rules_node = top["rules"]
         rules_map = self.mapping(rules_node, "rules", None)
         if not rules_map:
-            raise self.fail(errors.POLICY_NO_RULES, next(k for k, v in root.value if v is rules_node), choices=", ".join(RULES))
+            raise self.fail(POLICY_NO_RULES, next(k for k, v in root.value if v is rules_node), choices=", ".join(RULES))
         rules: list[Rule] = []
         for key_node, value_node in rules_node.value:
             rule_name = self.value(key_node)
             if rule_name not in RULES:
-                raise self.fail(errors.POLICY_UNKNOWN_RULE, key_node, rule=rule_name,
+                raise self.fail(POLICY_UNKNOWN_RULE, key_node, rule=rule_name,
                                 choices=errors.choices(list(RULES), limit=20))
             self.key_node = key_node
             rules.append(self.READERS[rule_name](self, value_node, f"rules.{rule_name}"))
@@ -463,7 +270,7 @@ class _Reader:
             key = f"{where}.limits.{metric}"
             bounds = self.mapping(bound_node, key, ("min", "max"))
             if not bounds:
-                raise self.fail(errors.POLICY_NO_LIMIT, bound_node, key=key)
+                raise self.fail(POLICY_NO_LIMIT, bound_node, key=key)
             limits.append(FairnessLimit(
                 metric=metric,
                 min=self.number(bounds["min"], f"{key}.min") if "min" in bounds else None,

@@ -1,4 +1,6 @@
-"""A tamper-evident, append-only ledger of a model registry's state over time.
+"""The hash chain of a registry ledger: reading, verifying and the loaded ledger.
+
+A tamper-evident, append-only ledger of a model registry's state over time.
 
 MLflow keeps no history of stage or alias changes; ``auditkit snapshot`` does. Each snapshot appends
 one JSON line to the ledger holding the *changes* since the state rebuilt from the earlier entries
@@ -19,45 +21,37 @@ The registry state is a flat mapping of keys (lists of strings) to values::
     [model, "version", v, "tag", key]      -> value
 
 Absent facts are not stored, so a change's ``old``/``new`` of ``null`` means "not there". History and
-alias-at-time questions live in :mod:`auditkit.ledger_history`; they are re-exported here.
+alias-at-time questions live in :mod:`auditkit.ledger.history`.
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
-import fcntl
 import hashlib
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from . import errors
-from .connectors import Connector, classify, open_store, redact_uri, resolve_store_uri
-from .records import iso
+from .. import errors
+from ..times import format_time, parse_time
+from .messages import (
+    LEDGER_BAD_ENTRY, LEDGER_MISSING, LEDGER_P_CHANGE, LEDGER_P_EMPTY, LEDGER_P_FIELD, LEDGER_P_HASH,
+    LEDGER_P_INCOMPLETE, LEDGER_P_NOT_JSON, LEDGER_P_PREV, LEDGER_P_SEQ, LEDGER_P_STATE, LEDGER_P_STORE,
+    LEDGER_P_TIME, LEDGER_UNREADABLE,
+)
+from .state import Key, State, apply_changes, canonical_json, state_sha256
 
 #: ``prev_sha256`` of the first entry.
 GENESIS_SHA256 = "0" * 64
 #: Format marker and version written into every entry.
 LEDGER_KIND = "auditkit-registry-ledger"
 LEDGER_SCHEMA_VERSION = "1"
-#: Version fields copied into the state (besides ``exists``, ``deleted`` and tags).
-VERSION_FIELDS = ("stage", "run_id", "source", "status", "creator", "model_id", "description")
-
-Key = tuple[str, ...]
-State = dict[Key, Any]
-
-
-# -- canonical form and hashes ------------------------------------------------------------------
-def canonical_json(value: Any) -> bytes:
-    """The canonical bytes an entry's hash is computed over: UTF-8 JSON, keys sorted, no spaces."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 def entry_sha256(entry: dict[str, Any]) -> str:
@@ -66,62 +60,6 @@ def entry_sha256(entry: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def state_sha256(state: State) -> str:
-    """SHA-256 (hex) of a registry state: the canonical JSON of its sorted ``[key, value]`` pairs."""
-    pairs = [[list(k), state[k]] for k in sorted(state)]
-    return hashlib.sha256(canonical_json(pairs)).hexdigest()
-
-
-# -- registry state -----------------------------------------------------------------------------
-def registry_state(store: Connector) -> State:
-    """The flat registry state (see the module docstring) read from an open store.
-
-    Raises :class:`~auditkit.errors.StoreError` when the store cannot be read.
-    """
-    state: State = {}
-    for rm in store.registered_models():
-        m = rm.name
-        state[(m, "registered")] = True
-        if rm.description:
-            state[(m, "description")] = rm.description
-        for k, v in rm.tags.items():
-            state[(m, "tag", k)] = v
-        for alias, version in rm.aliases.items():
-            state[(m, "alias", alias)] = str(version)
-    for mv in store.model_versions():
-        base = (mv.name, "version", mv.version)
-        state[(mv.name, "registered")] = True
-        state[base + ("exists",)] = True
-        state[base + ("deleted",)] = bool(mv.deleted)
-        for f in VERSION_FIELDS:
-            value = getattr(mv, f)
-            if value is not None and value != "":
-                state[base + (f,)] = value
-        if mv.creation_time is not None:
-            state[base + ("created",)] = iso(mv.creation_time)
-        for k, v in mv.tags.items():
-            state[base + ("tag", k)] = v
-    return state
-
-
-def diff_states(old: State, new: State) -> list[dict[str, Any]]:
-    """The changes turning ``old`` into ``new``: ``{"key", "old", "new"}`` sorted by key
-    (``None`` for a fact that is not there)."""
-    keys = sorted(set(old) | set(new))
-    return [{"key": list(k), "old": old.get(k), "new": new.get(k)} for k in keys if old.get(k) != new.get(k)]
-
-
-def apply_changes(state: State, changes: Iterable[dict[str, Any]]) -> None:
-    """Apply an entry's changes to ``state`` in place."""
-    for ch in changes:
-        key = tuple(ch["key"])
-        if ch["new"] is None:
-            state.pop(key, None)
-        else:
-            state[key] = ch["new"]
-
-
-# -- reading and verifying ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class VerifyResult:
     """Outcome of :func:`verify_ledger`. When ``ok`` is false, ``line``/``seq``/``problem`` name the
@@ -143,7 +81,7 @@ class VerifyResult:
     def message(self) -> str:
         if self.ok:
             return f"ok: {self.entries} entries, chain intact"
-        return _bad_entry_message(self.path, self.line, self.seq, self.problem)
+        return bad_entry_message(self.path, self.line, self.seq, self.problem)
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": "1", "ok": self.ok, "ledger": self.path, "entries": self.entries,
@@ -158,31 +96,14 @@ class _Bad(Exception):
         self.line, self.seq, self.problem = line, seq if isinstance(seq, int) else None, problem
 
 
-def _bad_entry_message(path: str, line: int | None, seq: int | None, problem: str | None) -> str:
-    return errors.LEDGER_BAD_ENTRY.format(path=path, line=line, seq=seq if seq is not None else "?",
+def bad_entry_message(path: str, line: int | None, seq: int | None, problem: str | None) -> str:
+    return LEDGER_BAD_ENTRY.format(path=path, line=line, seq=seq if seq is not None else "?",
                                           problem=problem)
 
 
 _REQUIRED = (("seq", int, "an integer"), ("taken_at", str, "an ISO 8601 time"), ("store", str, "text"),
              ("changes", list, "a list"), ("state_sha256", str, "a SHA-256"),
              ("prev_sha256", str, "a SHA-256"), ("sha256", str, "a SHA-256"))
-
-
-def parse_time(value: Any, what: str = "time") -> datetime:
-    """An aware UTC datetime from a datetime or ISO 8601 text (naive values are taken as UTC).
-
-    Raises :class:`~auditkit.errors.UsageError` for anything else.
-    """
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        try:
-            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise errors.UsageError(errors.LEDGER_BAD_TIME.format(what=what, value=value)) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
 
 
 def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
@@ -197,47 +118,47 @@ def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
         lineno = idx + 1
         if idx == last:
             if raw:
-                raise _Bad(lineno, _peek_seq(raw), errors.LEDGER_P_INCOMPLETE)
+                raise _Bad(lineno, _peek_seq(raw), LEDGER_P_INCOMPLETE)
             break
         if not raw.strip():
-            raise _Bad(lineno, None, errors.LEDGER_P_EMPTY)
+            raise _Bad(lineno, None, LEDGER_P_EMPTY)
         try:
             entry = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
-            raise _Bad(lineno, None, errors.LEDGER_P_NOT_JSON.format(reason=str(exc).split(":")[0])) from None
+            raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason=str(exc).split(":")[0])) from None
         if not isinstance(entry, dict):
-            raise _Bad(lineno, None, errors.LEDGER_P_NOT_JSON.format(reason="not an object"))
+            raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason="not an object"))
         seq = entry.get("seq")
         for name, typ, expected in _REQUIRED:
             if not isinstance(entry.get(name), typ) or (typ is int and isinstance(entry.get(name), bool)):
-                raise _Bad(lineno, seq, errors.LEDGER_P_FIELD.format(field=name, expected=expected))
+                raise _Bad(lineno, seq, LEDGER_P_FIELD.format(field=name, expected=expected))
         if entry_sha256(entry) != entry["sha256"]:
-            raise _Bad(lineno, seq, errors.LEDGER_P_HASH)
+            raise _Bad(lineno, seq, LEDGER_P_HASH)
         if seq != len(entries) + 1:
-            raise _Bad(lineno, seq, errors.LEDGER_P_SEQ.format(got=seq, expected=len(entries) + 1))
+            raise _Bad(lineno, seq, LEDGER_P_SEQ.format(got=seq, expected=len(entries) + 1))
         if entry["prev_sha256"] != prev_sha:
-            raise _Bad(lineno, seq, errors.LEDGER_P_PREV)
+            raise _Bad(lineno, seq, LEDGER_P_PREV)
         try:
             taken = parse_time(entry["taken_at"])
         except errors.UsageError:
-            raise _Bad(lineno, seq, errors.LEDGER_P_FIELD.format(field="taken_at", expected="an ISO 8601 time")) from None
+            raise _Bad(lineno, seq, LEDGER_P_FIELD.format(field="taken_at", expected="an ISO 8601 time")) from None
         if prev_time is not None and taken < prev_time:
-            raise _Bad(lineno, seq, errors.LEDGER_P_TIME.format(got=entry["taken_at"], previous=iso(prev_time)))
+            raise _Bad(lineno, seq, LEDGER_P_TIME.format(got=entry["taken_at"], previous=format_time(prev_time)))
         if first_store is None:
             first_store = entry["store"]
         elif entry["store"] != first_store:
-            raise _Bad(lineno, seq, errors.LEDGER_P_STORE.format(got=entry["store"], expected=first_store))
+            raise _Bad(lineno, seq, LEDGER_P_STORE.format(got=entry["store"], expected=first_store))
         for ch in entry["changes"]:
             if not (isinstance(ch, dict) and isinstance(ch.get("key"), list) and "old" in ch and "new" in ch):
-                raise _Bad(lineno, seq, errors.LEDGER_P_FIELD.format(field="changes", expected="a list of {key, old, new}"))
+                raise _Bad(lineno, seq, LEDGER_P_FIELD.format(field="changes", expected="a list of {key, old, new}"))
             key = tuple(ch["key"])
             if state.get(key) != ch["old"]:
-                raise _Bad(lineno, seq, errors.LEDGER_P_CHANGE.format(key=list(key), old=ch["old"], actual=state.get(key)))
+                raise _Bad(lineno, seq, LEDGER_P_CHANGE.format(key=list(key), old=ch["old"], actual=state.get(key)))
             apply_changes(state, [ch])
         if entry["changes"]:
             state_hash = state_sha256(state)
         if state_hash != entry["state_sha256"]:
-            raise _Bad(lineno, seq, errors.LEDGER_P_STATE.format(seq=seq))
+            raise _Bad(lineno, seq, LEDGER_P_STATE.format(seq=seq))
         entries.append(entry)
         prev_sha, prev_time = entry["sha256"], taken
     return entries, state
@@ -252,21 +173,21 @@ def _peek_seq(raw: bytes) -> int | None:
 def _read_bytes(path: str | os.PathLike) -> bytes:
     p = Path(path)
     if not p.exists():
-        raise errors.LedgerError(errors.LEDGER_MISSING.format(path=str(p)))
+        raise errors.LedgerError(LEDGER_MISSING.format(path=str(p)))
     try:
         return p.read_bytes()
     except OSError as exc:
-        raise errors.LedgerError(errors.LEDGER_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
+        raise errors.LedgerError(LEDGER_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
 
 
-def _read_verified(path: str | os.PathLike) -> tuple[list[dict[str, Any]], State]:
+def read_verified(path: str | os.PathLike) -> tuple[list[dict[str, Any]], State]:
     """The entries and final state of a verified ledger; raises ``LedgerError`` /
     ``LedgerTamperedError`` (naming the first bad entry)."""
     data = _read_bytes(path)
     try:
         return _check_chain(data)
     except _Bad as bad:
-        raise errors.LedgerTamperedError(_bad_entry_message(str(path), bad.line, bad.seq, bad.problem)) from None
+        raise errors.LedgerTamperedError(bad_entry_message(str(path), bad.line, bad.seq, bad.problem)) from None
 
 
 def verify_ledger(path: str | os.PathLike, *, anchor: str | None = None) -> VerifyResult:
@@ -370,7 +291,7 @@ def load_ledger(path: "str | os.PathLike | Ledger") -> Ledger:
     cached = _CACHE.get(real)
     if stamp is not None and cached and cached[0] == stamp:
         return cached[1]
-    entries, _ = _read_verified(path)
+    entries, _ = read_verified(path)
     ledger = Ledger(str(path), entries)
     if stamp is not None:
         _CACHE[real] = (stamp, ledger)
@@ -384,120 +305,3 @@ def state_at(path: "str | os.PathLike | Ledger", seq: int) -> State:
     and :class:`~auditkit.errors.UsageError` (a seq the ledger does not hold).
     """
     return load_ledger(path).state_at(seq)
-
-
-# -- appending ----------------------------------------------------------------------------------
-def _store_identity(store: "Connector | str | None") -> tuple[str, str]:
-    """(backend, URI as recorded): passwords redacted, sqlite paths made absolute, so one store
-    given as a path or as different URI spellings is recognised as the same."""
-    if isinstance(store, Connector):
-        backend, uri = store.backend, store.uri
-    else:
-        backend, uri = classify(resolve_store_uri(store))
-    if uri.lower().startswith("sqlite:"):
-        from .connectors.sql_engine import sqlite_path
-
-        uri = "sqlite:///" + str(sqlite_path(uri).resolve())
-    return backend, redact_uri(uri)
-
-
-def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
-             now: datetime | str | None = None) -> dict[str, Any]:
-    """Append the registry's current state (as changes since the last entry) to the ledger.
-
-    ``store`` is an open connector or a store URI (``None``: ``$AUDITKIT_STORE``, then
-    ``$MLFLOW_TRACKING_URI``). ``now`` overrides the clock (tests, ``--as-of``). The append holds an
-    exclusive lock (``<ledger>.lock``), re-reads and verifies the ledger under it, writes one line
-    with a single ``os.write`` in append mode and fsyncs it (and the folder when the file is new).
-    Returns the appended entry.
-
-    Raises :class:`~auditkit.errors.StoreError` (store unreadable), :class:`~auditkit.errors.LedgerError`
-    (unwritable, another store's ledger, clock earlier than the last entry) and
-    :class:`~auditkit.errors.LedgerTamperedError` (the existing chain is broken: nothing is appended).
-    """
-    path = Path(ledger_path)
-    backend, store_id = _store_identity(store)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock_fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise errors.LedgerError(errors.LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        return _append_locked(store, path, backend, store_id, now)
-    finally:
-        fcntl.flock(lock_fd, fcntl.LOCK_UN)
-        os.close(lock_fd)
-
-
-def _append_locked(store: "Connector | str | None", path: Path, backend: str, store_id: str,
-                   now: datetime | str | None) -> dict[str, Any]:
-    created = not path.exists()
-    entries: list[dict[str, Any]] = []
-    old: State = {}
-    if not created:
-        entries, old = _read_verified(path)
-    last = entries[-1] if entries else None
-    if last is not None and last["store"] != store_id:
-        raise errors.LedgerError(errors.LEDGER_OTHER_STORE.format(path=str(path), recorded=last["store"], given=store_id))
-    taken = parse_time(now, "--as-of") if now is not None else datetime.now(timezone.utc)
-    if last is not None and taken < parse_time(last["taken_at"]):
-        raise errors.LedgerError(errors.LEDGER_CLOCK_BACKWARDS.format(
-            taken_at=iso(taken), last=last["taken_at"], seq=last["seq"], path=str(path)))
-    if isinstance(store, Connector):
-        new = registry_state(store)
-    else:
-        with open_store(store) as opened:
-            new = registry_state(opened)
-    entry: dict[str, Any] = {
-        "ledger": LEDGER_KIND, "schema_version": LEDGER_SCHEMA_VERSION,
-        "seq": (last["seq"] + 1) if last else 1, "taken_at": _iso_us(taken),
-        "store": store_id, "backend": backend, "changes": diff_states(old, new),
-        "state_sha256": state_sha256(new), "prev_sha256": last["sha256"] if last else GENESIS_SHA256,
-    }
-    entry["sha256"] = entry_sha256(entry)
-    line = canonical_json(entry) + b"\n"
-    try:
-        fd = os.open(str(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            written = os.write(fd, line)
-            if written != len(line):
-                raise OSError(0, f"short write ({written} of {len(line)} bytes)")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if created:
-            dir_fd = os.open(str(path.parent), os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-    except OSError as exc:
-        raise errors.LedgerError(errors.LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
-    return entry
-
-
-def _iso_us(value: datetime) -> str:
-    """ISO 8601 UTC with microseconds (snapshots of one second stay ordered and distinct)."""
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-_HISTORY_NAMES = ("AliasResolution", "RegistryChange", "alias_history", "resolve_alias_at", "resolve_stage_at")
-
-
-def __getattr__(name: str):
-    """Re-export the alias-at-time API of :mod:`auditkit.ledger_history` (loaded on first use, so
-    either module may be imported first without an import cycle)."""
-    if name in _HISTORY_NAMES:
-        from . import ledger_history
-
-        return getattr(ledger_history, name)
-    raise AttributeError(f"module 'auditkit.ledger' has no attribute {name!r}")
-
-
-__all__ = [
-    "AliasResolution", "GENESIS_SHA256", "Ledger", "RegistryChange", "VerifyResult", "alias_history",
-    "apply_changes", "canonical_json", "diff_states", "entry_sha256", "load_ledger", "parse_time",
-    "read_ledger", "registry_state", "resolve_alias_at", "resolve_stage_at", "snapshot", "state_at", "state_sha256",
-    "verify_ledger",
-]

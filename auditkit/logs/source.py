@@ -7,8 +7,8 @@ roles (CONTRACT.md "Prediction logs"): ``prediction_id``, ``timestamp``, ``decis
 or ``reasons`` (a JSON list). ``columns={role: name}`` renames a role's column. Every other column
 is an attribute (input feature) of the subject.
 
-Timestamps are ISO 8601 (without an offset they are read as UTC) or epoch milliseconds; a
-Parquet/SQL timestamp column is used as stored. Nothing is ever written to a log.
+Timestamps follow :mod:`auditkit.times` (ISO 8601, or epoch numbers whose unit is given or
+unambiguous); a Parquet/SQL timestamp column is used as stored. Nothing is ever written to a log.
 """
 
 from __future__ import annotations
@@ -17,35 +17,32 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
-from . import errors
-from .errors import PredictionLogError
-from .predictions_values import (  # noqa: F401  (check_unique_ids … are public here too)
-    EPOCH_MS as _EPOCH_MS,
-    REASON_ROLE as _REASON_ROLE,
-    _cell_from_text,
-    _clean,
-    _same_id,
-    check_unique_ids,
-    infer_feature,
-    parquet_hits,
-    parse_timestamps,
-    reasons_of,
+from .. import errors
+from ..errors import PredictionLogError
+from ..connectors import redact_uri
+from ..times import BAD_UNIT, EPOCH_UNITS, EpochUnit
+from .messages import (
+    PREDICTIONS_BAD_SOURCE, PREDICTIONS_DUPLICATE_IDS, PREDICTIONS_MISSING, PREDICTIONS_MISSING_COLUMN, PREDICTIONS_NO_TABLE,
+    PREDICTIONS_UNKNOWN_COLUMN, PREDICTIONS_UNREADABLE,
 )
+from .roles import REQUIRED_ROLES, assign_roles, check_role_names, reason_columns
+from .values import EPOCH_MS, cell_from_text, check_unique_ids, clean_cell, parquet_hits, parse_timestamps, same_id
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Column roles, in the order the contract lists them; reason_1 … reason_N come on top.
-ROLES = ("prediction_id", "timestamp", "model_name", "model_version", "model_uri", "decision",
-         "score", "label", "reasons")
-REQUIRED_ROLES = ("prediction_id", "timestamp", "decision")
 #: Rows per chunk when a CSV/JSONL log is streamed.
 CHUNK_ROWS = 200_000
 KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
-def open_predictions(source: str | Path, *, columns: Mapping[str, str] | None = None) -> "PredictionLog":
+def open_predictions(source: str | Path, *, columns: Mapping[str, str] | None = None,
+                     time_unit: EpochUnit | None = None) -> "PredictionLog":
     """Open a prediction log read-only and work out its column roles (reads the schema only).
+
+    ``columns`` renames roles (``{"prediction_id": "request_ref"}``); ``time_unit`` gives the
+    unit of epoch-number timestamps (``"s"``, ``"ms"``, ``"us"`` or ``"ns"``; without it the unit
+    is inferred only where exactly one unit fits, see :func:`auditkit.times.epoch_unit`).
 
     Raises :class:`~auditkit.errors.PredictionLogError` when the source form is unknown, the
     file/table does not exist or cannot be read, a role in ``columns`` is unknown, or a renamed
@@ -54,20 +51,19 @@ def open_predictions(source: str | Path, *, columns: Mapping[str, str] | None = 
     """
     text = str(source)
     mapping = dict(columns or {})
-    for role in mapping:
-        if role not in ROLES and not _REASON_ROLE.match(role):
-            raise PredictionLogError(errors.PREDICTIONS_UNKNOWN_ROLE.format(
-                role=role, choices=errors.choices([*ROLES, "reason_N"], limit=20)))
+    check_role_names(mapping)
+    if time_unit is not None and time_unit not in EPOCH_UNITS:
+        raise errors.UsageError(BAD_UNIT.format(unit=time_unit))
     if is_sql_source(text):
         table, _, url = text.partition("@")
-        return PredictionLog(text, "sql", mapping, table=table, url=url)
+        return PredictionLog(text, "sql", mapping, table=table, url=url, time_unit=time_unit)
     path = Path(text).expanduser()
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
-        raise PredictionLogError(errors.PREDICTIONS_BAD_SOURCE.format(source=text))
+        raise PredictionLogError(PREDICTIONS_BAD_SOURCE.format(source=text))
     if not path.is_file():
-        raise PredictionLogError(errors.PREDICTIONS_MISSING.format(source=text))
-    return PredictionLog(text, kind, mapping, path=path)
+        raise PredictionLogError(PREDICTIONS_MISSING.format(source=text))
+    return PredictionLog(text, kind, mapping, path=path, time_unit=time_unit)
 
 
 def is_sql_source(source: str) -> bool:
@@ -76,35 +72,21 @@ def is_sql_source(source: str) -> bool:
     return bool(at and "://" in url and table and "/" not in table)
 
 
-def parse_column_options(values: Sequence[str]) -> dict[str, str]:
-    """``["prediction_id=request_ref", …]`` (the CLI's ``--column ROLE=NAME``) as a mapping.
-
-    Raises :class:`~auditkit.errors.PredictionLogError` for an item that is not ``ROLE=NAME``."""
-    out: dict[str, str] = {}
-    for value in values or ():
-        role, eq, name = value.partition("=")
-        if not eq or not role.strip() or not name.strip():
-            raise PredictionLogError(errors.PREDICTIONS_BAD_COLUMN_OPTION.format(value=value))
-        out[role.strip()] = name.strip()
-    return out
-
-
 class PredictionLog:
     """One opened prediction log. Attributes: ``source`` (password redacted), ``kind``
     (``"csv" | "parquet" | "jsonl" | "sql"``), ``roles`` (role → actual column, roles present)."""
 
     def __init__(self, source: str, kind: str, mapping: dict[str, str], *, path: Path | None = None,
-                 table: str | None = None, url: str | None = None) -> None:
-        from .connectors.base import redact_uri
-
+                 table: str | None = None, url: str | None = None, time_unit: EpochUnit | None = None) -> None:
         self.kind = kind
+        self.time_unit = time_unit
         self.source = f"{table}@{redact_uri(url)}" if kind == "sql" else source
         self._path = path
         self._table = table
         self._url = url
         self._engine = None
         self._columns: list[str] = self._read_column_names()
-        self.roles: dict[str, str] = self._assign_roles(mapping)
+        self.roles: dict[str, str] = assign_roles(self._columns, mapping, source=self.source)
 
     # -- schema -----------------------------------------------------------------------------
     def column_names(self) -> list[str]:
@@ -113,9 +95,7 @@ class PredictionLog:
 
     def reason_columns(self) -> list[str]:
         """The actual ``reason_N`` columns in rank order (empty when the log has none)."""
-        ranked = sorted((int(_REASON_ROLE.match(r).group(1)), c) for r, c in self.roles.items()
-                        if _REASON_ROLE.match(r))
-        return [c for _, c in ranked]
+        return reason_columns(self.roles)
 
     def attribute_columns(self) -> list[str]:
         """Every column that has no role: the subject's input features and attributes."""
@@ -126,31 +106,9 @@ class PredictionLog:
         """Raise :class:`PredictionLogError` naming the first role whose column is missing."""
         for role in roles:
             if role not in self.roles:
-                raise PredictionLogError(errors.PREDICTIONS_MISSING_COLUMN.format(
+                raise PredictionLogError(PREDICTIONS_MISSING_COLUMN.format(
                     source=self.source, role=role, name=role,
                     choices=errors.choices(self._columns, limit=30)))
-
-    def _assign_roles(self, mapping: dict[str, str]) -> dict[str, str]:
-        present = set(self._columns)
-        for role, name in mapping.items():
-            if name not in present:
-                raise PredictionLogError(errors.PREDICTIONS_MAPPED_MISSING.format(
-                    name=name, role=role, source=self.source, choices=errors.choices(self._columns, limit=30)))
-        roles: dict[str, str] = {}
-        taken = set(mapping.values())
-        for role in ROLES:
-            if role in mapping:
-                roles[role] = mapping[role]
-            elif role in present and role not in taken:
-                roles[role] = role
-        for role, name in mapping.items():
-            if _REASON_ROLE.match(role):
-                roles[role] = name
-        if not any(_REASON_ROLE.match(r) for r in mapping):
-            for col in self._columns:
-                if _REASON_ROLE.match(col) and col not in taken:
-                    roles[col] = col
-        return roles
 
     def _read_column_names(self) -> list[str]:
         try:
@@ -168,7 +126,7 @@ class PredictionLog:
         except PredictionLogError:
             raise
         except Exception as exc:  # unreadable file, bad header, driver error …
-            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=_first_line(exc))) from None
 
     def _jsonl_columns(self, sample: int = 1000) -> list[str]:
@@ -186,14 +144,14 @@ class PredictionLog:
 
     def _sql_engine(self):
         if self._engine is None:
-            from .connectors.sql_engine import make_engine, sqlite_path
+            from ..connectors.sql_engine import make_engine, sqlite_path
 
             if self._url.lower().startswith("sqlite") and not sqlite_path(self._url).is_file():
-                raise PredictionLogError(errors.PREDICTIONS_MISSING.format(source=self.source))
+                raise PredictionLogError(PREDICTIONS_MISSING.format(source=self.source))
             try:
                 self._engine = make_engine(self._url)
             except errors.AuditkitError as exc:
-                raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+                raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                     source=self.source, reason=str(exc))) from None
         return self._engine
 
@@ -210,7 +168,7 @@ class PredictionLog:
         schema, _, name = self._table.rpartition(".")
         inspector = sa.inspect(engine)
         if not inspector.has_table(name, schema=schema or None):
-            raise PredictionLogError(errors.PREDICTIONS_NO_TABLE.format(
+            raise PredictionLogError(PREDICTIONS_NO_TABLE.format(
                 source=self.source, table=self._table,
                 choices=errors.choices(sorted(inspector.get_table_names(schema=schema or None)))))
         cols = inspector.get_columns(name, schema=schema or None)
@@ -226,7 +184,7 @@ class PredictionLog:
                 result = conn.execute(query)
                 return pd.DataFrame(result.all(), columns=list(result.keys()))
         except sa.exc.SQLAlchemyError as exc:
-            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=_first_line(getattr(exc, "orig", None) or exc))) from None
 
     def _sql_value(self, column: str, value: str) -> Any:
@@ -235,7 +193,7 @@ class PredictionLog:
 
         ctype = self._sql_types.get(column)
         if isinstance(ctype, sa.Integer):
-            return int(value) if _EPOCH_MS.match(str(value)) and "." not in str(value) else _NO_MATCH
+            return int(value) if EPOCH_MS.match(str(value)) and "." not in str(value) else _NO_MATCH
         return str(value)
 
     # -- reading ----------------------------------------------------------------------------
@@ -303,7 +261,7 @@ class PredictionLog:
         except PredictionLogError:
             raise
         except Exception as exc:
-            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=_first_line(exc))) from None
 
     def count(self) -> int | None:
@@ -330,7 +288,7 @@ class PredictionLog:
         cols = list(dict.fromkeys(columns))
         for c in cols:
             if c not in self._columns:
-                raise PredictionLogError(errors.PREDICTIONS_UNKNOWN_COLUMN.format(
+                raise PredictionLogError(PREDICTIONS_UNKNOWN_COLUMN.format(
                     name=c, source=self.source, choices=errors.choices(self._columns, limit=30)))
         return cols
 
@@ -342,7 +300,7 @@ class PredictionLog:
                     continue
                 record = self._json_line(lineno, line)
                 if not isinstance(record, dict):
-                    raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+                    raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                         source=self.source, reason=f"line {lineno} is not a JSON object"))
                 yield lineno, record
                 n += 1
@@ -353,7 +311,7 @@ class PredictionLog:
         try:
             return json.loads(line)
         except ValueError as exc:
-            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=f"line {lineno} is not JSON ({exc})")) from None
 
     # -- one decision -----------------------------------------------------------------------
@@ -383,10 +341,10 @@ class PredictionLog:
         if not hits:
             return None
         if len(hits) > 1:
-            raise PredictionLogError(errors.PREDICTIONS_DUPLICATE_IDS.format(
+            raise PredictionLogError(PREDICTIONS_DUPLICATE_IDS.format(
                 source=self.source, count=1, examples=f"{pid!r} at {' and '.join(w for _, w in hits[:5])}"))
         row, where = hits[0]
-        return {c: _clean(row.get(c)) for c in self._columns}, where
+        return {c: clean_cell(row.get(c)) for c in self._columns}, where
 
     def _find_jsonl(self, pid: str, idcol: str) -> list[tuple[dict, str]]:
         # A plain id appears verbatim in its line: skip parsing lines that do not contain it.
@@ -397,7 +355,7 @@ class PredictionLog:
                 if (plain and pid not in line) or not line.strip():
                     continue
                 record = self._json_line(lineno, line)
-                if isinstance(record, dict) and _same_id(record.get(idcol), pid):
+                if isinstance(record, dict) and same_id(record.get(idcol), pid):
                     hits.append((record, f"line {lineno}"))
         return hits
 
@@ -411,11 +369,11 @@ class PredictionLog:
             for chunk in reader:
                 mask = (chunk[idcol] == pid).to_numpy()
                 for i in mask.nonzero()[0]:
-                    record = {k: _cell_from_text(v) for k, v in chunk.iloc[int(i)].items()}
+                    record = {k: cell_from_text(v) for k, v in chunk.iloc[int(i)].items()}
                     hits.append((record, f"line {offset + int(i) + 2}"))
                 offset += len(chunk)
         except Exception as exc:
-            raise PredictionLogError(errors.PREDICTIONS_UNREADABLE.format(
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=_first_line(exc))) from None
         return hits
 
@@ -463,7 +421,7 @@ class PredictionLog:
             total = self._sql_rows(sa.select(sa.func.count()).select_from(
                 sa.select(t.c[idcol]).group_by(t.c[idcol]).having(sa.func.count() > 1).subquery()))
             examples = ", ".join(f"{v!r} ({c} rows)" for v, c in zip(dups.iloc[:, 0], dups.iloc[:, 1]))
-            raise PredictionLogError(errors.PREDICTIONS_DUPLICATE_IDS.format(
+            raise PredictionLogError(PREDICTIONS_DUPLICATE_IDS.format(
                 source=self.source, count=int(total.iloc[0, 0]), examples=examples))
 
     def position(self, index: int) -> str:

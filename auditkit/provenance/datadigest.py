@@ -23,8 +23,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import errors
-from .connectors import Connector, open_store
+from .. import errors
+from ..connectors import Connector, open_store
+from .messages import DATA_FILE_FORM, DATA_FILE_MISSING, DATA_FILE_UNREADABLE, DATA_NO_DATASETS, DATA_UNKNOWN_DATASET
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,10 +97,10 @@ def read_data_file(path: str | Path) -> "pd.DataFrame":
 
     p = Path(path)
     if not p.is_file():
-        raise errors.UsageError(errors.DATA_FILE_MISSING.format(path=str(p)))
+        raise errors.UsageError(DATA_FILE_MISSING.format(path=str(p)))
     suffix = p.suffix.lower()
     if suffix not in DATA_SUFFIXES:
-        raise errors.UsageError(errors.DATA_FILE_FORM.format(path=str(p)))
+        raise errors.UsageError(DATA_FILE_FORM.format(path=str(p)))
     try:
         if suffix == ".csv":
             return pd.read_csv(p)
@@ -108,7 +109,7 @@ def read_data_file(path: str | Path) -> "pd.DataFrame":
         return pd.read_parquet(p)
     except Exception as exc:  # pandas raises many kinds for a malformed file
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise errors.UsageError(errors.DATA_FILE_UNREADABLE.format(path=str(p), reason=reason)) from None
+        raise errors.UsageError(DATA_FILE_UNREADABLE.format(path=str(p), reason=reason)) from None
 
 
 def _logged_columns(schema: str | None) -> list[tuple[str, str]] | None:
@@ -183,12 +184,12 @@ def verify_data(store: "Connector | str | None", *, run_id: str, path: str | Pat
             run = opened.get_run(run_id)
     refs = list(run.datasets)
     if not refs:
-        raise errors.UsageError(errors.DATA_NO_DATASETS.format(run_id=run_id))
+        raise errors.UsageError(DATA_NO_DATASETS.format(run_id=run_id))
     if dataset is not None:
         names = sorted({r.name for r in refs})
         refs = [r for r in refs if r.name == dataset]
         if not refs:
-            raise errors.UsageError(errors.DATA_UNKNOWN_DATASET.format(
+            raise errors.UsageError(DATA_UNKNOWN_DATASET.format(
                 run_id=run_id, name=dataset, choices=errors.choices(names)))
     frame = read_data_file(path)
     digest = mlflow_pandas_digest(frame)

@@ -1,6 +1,6 @@
 """Questions answered from a registry ledger: what moved when, and where an alias pointed at a time.
 
-Both read a verified ledger (:func:`auditkit.ledger.load_ledger`); a broken chain raises
+Both read a verified ledger (:func:`auditkit.ledger.chain.load_ledger`); a broken chain raises
 :class:`~auditkit.errors.LedgerTamperedError` rather than answering from untrustworthy evidence.
 The ledger sees the registry only at its snapshots: a move is placed *between* two snapshots, and
 an alias that moved away and back between two snapshots looks unmoved (snapshot often).
@@ -14,8 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from . import errors
-from .ledger import Ledger, _iso_us, load_ledger, parse_time
+from .. import errors
+from ..times import format_time, parse_time
+from .chain import Ledger, load_ledger
 
 #: Kinds of change :func:`alias_history` reports by default, and every kind there is.
 DEFAULT_KINDS = ("alias", "stage", "version")
@@ -107,8 +108,8 @@ def _resolve_at(ledger: Ledger, *, name: str, label: str, kind: str, subject: st
     if at is None or (isinstance(at, str) and not at.strip()):
         return AliasResolution(name=name, alias=label, at="", version=None, kind=kind, gaps=[
             f"{subject} cannot be resolved through the ledger: the decision has no time"])
-    when = parse_time(at, "time")
-    at_text = _iso_us(when)
+    when = parse_time(at, what="time")
+    at_text = format_time(when, timespec="microseconds")
     out: dict[str, Any] = {"name": name, "alias": label, "at": at_text, "version": None, "kind": kind}
     i = bisect.bisect_right(ledger.times, when) - 1
     before = ledger.entries[i] if i >= 0 else None
@@ -263,4 +264,5 @@ def alias_history(ledger_path: "str | os.PathLike | Ledger", *, name: str | None
     return out
 
 
-__all__ = ["ALL_KINDS", "AliasResolution", "DEFAULT_KINDS", "RegistryChange", "alias_history", "resolve_alias_at"]
+__all__ = ["ALL_KINDS", "AliasResolution", "DEFAULT_KINDS", "RegistryChange", "alias_history", "resolve_alias_at",
+           "resolve_stage_at"]

@@ -1,6 +1,6 @@
 """Value-level helpers of prediction logs: timestamps, ids, reasons, cells and Arrow lookups.
 
-Split from :mod:`auditkit.predictions` (which re-exports the public names); nothing here opens a log.
+Nothing here opens a log: :mod:`.source` does, and calls these on what it read.
 """
 
 from __future__ import annotations
@@ -9,17 +9,34 @@ import json
 import math
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+import warnings
+from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
-from . import errors
-from .errors import PredictionLogError
+from ..errors import PredictionLogError
+from ..times import EpochUnit, epoch_unit
+from .roles import REASON_ROLE
+from .messages import (
+    PREDICTIONS_BAD_REASONS, PREDICTIONS_BAD_TIMESTAMPS, PREDICTIONS_DUPLICATE_IDS, PREDICTIONS_EPOCH_UNIT,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .predictions import PredictionLog
 
-REASON_ROLE = re.compile(r"^reason_([1-9][0-9]*)$")
+class PredictionLog(Protocol):
+    """What these helpers read of an open log (:class:`auditkit.logs.PredictionLog`)."""
+
+    source: str
+    roles: dict[str, str]
+    time_unit: EpochUnit | None
+
+    def position(self, index: int) -> str: ...
+
+    def reason_columns(self) -> list[str]: ...
+
+    def attribute_columns(self) -> list[str]: ...
+
+
 EPOCH_MS = re.compile(r"^\s*-?[0-9]+(\.0*)?\s*$")
 
 
@@ -35,26 +52,30 @@ def check_unique_ids(ids: "pd.Series", log: "PredictionLog") -> None:
     examples = []
     for value, idx in list(groups.groups.items())[:5]:
         examples.append(f"{value!r} at {' and '.join(log.position(int(i)) for i in list(idx)[:3])}")
-    raise PredictionLogError(errors.PREDICTIONS_DUPLICATE_IDS.format(
+    raise PredictionLogError(PREDICTIONS_DUPLICATE_IDS.format(
         source=log.source, count=groups.ngroups, examples="; ".join(examples)))
 
 
 def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
-                     offset: int = 0) -> "pd.Series":
-    """Timestamps as ``datetime64[ns, UTC]``: ISO 8601 text (no offset = UTC), epoch
-    milliseconds (numbers or digit strings) or datetimes as stored.
+                     offset: int = 0, unit: EpochUnit | None = None) -> "pd.Series":
+    """Timestamps as ``datetime64[ns, UTC]`` by :mod:`auditkit.times`' grammar: ISO 8601 text (no
+    offset = UTC; a date alone = midnight UTC), epoch numbers (numbers or digit strings) or
+    datetimes as stored. An epoch number's unit is ``unit``, else the log's ``time_unit``, else
+    the one unit that puts every number of the column between 1990 and 2100.
 
     Raises :class:`PredictionLogError` listing the positions (up to ten) of values that do not
-    parse; missing values count as unparseable (every decision needs a time)."""
+    parse (missing values count: every decision needs a time), or naming the column when the
+    unit of its epoch numbers is not clear."""
     import pandas as pd
 
+    unit = unit or (log.time_unit if log is not None else None)
     s = values.reset_index(drop=True)
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         out = s.dt.tz_convert("UTC")
     elif pd.api.types.is_datetime64_dtype(s.dtype):
         out = s.dt.tz_localize("UTC")
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        out = pd.to_datetime(s, unit="ms", utc=True, errors="coerce")
+        out = _from_epoch(s, unit, values.name, log)
     else:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -70,7 +91,7 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
         out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns, UTC]")
         if is_num.any():
             nums = pd.to_numeric(text[is_num], errors="coerce")
-            out[is_num] = pd.to_datetime(nums, unit="ms", utc=True, errors="coerce")
+            out[is_num] = _from_epoch(nums, unit, values.name, log)
         rest = ~is_num & s.notna().to_numpy()
         if rest.any():
             out[rest] = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
@@ -86,9 +107,35 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
         where = ", ".join(shown) + (f" … ({len(idx) - 10} more)" if len(idx) > 10 else "")
         example = s.iloc[int(idx[0])]
         where += f" (e.g. {None if _is_missing(example) else example!r})"
-        raise PredictionLogError(errors.PREDICTIONS_BAD_TIMESTAMPS.format(
+        raise PredictionLogError(PREDICTIONS_BAD_TIMESTAMPS.format(
             source=source, count=len(idx), column=name, where=where))
     return out
+
+
+def _from_epoch(numbers: "pd.Series", unit: EpochUnit | None, name: Any,
+                log: "PredictionLog | None") -> "pd.Series":
+    """Epoch numbers as UTC times, in ``unit`` or the one unit :func:`auditkit.times.epoch_unit`
+    finds; values beyond the years pandas can hold become NaT (reported as unparseable)."""
+    import pandas as pd
+
+    if unit is None:
+        finite = numbers[numbers.notna()]
+        unit = epoch_unit(finite.tolist()) if len(finite) else "ms"
+        if unit is None:
+            source = log.source if log is not None else "the data"
+            raise PredictionLogError(PREDICTIONS_EPOCH_UNIT.format(
+                source=source, column=str(name if name is not None else "timestamp"),
+                low=_number_text(finite.min()), high=_number_text(finite.max())))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return pd.to_datetime(numbers, unit=unit, utc=True, errors="coerce")
+        except (OverflowError, ValueError):  # beyond pandas' range: every value unparseable
+            return pd.Series(pd.NaT, index=numbers.index, dtype="datetime64[ns, UTC]")
+
+
+def _number_text(value: Any) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _arrow_iso(arrow: Any) -> "pd.Series | None":
@@ -129,7 +176,7 @@ def reasons_of(log: "PredictionLog", row: Mapping[str, Any], prediction_id: Any 
             if hasattr(items, "tolist"):
                 items = items.tolist()
             if not isinstance(items, list):
-                raise PredictionLogError(errors.PREDICTIONS_BAD_REASONS.format(
+                raise PredictionLogError(PREDICTIONS_BAD_REASONS.format(
                     column=col, id=str(prediction_id), value=value))
             for i, text in enumerate(x for x in items if not _is_missing(x) and str(x).strip()):
                 out.append({"rank": i + 1, "text": str(text), "feature": infer_feature(str(text), attributes),
@@ -163,7 +210,7 @@ def _parquet_row(pf: Any, group: int, index: int, batch_rows: int = 65_536) -> d
     raise IndexError(index)  # pragma: no cover - the index came from the same row group
 
 
-def _is_text(arrow_type: Any) -> bool:
+def is_text_type(arrow_type: Any) -> bool:
     import pyarrow as pa
 
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
@@ -180,7 +227,7 @@ def _string_matches(ids: Any, value: str) -> list[int] | None:
     out: list[int] = []
     base = 0
     for arr in getattr(ids, "chunks", [ids]):
-        if not _is_text(arr.type):
+        if not is_text_type(arr.type):
             return None
         validity, offsets_buf, data_buf = arr.buffers()[:3]
         width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
@@ -197,7 +244,7 @@ def _string_matches(ids: Any, value: str) -> list[int] | None:
     return out
 
 
-def _same_id(value: Any, pid: str) -> bool:
+def same_id(value: Any, pid: str) -> bool:
     if _is_missing(value):
         return False
     if isinstance(value, float) and value.is_integer():
@@ -214,7 +261,7 @@ def _is_missing(value: Any) -> bool:
     return pd is not None and (value is pd.NaT or value is pd.NA)
 
 
-def _clean(value: Any) -> Any:
+def clean_cell(value: Any) -> Any:
     """Plain Python values (NaN/NaT → None, numpy scalars → Python ones)."""
     if _is_missing(value):
         return None
@@ -226,7 +273,7 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _cell_from_text(text: str) -> Any:
+def cell_from_text(text: str) -> Any:
     """One CSV cell read as text: empty → None, integers/decimals → numbers (only when the
     number prints back the same, so ids like ``007`` stay text), else the text."""
     if text == "":
@@ -269,7 +316,7 @@ def parquet_hits(path: Any, pid: str, idcol: str) -> list[tuple[dict, str]]:
             ids = pf.read_row_group(rg, columns=[idcol]).column(0)
             found = _string_matches(ids, value) if isinstance(value, str) else None
             if found is None:
-                if not pa.types.is_integer(ids.type) and not _is_text(ids.type):
+                if not pa.types.is_integer(ids.type) and not is_text_type(ids.type):
                     ids = pc.cast(ids, pa.string())
                 found = pc.indices_nonzero(pc.equal(ids, pa.scalar(value, ids.type))).to_pylist()
             for i in found:

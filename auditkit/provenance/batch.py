@@ -4,42 +4,29 @@ Vectorized: the log's model references are factorized, each distinct reference i
 (an alias with a ledger once per window between the snapshots the decisions fall in), and the
 facts are spread back to the rows by index. Only the rows whose own time matters (a decision
 before its version was created or before its approval) get their gap list built one by one.
-The gaps of a row equal the ``gaps`` of :func:`auditkit.lineage.lineage` for that decision.
+The gaps of a row equal the ``gaps`` of :func:`auditkit.lineage` for that decision.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .lineage import (
-    DEFAULT_APPROVAL_KEYS,
-    GAP_APPROVED_AFTER,
-    GAP_BEFORE_VERSION,
-    ModelRef,
-    Resolution,
-    Resolver,
-    approval_pairs,
-    approvals_of,
-    first_approval,
-    known_aliases,
-    model_ref_columns,
-    model_ref_of,
-    owner_of,
-    reason_gaps,
-    run_facts,
-)
-from .predictions import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
-from .predictions_values import _clean, _is_text
-from .records import iso
+from ..accountability import DEFAULT_APPROVAL_KEYS
+from ..connectors import Connector
+from ..logs import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
+from ..logs.values import clean_cell, is_text_type
+from ..records import iso
+from .document import known_aliases, reason_gaps
+from .facts import approval_pairs, approvals_of, first_approval, owner_of, run_facts
+from .gaps import GAP_APPROVED_AFTER, GAP_BEFORE_VERSION
+from .references import ModelRef, model_ref_columns, model_ref_of
+from .resolution import Resolution, Resolver
 
-if TYPE_CHECKING:
-    import os
-
+if TYPE_CHECKING:  # type names only: numpy and pandas are imported where they are used
     import numpy as np
     import pandas as pd
-
-    from .connectors.base import Connector
 
 #: Columns of :func:`lineage_frame`, in order (``score``/``label`` only when the log has them).
 FRAME_COLUMNS = (
@@ -66,7 +53,7 @@ class _Unit:
     version: Any = None  # the ModelVersion record, when one is known
 
 
-def lineage_frame(store: "Connector", log: PredictionLog, *, ledger: "str | os.PathLike | None" = None,
+def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
                   approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> "pd.DataFrame":
     """One row per decision: id, timestamp, decision, score, label, the model reference and the
     version it resolved to, run, code, training/evaluation dataset digests, owner, approval,
@@ -83,7 +70,7 @@ def lineage_frame(store: "Connector", log: PredictionLog, *, ledger: "str | os.P
     return out if len(out) else pd.DataFrame(columns=batch.output_columns)
 
 
-def iter_lineage_frames(store: "Connector", log: PredictionLog, *, ledger: "str | os.PathLike | None" = None,
+def iter_lineage_frames(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
                         approval_keys: Any = DEFAULT_APPROVAL_KEYS, chunk_rows: int = CHUNK_ROWS,
                         progress: Callable[[int], None] | None = None) -> Iterator["pd.DataFrame"]:
     """:func:`lineage_frame` in chunks of about ``chunk_rows`` decisions (bounded memory; the log
@@ -102,7 +89,7 @@ def iter_lineage_frames(store: "Connector", log: PredictionLog, *, ledger: "str 
 class BatchLineage:
     """Resolves chunks of a log; distinct references are resolved once across chunks."""
 
-    def __init__(self, store: "Connector", log: PredictionLog, *, ledger: Any = None,
+    def __init__(self, store: Connector, log: PredictionLog, *, ledger: Any = None,
                  approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> None:
         self.log = log
         self.pairs = approval_pairs(approval_keys)
@@ -153,7 +140,7 @@ class BatchLineage:
             "approved_at": ", ".join(a["at"] or "" for a in approvals) or None,
         }
         first = first_approval(approvals)
-        approval_ns, approval_text = (None, None) if first is None else (_ns(first[0]), first[1])
+        approval_ns, approval_text = (None, None) if first is None else (_ns(_timestamp(first[0])), first[1])
         created = None
         if mv is not None and mv.creation_time is not None:
             import pandas as pd
@@ -183,7 +170,7 @@ class BatchLineage:
         alias_keys: list[tuple[int, ModelRef]] = []
         for k in range(n_keys):
             i = int(first[k])
-            row = {c: _clean(frame[c].iat[i]) for c in self.ref_columns}
+            row = {c: clean_cell(frame[c].iat[i]) for c in self.ref_columns}
             ref = model_ref_of(log, row, ids.iat[i])
             if ref is not None and ref.kind in ("alias", "stage") and self.ledger is not None:
                 alias_keys.append((k, ref))
@@ -314,6 +301,12 @@ class BatchLineage:
         return table[inverse], counts[inverse]
 
 
+def _timestamp(value: Any) -> Any:
+    import pandas as pd  # heavy: loaded only for batch work
+
+    return pd.Timestamp(value)
+
+
 def _ns(ts: Any) -> int:
     """Nanoseconds since the epoch, clamped to int64 (an approval dated 2999 is still 'later')."""
     import numpy as np
@@ -352,7 +345,7 @@ def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
         chunked = array.__arrow_array__()
         if isinstance(chunked, pa.Array):
             chunked = pa.chunked_array([chunked])
-        if _is_text(chunked.type):
+        if is_text_type(chunked.type):
             encoded = chunked.dictionary_encode()
             size = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
             indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())

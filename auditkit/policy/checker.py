@@ -5,8 +5,8 @@ model version breaks (or cannot be checked against): missing or malformed approv
 approval by the version's own creator, a stale approval, no training dataset logged on the
 source run, no git commit, no owner, disparities of the version's own decisions outside the
 policy's limits. A version serves when it is in a stage, or holds an alias, the policy names.
-The policy file format is in :mod:`auditkit.policy_rules` and ``docs/policy.md``; without a
-policy the built-in default (:data:`~auditkit.policy_rules.DEFAULT_POLICY_YAML`) applies.
+The policy file format is in :mod:`.model`, :mod:`.loader` and ``docs/policy.md``; without a
+policy the built-in default (:data:`.default.DEFAULT_POLICY_YAML`) applies.
 
 Every finding names the record and field it looked at (``evidence``) and says in one sentence
 what is missing (``missing``). Nothing is written to the store or the prediction log.
@@ -22,77 +22,32 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from . import errors
-from .policy_rules import (
-    DEFAULT_POLICY_YAML,
-    SEVERITIES,
-    ApprovalAgeRule,
-    ApprovalRule,
-    ApproverNotCreatorRule,
-    FairnessLimit,
-    FairnessRule,
-    GitCommitRule,
-    OwnerRule,
-    Policy,
-    PolicyError,
-    Rule,
-    TrainingDatasetRule,
-    default_policy,
-    load_policy,
-    parse_policy,
+from ..accountability import creator_of, owner_of
+from ..connectors import Connector
+from ..errors import FairnessError, PredictionLogError
+from ..logs import PredictionLog, open_predictions
+from ..provenance import model_ref_columns, model_ref_of
+from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
+from ..times import parse_time, try_parse_time
+from .default import default_policy
+from .findings import (
+    EVIDENCE_APPROVAL, EVIDENCE_APPROVAL_AGE, EVIDENCE_APPROVER, EVIDENCE_APPROVER_RUN, EVIDENCE_COMMIT,
+    EVIDENCE_DATASET, EVIDENCE_FAIRNESS, EVIDENCE_NO_RUN, EVIDENCE_OWNER, EVIDENCE_UNATTRIBUTED,
+    MISSING_APPROVAL, MISSING_APPROVAL_FUTURE, MISSING_APPROVAL_OLD, MISSING_APPROVAL_TIME,
+    MISSING_COMMIT, MISSING_COMMIT_PATTERN, MISSING_CREATOR_UNKNOWN, MISSING_DATASET,
+    MISSING_FAIRNESS_ERROR, MISSING_FAIRNESS_LIMIT, MISSING_FAIRNESS_NONE, MISSING_FAIRNESS_UNDEFINED,
+    MISSING_NO_RUN, MISSING_OWNER, MISSING_RUN_GONE, MISSING_SELF_APPROVAL, PROBLEM_NO_TAG, PROBLEM_TAG_PATTERN,
 )
-from .records import ModelVersion, RegisteredModel, Run, iso, version_key
+from .loader import load_policy
+from .model import (
+    SEVERITIES, ApprovalAgeRule, ApprovalRule, ApproverNotCreatorRule, FairnessLimit, FairnessRule,
+    GitCommitRule, OwnerRule, Policy, Rule, TrainingDatasetRule,
+)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # type names only: pandas is imported where a fairness rule reads a log
     import pandas as pd
 
-    from .connectors.base import Connector
-    from .predictions import PredictionLog
-
 SCHEMA_VERSION = "1"
-
-# One sentence per finding (tests compare them word for word).
-MISSING_APPROVAL = "model version {ref} lacks approval evidence: {problems}"
-PROBLEM_NO_TAG = "no tag {tag}"
-PROBLEM_TAG_PATTERN = "tag {tag} is {value!r}, which does not match {pattern!r}"
-EVIDENCE_APPROVAL = "model version {ref} tags {tags}"
-MISSING_SELF_APPROVAL = ("model version {ref} was approved by its own creator {user!r}; the policy requires "
-                         "approval by someone else")
-MISSING_CREATOR_UNKNOWN = ("model version {ref} records no creator, so whether approver {user!r} is someone "
-                           "other than the creator cannot be checked")
-EVIDENCE_APPROVER = "model version {ref} creator (user_id) and tag {tag}"
-MISSING_APPROVAL_OLD = ("the approval of model version {ref} ({value}) is {days} days old at {as_of}; the "
-                        "policy allows at most {max_days} days")
-MISSING_APPROVAL_FUTURE = ("the approval of model version {ref} ({value}) is dated after the as-of time "
-                           "{as_of}, so the version was not approved then")
-MISSING_APPROVAL_TIME = ("tag {tag} of model version {ref} is {value!r}, not a date/time, so the age of the "
-                         "approval cannot be checked")
-EVIDENCE_APPROVAL_AGE = "model version {ref} tag {tag}, as of {as_of}"
-MISSING_NO_RUN = "model version {ref} names no source run, so its {what} cannot be shown"
-MISSING_RUN_GONE = "run {run_id} named by {by} is not in the store, so the {what} of model version {ref} cannot be shown"
-EVIDENCE_NO_RUN = "model version {ref} run_id and logged model source_run_id"
-MISSING_DATASET = ("run {run_id}, the source of model version {ref}, logged no dataset with context "
-                   "{context!r}; the data the version was trained on cannot be identified")
-EVIDENCE_DATASET = "run {run_id} inputs (mlflow.log_input): {datasets}"
-MISSING_COMMIT = ("run {run_id}, the source of model version {ref}, has no tag {tag}; the code the version "
-                  "was built from cannot be identified")
-MISSING_COMMIT_PATTERN = "run {run_id} tag {tag} is {value!r}, which does not match {pattern!r}"
-EVIDENCE_COMMIT = "run {run_id} tag {tag}"
-MISSING_OWNER = ("no owner on record for model version {ref}: no version creator, no run user, and no "
-                 "owner tag on the version or on registered model {name}")
-EVIDENCE_OWNER = ("model version {ref} creator and tag owner; {run} user and tag mlflow.user; "
-                  "registered model {name} tag owner")
-MISSING_FAIRNESS_NONE = ("prediction log {source} holds no decisions by model version {ref}, so no "
-                         "fairness result exists for it")
-MISSING_FAIRNESS_LIMIT = ("{metric} over {features} is {value} on {n} decisions by model version {ref}; "
-                          "the policy requires {bound}")
-MISSING_FAIRNESS_UNDEFINED = ("{metric} over {features} cannot be computed from the {n} decisions by model "
-                              "version {ref} (e.g. no labels, or a group without outcomes); the policy "
-                              "requires {bound}")
-MISSING_FAIRNESS_ERROR = "no fairness result for model version {ref}: {reason}"
-EVIDENCE_FAIRNESS = "prediction log {source}: {n} decisions by model version {ref} (columns {columns})"
-EVIDENCE_UNATTRIBUTED = "; {k} decision(s) name the model by alias, stage or run and were not attributed"
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -159,7 +114,7 @@ class PolicyCheck:
                 "findings": [f.to_dict() for f in self.findings], "summary": self.summary()}
 
 
-def check_policy(store: "Connector", policy: "Policy | str | os.PathLike | None" = None, *,
+def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" = None, *,
                  as_of: datetime | str | None = None) -> list[Finding]:
     """Findings of ``policy`` (a :class:`Policy`, a policy file path, or ``None`` for the
     built-in default) on every serving model version in ``store``, at ``as_of`` (ISO 8601 text
@@ -174,7 +129,7 @@ def check_policy(store: "Connector", policy: "Policy | str | os.PathLike | None"
     return list(evaluate_policy(store, policy=policy, as_of=as_of).findings)
 
 
-def evaluate_policy(store: "Connector", *, policy: "Policy | str | os.PathLike | None" = None,
+def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | None" = None,
                     as_of: datetime | str | None = None) -> PolicyCheck:
     """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same)."""
     if policy is None:
@@ -194,30 +149,11 @@ def evaluate_policy(store: "Connector", *, policy: "Policy | str | os.PathLike |
 
 
 def parse_as_of(value: datetime | str | None) -> datetime:
-    """The as-of time as an aware UTC datetime (ISO 8601 text; a date alone is midnight UTC;
-    no zone means UTC; ``None`` is now). Raises :class:`~auditkit.errors.UsageError`."""
+    """The as-of time as an aware UTC datetime by :mod:`auditkit.times`' grammar (``None`` is
+    now, to the second). Raises :class:`~auditkit.errors.UsageError`."""
     if value is None:
         return datetime.now(timezone.utc).replace(microsecond=0)
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = _parse_time(str(value))
-        if parsed is None:
-            raise errors.UsageError(errors.POLICY_BAD_AS_OF.format(value=value))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
-
-
-def _parse_time(text: str) -> datetime | None:
-    text = text.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    return parse_time(value, what="as-of time")
 
 
 def _serves(policy: Policy, mv: ModelVersion) -> bool:
@@ -236,7 +172,7 @@ def _blank(value: Any) -> bool:
 class _Checker:
     """Runs the rules on one version at a time; store reads are made once and kept."""
 
-    def __init__(self, store: "Connector", policy: Policy, as_of: datetime) -> None:
+    def __init__(self, store: Connector, policy: Policy, as_of: datetime) -> None:
         self.store, self.policy, self.as_of = store, policy, as_of
         self._runs: dict[str, Run] | None = None
         self._logged: dict[str, Any] | None = None
@@ -297,13 +233,18 @@ class _Checker:
         approver = mv.tags.get(rule.approver_tag)
         if _blank(approver):
             return  # no approver on record: the approval rule reports that
-        evidence = EVIDENCE_APPROVER.format(ref=_ref(mv), tag=rule.approver_tag)
-        if _blank(mv.creator):
+        run, _ = self.run_of(mv, "creator") if _blank(mv.creator) else (None, None)
+        creator = creator_of(version=mv, run=run)
+        if creator.source == "run_user":
+            evidence = EVIDENCE_APPROVER_RUN.format(run_id=run.run_id, ref=_ref(mv), tag=rule.approver_tag)
+        else:
+            evidence = EVIDENCE_APPROVER.format(ref=_ref(mv), tag=rule.approver_tag)
+        if creator.user is None:
             if rule.creator_unknown is not None:
                 yield (rule.creator_unknown, evidence,
                        MISSING_CREATOR_UNKNOWN.format(ref=_ref(mv), user=approver.strip()))
-        elif approver.strip().casefold() == mv.creator.strip().casefold():
-            yield rule.severity, evidence, MISSING_SELF_APPROVAL.format(ref=_ref(mv), user=mv.creator)
+        elif approver.strip().casefold() == creator.user.casefold():
+            yield rule.severity, evidence, MISSING_SELF_APPROVAL.format(ref=_ref(mv), user=creator.user)
 
     def _approval_age(self, rule: ApprovalAgeRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
         value = mv.tags.get(rule.tag)
@@ -311,7 +252,7 @@ class _Checker:
             return  # no approval time on record: the approval rule reports that
         as_of = iso(self.as_of)
         evidence = EVIDENCE_APPROVAL_AGE.format(ref=_ref(mv), tag=rule.tag, as_of=as_of)
-        when = _parse_time(value)
+        when = try_parse_time(value)
         if when is None:
             yield rule.severity, evidence, MISSING_APPROVAL_TIME.format(tag=rule.tag, ref=_ref(mv), value=value)
             return
@@ -346,22 +287,15 @@ class _Checker:
                 run_id=run.run_id, tag=rule.tag, value=value, pattern=rule.pattern)
 
     def _owner(self, rule: OwnerRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
-        if not _blank(mv.creator) or not _blank(mv.tags.get("owner")):
-            return
         run, _ = self.run_of(mv, "owner")
-        if run is not None and ((not _blank(run.user) and run.user != "unknown")
-                                or not _blank(run.tags.get("mlflow.user"))):
-            return
-        rm = self.registered(mv.name)
-        if rm is not None and not _blank(rm.tags.get("owner")):
+        if owner_of(version=mv, run=run, registered=self.registered(mv.name)).user is not None:
             return
         run_text = f"run {run.run_id}" if run is not None else "source run (none found)"
         yield (rule.severity, EVIDENCE_OWNER.format(ref=_ref(mv), run=run_text, name=mv.name),
                MISSING_OWNER.format(ref=_ref(mv), name=mv.name))
 
     def _fairness(self, rule: FairnessRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
-        from .errors import FairnessError
-        from .fairness import assess_fairness
+        from ..fairness import assess_fairness  # heavy (pandas, numpy): only for fairness rules
 
         read = self._prediction_log(rule)
         mine, unattributed = read.decisions_of(mv)
@@ -398,9 +332,7 @@ class _Checker:
         """The rule's prediction log, read once (only the columns it needs) and closed."""
         key = id(rule)
         if key not in self._logs:
-            from .fairness.api import check_columns
-            from .lineage import model_ref_columns
-            from .predictions import open_predictions
+            from ..fairness.api import check_columns  # heavy (pandas, numpy): only for fairness rules
 
             with open_predictions(rule.predictions, columns=dict(rule.columns)) as log:
                 log.require("decision")
@@ -419,11 +351,8 @@ class _LogRead:
     """A fairness rule's prediction log as read: the frame, the roles used, and each row's model
     reference (parsed once per distinct reference, not once per version)."""
 
-    def __init__(self, log: "PredictionLog", frame: "pd.DataFrame", ref_cols: list[str], labels: bool) -> None:
-        import numpy as np
-
-        from .errors import PredictionLogError
-        from .lineage import model_ref_of
+    def __init__(self, log: PredictionLog, frame: "pd.DataFrame", ref_cols: list[str], labels: bool) -> None:
+        import numpy as np  # heavy: only for fairness rules
 
         self.frame, self.source = frame, log.source
         self.decision = log.roles["decision"]
@@ -472,7 +401,4 @@ def _bound(limit: FairnessLimit) -> str:
     return f"at most {_number(limit.max)}"  # type: ignore[arg-type]
 
 
-__all__ = [
-    "DEFAULT_POLICY_YAML", "Finding", "Policy", "PolicyCheck", "PolicyError", "ServingVersion", "check_policy",
-    "default_policy", "evaluate_policy", "load_policy", "parse_as_of", "parse_policy",
-]
+__all__ = ["Finding", "PolicyCheck", "ServingVersion", "check_policy", "evaluate_policy", "parse_as_of"]

@@ -1,0 +1,112 @@
+"""Options shared by several commands, each defined once: the store, the prediction log and its
+columns, the ledger, ``--as-of``, ``--format`` and report output.
+
+Each ``*_option`` returns a decorator; decorators that add several options keep their order in
+``--help``. Values are parsed by the library (times by :mod:`auditkit.times`, column roles by
+:mod:`auditkit.logs`), never here, so the CLI and the Python API accept the same things.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import errors
+from ..logs import PredictionLog, open_predictions, parse_column_options
+from ..reports.messages import REPORT_BAD_OUTPUT
+
+BAD_FORMAT = "format {value!r} is not supported here; choose one of: {choices}"
+#: Report files by extension: PDF (PDF/A-3b, evidence.json attached) or HTML.
+REPORT_SUFFIXES = (".pdf", ".html", ".htm")
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def _stack(*options: Decorator) -> Decorator:
+    """Apply several option decorators so that they appear in ``--help`` in the order given."""
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return apply
+
+
+#: ``--store URI`` (optional: the library falls back to $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI).
+store_option: Decorator = click.option(
+    "--store", "store_uri", default=None, metavar="URI",
+    help="Tracking store: sqlite:///…/mlflow.db, a .db path, postgresql://…, mysql+pymysql://…, "
+    "file:///…/mlruns, an mlruns or wandb folder. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
+)
+
+
+def predictions_options(*, required: bool = True) -> Decorator:
+    """``--predictions SOURCE``, the repeatable ``--column ROLE=NAME`` and ``--time-unit``."""
+    return _stack(
+        click.option("--predictions", "predictions", required=required, default=None, metavar="SOURCE",
+                     help="Prediction log: a .csv, .parquet or .jsonl file, or TABLE@SQLALCHEMY_URL."),
+        click.option("--column", "column_options", multiple=True, metavar="ROLE=NAME",
+                     help="Name the log's column for a role (repeatable): prediction_id, timestamp, decision, "
+                     "model_name, model_version, model_uri, score, label, reasons, reason_N."),
+        click.option("--time-unit", "time_unit", default=None, metavar="s|ms|us|ns",
+                     help="Unit of epoch-number timestamps. Default: the one unit that places every "
+                     "timestamp between 1990 and 2100 (an error when none or several do)."),
+    )
+
+
+def ledger_option(*, required: bool = False, help: str | None = None) -> Decorator:
+    """``--ledger FILE``: the registry ledger written by ``auditkit snapshot``."""
+    return click.option(
+        "--ledger", "ledger", required=required, default=None, metavar="FILE",
+        help=help or "Registry ledger (auditkit snapshot): resolves models:/NAME@ALIAS and stages at each "
+        "decision's time.",
+    )
+
+
+def as_of_option(help: str) -> Decorator:
+    """``--as-of TIME`` (ISO 8601 with Z, z or an offset; a date alone is midnight UTC)."""
+    return click.option("--as-of", "as_of", default=None, metavar="TIME", help=help)
+
+
+def format_option(choices: Sequence[str], default: str = "table") -> Decorator:
+    """The ``--format`` option with the given choices (checked by auditkit, not click, so the
+    error message names the valid choices the auditkit way)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: str) -> str:
+        if value not in choices:
+            raise errors.UsageError(BAD_FORMAT.format(value=value, choices=", ".join(choices)))
+        return value
+
+    return click.option(
+        "--format", "fmt", default=default, show_default=True, callback=check,
+        help=f"Output form: {' | '.join(choices)}.",
+    )
+
+
+def _check_report_output(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if Path(value).suffix.lower() not in REPORT_SUFFIXES:
+        raise errors.UsageError(REPORT_BAD_OUTPUT.format(path=value))
+    return value
+
+
+#: Options every report takes: output, time of generation, templates, user fields.
+report_options: Decorator = _stack(
+    click.option("-o", "--output", required=True, metavar="FILE", callback=_check_report_output,
+                 help="Report file: .pdf (PDF/A-3b, evidence.json attached) or .html."),
+    as_of_option("Generation time shown in the report (ISO 8601). Default: $SOURCE_DATE_EPOCH, then now. "
+                 "Same inputs and --as-of give a byte-identical PDF."),
+    click.option("--templates", default=None, metavar="DIR",
+                 help="Folder whose templates (and report.css) override the packaged ones."),
+    click.option("--fields", "fields_file", default=None, metavar="FILE",
+                 help="YAML/JSON file with the user-supplied fields (purpose, creditor, …)."),
+)
+
+
+def open_log(predictions: str, column_options: Sequence[str], time_unit: str | None) -> PredictionLog:
+    """Open the prediction log the shared options name (the library checks every value)."""
+    return open_predictions(predictions, columns=parse_column_options(list(column_options)),
+                            time_unit=time_unit)  # type: ignore[arg-type]

@@ -1,0 +1,38 @@
+"""Messages of fairness assessments. One line each, naming the bad input and what was expected.
+"""
+
+from __future__ import annotations
+
+FAIRNESS_UNKNOWN_COLUMN = "column {name!r} is not in {where}; columns: {choices}"
+FAIRNESS_NO_SENSITIVE = "no sensitive feature given; name at least one column (e.g. --sensitive sex)"
+FAIRNESS_NO_RECORDS = "{where} holds no records to assess"
+FAIRNESS_LENGTH_MISMATCH = "{what} has {got} values but the decisions have {expected}; expected one value per decision"
+FAIRNESS_ONE_GROUP = (
+    "sensitive feature(s) {features} form only one group ({group}); need at least two groups to compare"
+)
+FAIRNESS_NOT_BINARY = (
+    "decisions are not binary 0/1 or -1/1 (values seen: {values}); name the favourable one "
+    "with --positive VALUE (pos_label=…)"
+)
+FAIRNESS_POSITIVE_NOT_SEEN = "positive value {value!r} is not among the {what} values seen: {values}"
+FAIRNESS_LABEL_HINT = "; name the favourable label with --label-positive VALUE (label_pos_label=…)"
+FAIRNESS_LABEL_NOT_BINARY = (
+    "labels have more than two values (values seen: {values}); expected a binary outcome"
+)
+FAIRNESS_MISSING_DECISION = "{count} record(s) have no decision; expected a decision on every record"
+FAIRNESS_BAD_BINS = "bins for {column!r} must be at least two increasing numbers, got {value!r}"
+FAIRNESS_BIN_NOT_IN_FEATURES = "bins name column {column!r}, which is not a sensitive feature ({features})"
+FAIRNESS_BIN_NOT_NUMERIC = "column {column!r} is not numeric (e.g. {example!r}); binning needs numbers"
+FAIRNESS_BIN_RANGE = (
+    "{count} value(s) of {column!r} fall outside the bins {edges}; widen the first or last edge"
+)
+FAIRNESS_UNKNOWN_REFERENCE = "reference group {group} is not among the groups: {choices}"
+FAIRNESS_BAD_CI = "confidence level {value!r} must be a number between 0 and 1 (e.g. 0.95)"
+FAIRNESS_BAD_N_BOOT = "bootstrap resamples {value!r} must be a positive integer (e.g. 1000)"
+FAIRNESS_BAD_MIN_GROUP = "minimum group size {value!r} must be a non-negative integer"
+FAIRNESS_TOO_MANY_CELLS = (
+    "the grouped counts have more than {limit} rows; check that the decision and label columns "
+    "hold outcomes, not scores"
+)
+FAIRNESS_NOTHING_INPUT = "no decisions given; pass y_pred (an array, or a column name with data=, engine= or log=)"
+FAIRNESS_UNKNOWN_TABLE = "table {name!r} is not in {where}; tables: {choices}"

@@ -1,0 +1,28 @@
+"""Lineage: from a decision back to the model version, run, data, code, owner and approvals.
+
+(The package is named ``provenance`` so that ``auditkit.lineage`` stays the function users call.)
+
+- :mod:`.references`: a decision's model reference, parsed;
+- :mod:`.resolution`: the reference resolved to registry records (through the ledger for aliases
+  and stages);
+- :mod:`.facts` and :mod:`.gaps`: the facts behind a version, each with its evidence, and one
+  sentence per fact that is missing or unprovable;
+- :mod:`.document`: one decision's lineage JSON; :mod:`.batch`: every decision's, as a frame;
+- :mod:`.datadigest`: recomputing a logged dataset's digest from a data file.
+"""
+
+from __future__ import annotations
+
+from ..accountability import DEFAULT_APPROVAL_KEYS
+from .batch import FRAME_COLUMNS, iter_lineage_frames, lineage_frame
+from .datadigest import DataVerification, DatasetCheck, mlflow_pandas_digest, verify_data
+from .document import SCHEMA_VERSION, aliases_at, known_aliases, lineage
+from .references import ModelRef, model_ref_columns, model_ref_of, normalize_version, parse_model_uri
+from .resolution import Resolution, Resolver
+
+__all__ = [
+    "DEFAULT_APPROVAL_KEYS", "FRAME_COLUMNS", "SCHEMA_VERSION", "DataVerification", "DatasetCheck",
+    "ModelRef", "Resolution", "Resolver", "aliases_at", "iter_lineage_frames", "known_aliases",
+    "lineage", "lineage_frame", "mlflow_pandas_digest", "model_ref_columns", "model_ref_of",
+    "normalize_version", "parse_model_uri", "verify_data",
+]
