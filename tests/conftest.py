@@ -18,7 +18,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+# Fixture writers (tests/fixtures) and shared helpers (tests/support) are imported by name.
 sys.path.insert(0, str(FIXTURES))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 PG_HOST = os.environ.get("AUDITKIT_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("AUDITKIT_PG_PORT", "5432"))

@@ -40,6 +40,10 @@ class PredictionLog(Protocol):
 EPOCH_MS = re.compile(r"^\s*-?[0-9]+(\.0*)?\s*$")
 
 
+class UnparseableTimestampError(PredictionLogError):
+    """Timestamps that no rule of the time grammar reads (positions named in the message)."""
+
+
 def check_unique_ids(ids: "pd.Series", log: "PredictionLog") -> None:
     """Raise :class:`PredictionLogError` showing up to five duplicated ids with their positions."""
     dup = ids.duplicated(keep=False).to_numpy()
@@ -107,7 +111,7 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
         where = ", ".join(shown) + (f" … ({len(idx) - 10} more)" if len(idx) > 10 else "")
         example = s.iloc[int(idx[0])]
         where += f" (e.g. {None if _is_missing(example) else example!r})"
-        raise PredictionLogError(PREDICTIONS_BAD_TIMESTAMPS.format(
+        raise UnparseableTimestampError(PREDICTIONS_BAD_TIMESTAMPS.format(
             source=source, count=len(idx), column=name, where=where))
     return out
 

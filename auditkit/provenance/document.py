@@ -21,9 +21,9 @@ from typing import Any, Sequence
 
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import Connector
-from ..errors import PredictionLogError, UnknownPredictionError
+from ..errors import UnknownPredictionError
 from ..ledger import alias_history, resolve_alias_at
-from ..logs import PredictionLog, parse_timestamps, reasons_of
+from ..logs import PredictionLog, UnparseableTimestampError, parse_timestamps, reasons_of
 from ..logs.messages import PREDICTIONS_BAD_TIMESTAMPS, PREDICTIONS_UNKNOWN_ID
 from ..records import ModelVersion, iso
 from .facts import approval_pairs, approvals_of, owner_of, run_facts, timing_gaps, version_doc
@@ -60,7 +60,7 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
     :class:`~auditkit.errors.LedgerError` (ledger unreadable or tampered) and
     :class:`~auditkit.errors.UsageError` (bad ``approval_keys``).
     """
-    import pandas as pd
+    import pandas as pd  # heavy: loaded when a decision is looked up
 
     pairs = approval_pairs(approval_keys)
     log.require("prediction_id", "timestamp", "decision")
@@ -73,9 +73,9 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
     row, where = found
     tscol = log.roles["timestamp"]
     try:
-        at = parse_timestamps(pd.Series([row.get(tscol)], name=tscol, dtype=object)).iloc[0]
-    except PredictionLogError:
-        raise PredictionLogError(PREDICTIONS_BAD_TIMESTAMPS.format(
+        at = parse_timestamps(pd.Series([row.get(tscol)], name=tscol, dtype=object), log=log).iloc[0]
+    except UnparseableTimestampError:
+        raise UnparseableTimestampError(PREDICTIONS_BAD_TIMESTAMPS.format(
             source=log.source, count=1, column=tscol, where=f"{where} (e.g. {row.get(tscol)!r})")) from None
     ref = model_ref_of(log, row, prediction_id)
     if ref is None:

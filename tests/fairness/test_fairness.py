@@ -15,7 +15,7 @@ from fairlearn.metrics import (
     equalized_odds_ratio,
 )
 from scipy import stats
-from test_fairness_support import AGE_EDGES, TOL, fairlearn_frame, german, index_key
+from fairness_data import AGE_EDGES, TOL, fairlearn_frame, german, index_key
 
 from auditkit.fairness import (
     DISPARITIES,

@@ -21,6 +21,7 @@ import auditkit
 from auditkit.provenance.gaps import GAP_NO_OWNER
 from auditkit.errors import PredictionLogError
 from auditkit.records import iso
+from conftest import ROOT
 
 MODEL = "loan-approval"
 EXPERIMENT = "loan-scoring"
@@ -501,7 +502,7 @@ def test_cli_help_has_an_example(cli_run):
 
 
 # -- the bundled sample data --------------------------------------------------------------------
-SAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_data")
+SAMPLE = str(ROOT / "sample_data")
 
 
 def test_sample_data_each_champion_version(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pypdf
 import pytest
-from reports_support import (
+from report_stores import (
     AS_OF,
     make_store,
     pdf_text,
@@ -31,7 +31,7 @@ from auditkit.reports import (
 )
 from auditkit.reports.extras import model_extras
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

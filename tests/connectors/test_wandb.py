@@ -34,18 +34,18 @@ from auditkit.connectors.messages import UNKNOWN_EXPERIMENT, UNKNOWN_VERSION, WA
 def _load_scenario():
     """The fixture generator, loaded as a module (its SCENARIO wrote the fixtures)."""
     spec = importlib.util.spec_from_file_location(
-        "auditkit_wandb_fixture_scenario", Path(__file__).parent / "fixtures" / "make_wandb_fixtures.py")
+        "auditkit_wandb_fixture_scenario", Path(__file__).resolve().parents[1] / "fixtures" / "make_wandb_fixtures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 scenario = _load_scenario()
-FIXTURES = Path(__file__).parent / "fixtures" / "wandb"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "wandb"
 CURRENT = FIXTURES / "current" / "wandb"
 LEGACY = FIXTURES / "legacy-0.17.9" / "wandb"
 SPECS = {spec["name"]: spec for spec in scenario.SCENARIO}
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CURRENT_HEADER = b":W&B" + (0xBEE1).to_bytes(2, "little") + b"\x00"
 
 

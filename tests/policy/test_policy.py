@@ -44,7 +44,7 @@ from auditkit.fairness.messages import FAIRNESS_UNKNOWN_COLUMN
 from auditkit.times import BAD_TIME
 from auditkit.policy.messages import POLICY_DUPLICATE_KEY, POLICY_EMPTY, POLICY_MISSING, POLICY_MISSING_KEY, POLICY_NO_SERVING, POLICY_UNKNOWN_RULE, POLICY_WRONG_TYPE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MODEL = "loans"
 AS_OF = "2026-07-01T00:00:00Z"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

@@ -11,7 +11,7 @@ import pandas as pd
 import pypdf
 import pytest
 import weasyprint
-from reports_support import (
+from report_stores import (
     AS_OF,
     HOSTILE,
     make_hostile_store,
@@ -34,7 +34,7 @@ from auditkit.reports import (
 )
 from auditkit.reports.charts import bar_chart
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "report_templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "report_templates"
 
 
 @pytest.fixture(scope="module")

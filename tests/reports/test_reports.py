@@ -1,7 +1,7 @@
 """Audit reports on a store written by real MLflow: what a reader of the PDF relies on.
 
 Text is read back from the PDFs with pypdf; expected values come from what the MLflow writer
-logged (tests/reports_support.py), never typed in here.
+logged (tests/support/report_stores.py), never typed in here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from reports_support import AS_OF, make_store, pdf_text, squash
+from report_stores import AS_OF, make_store, pdf_text, squash
 
 from auditkit import errors, open_store
 from auditkit.reports import (
@@ -252,7 +252,7 @@ def test_user_template_folder_overrides_packaged_templates(store, tmp_path):
     user.mkdir()
     (user / "report.css").write_text("h1 { color: #123456; }\n", encoding="utf-8")
     (user / "_macros.html").write_text(
-        (Path(__file__).resolve().parents[1] / "report_templates" / "_macros.html").read_text(encoding="utf-8")
+        (Path(__file__).resolve().parents[2] / "report_templates" / "_macros.html").read_text(encoding="utf-8")
         .replace("Gaps: facts the records do not hold", "Missing evidence (house style)"), encoding="utf-8")
     with open_store(str(db)) as s:
         ctx = build_experiment_report(s, w["experiment"], as_of=AS_OF, charts=False)
@@ -290,7 +290,7 @@ def test_store_reader_warnings_become_gaps():
     """A W&B run file cut short (a fixture of the W&B connector) is reported as a gap."""
     import warnings
 
-    folder = Path(__file__).resolve().parent / "fixtures" / "wandb" / "legacy-0.17.9" / "wandb"
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / "wandb" / "legacy-0.17.9" / "wandb"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with open_store(str(folder)) as s:

@@ -7,7 +7,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from test_fairness_support import AGE_EDGES, german, watch_statements
+from fairness_data import AGE_EDGES, german, watch_statements
 
 from auditkit import open_predictions
 from auditkit.fairness import assess_fairness

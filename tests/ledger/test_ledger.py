@@ -24,7 +24,7 @@ from auditkit.ledger import (
     verify_ledger,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 

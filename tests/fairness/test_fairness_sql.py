@@ -11,7 +11,7 @@ import pandas as pd
 import psycopg
 import pytest
 import sqlalchemy as sa
-from test_fairness_support import watch_statements
+from fairness_data import watch_statements
 
 from auditkit.errors import FairnessError
 from auditkit.fairness import assess_fairness

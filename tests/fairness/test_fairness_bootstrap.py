@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from test_fairness_support import fairlearn_frame
+from fairness_data import fairlearn_frame
 
 from auditkit.fairness import DISPARITIES, METRICS, assess_fairness
 
