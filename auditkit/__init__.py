@@ -31,8 +31,15 @@ from typing import Any
 
 from .connectors import Connector, open_store
 from .errors import AuditkitError
-from .ledger import AliasResolution, RegistryChange, VerifyResult, resolve_alias_at, resolve_stage_at, snapshot, \
-    verify_ledger
+from .ledger import (
+    AliasResolution,
+    RegistryChange,
+    VerifyResult,
+    resolve_alias_at,
+    resolve_stage_at,
+    snapshot,
+    verify_ledger,
+)
 from .logs import PredictionLog, open_predictions
 from .policy import Finding, Policy, PolicyCheck, check_policy, evaluate_policy, load_policy
 from .provenance import DataVerification, lineage, lineage_frame, verify_data

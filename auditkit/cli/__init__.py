@@ -15,8 +15,8 @@ import warnings
 
 import click
 
-from ..version import __version__
 from ..errors import AuditkitError, AuditkitWarning
+from ..version import __version__
 from .check_cmds import check
 from .fairness_cmds import fairness
 from .ledger_cmds import history, snapshot, verify, verify_data_cmd

@@ -173,7 +173,7 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
           --sensitive sex --column decision=approved --format json
     """
     from ..fairness import assess_fairness  # heavy (numpy, pandas): loaded when the command runs
-    from ..fairness.messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT
+    from ..fairness.messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT  # (the same)
 
     features = [s.strip() for s in sensitive.split(",") if s.strip()]
     level = None

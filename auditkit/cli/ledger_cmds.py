@@ -7,12 +7,13 @@ import re
 import click
 
 from .. import errors
-from ..ledger import ALL_KINDS, alias_history, snapshot as take, verify_ledger
+from ..ledger import ALL_KINDS, alias_history, verify_ledger
+from ..ledger import snapshot as take
+from ..ledger.messages import LEDGER_ANCHOR_MISSING, LEDGER_BAD_ANCHOR
 from ..provenance import verify_data
+from ..provenance.messages import DATA_MISMATCH
 from .options import as_of_option, format_option, ledger_option, store_option
 from .output import render_json, render_table
-from ..ledger.messages import LEDGER_ANCHOR_MISSING, LEDGER_BAD_ANCHOR
-from ..provenance.messages import DATA_MISMATCH
 
 SCHEMA_VERSION = "1"
 

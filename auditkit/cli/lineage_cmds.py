@@ -13,7 +13,8 @@ import click
 from .. import errors
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import open_store
-from ..provenance import iter_lineage_frames, lineage as lineage_of
+from ..provenance import iter_lineage_frames
+from ..provenance import lineage as lineage_of
 from .options import format_option, ledger_option, open_log, predictions_options, store_option
 from .output import cell, render_json
 

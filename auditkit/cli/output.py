@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any, Iterable, Sequence
 
-
 from ..records import jsonable
+
 
 def cell(value: Any) -> str:
     """A value as one line of table/CSV text."""

@@ -10,8 +10,13 @@ import click
 from .. import errors
 from ..connectors import open_store
 from ..reports import (
-    build_decision_report, build_experiment_report, build_inventory_report, build_model_report, evidence_sha256,
-    load_fields, write_report,
+    build_decision_report,
+    build_experiment_report,
+    build_inventory_report,
+    build_model_report,
+    evidence_sha256,
+    load_fields,
+    write_report,
 )
 from ..reports.demo import run_demo
 from ..reports.extras import model_extras, parse_sensitive

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 from .. import errors
 from .base import Connector, redact_uri, runs_to_frame, unknown_experiment, unknown_model, unknown_run
 from .messages import NO_STORE_GIVEN, STORE_PATH_MISSING, UNKNOWN_STORE_FORM
+from .sql_engine import make_engine, sqlite_path
 
 #: The store forms users may pass, as listed in error messages (CONTRACT.md "Stores").
 STORE_FORMS = (
@@ -60,8 +61,6 @@ def classify(uri: str) -> tuple[str, str]:
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme in _SQL_SCHEMES:
         if base_scheme == "sqlite":
-            from .sql_engine import sqlite_path
-
             _require_exists(sqlite_path(uri))
         return "mlflow-sql", uri
     if scheme == "file":
@@ -126,8 +125,6 @@ def store_identity(store: "Connector | str | None") -> tuple[str, str]:
     else:
         backend, uri = classify(resolve_store_uri(store))
     if uri.lower().startswith("sqlite:"):
-        from .sql_engine import sqlite_path
-
         uri = "sqlite:///" + str(sqlite_path(uri).resolve())
     return backend, redact_uri(uri)
 
@@ -150,5 +147,6 @@ def open_store(uri: str | None = None) -> Connector:
     return cls(normalized)
 
 
-__all__ = ["Connector", "STORE_FORMS", "classify", "open_store", "redact_uri", "resolve_store_uri", "runs_to_frame",
+__all__ = ["Connector", "STORE_FORMS", "classify", "make_engine", "open_store", "redact_uri", "resolve_store_uri",
+           "runs_to_frame", "sqlite_path",
            "store_identity", "unknown_experiment", "unknown_model", "unknown_run"]

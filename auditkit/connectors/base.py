@@ -7,6 +7,8 @@ types only. Constructors do no I/O beyond opening the store read-only; nothing i
 from __future__ import annotations
 
 import abc
+import json
+import re
 from typing import TYPE_CHECKING
 
 from .. import errors
@@ -130,7 +132,7 @@ def unknown_run(run_id: str, message: str | None = None) -> errors.RecordNotFoun
 
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
     """Build the ``runs_frame`` DataFrame from Run records (shared by every backend)."""
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     param_keys = sorted({k for r in runs for k in r.params})
     metric_keys = sorted({k for r in runs for k in r.metrics})
@@ -165,8 +167,6 @@ def profile_rows(profile: str | None) -> int | None:
     """``num_rows`` of an MLflow dataset profile (JSON text); ``None`` when it has none."""
     if not profile:
         return None
-    import json
-
     try:
         rows = json.loads(profile).get("num_rows")
     except (ValueError, AttributeError):
@@ -176,6 +176,4 @@ def profile_rows(profile: str | None) -> int | None:
 
 def redact_uri(uri: str) -> str:
     """Hide a password in a server URI before it is shown or written into evidence."""
-    import re
-
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", uri)

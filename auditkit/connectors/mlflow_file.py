@@ -26,6 +26,14 @@ from urllib.parse import unquote, urlparse
 from .. import errors
 from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime
 from .base import Connector, profile_rows, unknown_experiment, unknown_model, unknown_run
+from .messages import (
+    MLRUNS_BAD_STATUS,
+    MLRUNS_ID_MISMATCH,
+    MLRUNS_MISSING_DATASET,
+    MLRUNS_NOT_A_FOLDER,
+    MLRUNS_VERSION_RUN_MISSING,
+    STORE_PATH_MISSING,
+)
 from .mlflow_file_io import (
     META,
     RUN_STATUS,
@@ -40,7 +48,6 @@ from .mlflow_file_io import (
     scan_dirs,
 )
 from .mlflow_file_registry import Registry, read_logged_models, read_registry
-from .messages import MLRUNS_BAD_STATUS, MLRUNS_ID_MISMATCH, MLRUNS_MISSING_DATASET, MLRUNS_NOT_A_FOLDER, MLRUNS_VERSION_RUN_MISSING, STORE_PATH_MISSING
 
 TRASH = ".trash"
 #: Folders of an experiment that are not runs (MLflow's RESERVED_EXPERIMENT_FOLDERS).

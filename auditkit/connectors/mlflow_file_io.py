@@ -18,7 +18,15 @@ from typing import Any, Iterable
 import yaml
 
 from .. import errors
-from .messages import MLRUNS_BAD_META, MLRUNS_BAD_METRIC_LINE, MLRUNS_BAD_TEXT, MLRUNS_EMPTY_METRIC, MLRUNS_NO_META, MLRUNS_SKIPPED, MLRUNS_WARNING_SUMMARY
+from .messages import (
+    MLRUNS_BAD_META,
+    MLRUNS_BAD_METRIC_LINE,
+    MLRUNS_BAD_TEXT,
+    MLRUNS_EMPTY_METRIC,
+    MLRUNS_NO_META,
+    MLRUNS_SKIPPED,
+    MLRUNS_WARNING_SUMMARY,
+)
 
 #: libyaml's safe loader when pyyaml has it (same rules as ``yaml.safe_load``, several times faster).
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

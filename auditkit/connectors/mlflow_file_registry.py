@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .. import errors
 from ..records import LoggedModel, ModelVersion, RegisteredModel, ms_to_datetime
+from .messages import MLRUNS_ID_MISMATCH
 from .mlflow_file_io import (
     LOGGED_MODEL_STATUS,
     META,
@@ -27,7 +28,6 @@ from .mlflow_file_io import (
     read_yaml,
     scan_dirs,
 )
-from .messages import MLRUNS_ID_MISMATCH
 
 DELETED_STAGE = "Deleted_Internal"
 MODELS_FOLDER = "models"

@@ -81,7 +81,7 @@ class MlflowSqlConnector(Connector):
                 params: dict[str, Any] | None = None, as_tuples: bool = False) -> list:
         """``SELECT`` the listed columns that exist in ``table`` (absent ones come back None),
         as dicts, or as tuples in the order of ``columns`` when ``as_tuples``."""
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         if not self.schema.has(table):
             return []
@@ -124,7 +124,7 @@ class MlflowSqlConnector(Connector):
 
     # -- Connector API ----------------------------------------------------------------------
     def info(self) -> StoreInfo:
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         counts: dict[str, int] = {}
         with self._engine.connect() as conn:
@@ -172,7 +172,7 @@ class MlflowSqlConnector(Connector):
     def runs_frame(self, experiment: str | None = None) -> "pd.DataFrame":
         """Like :meth:`Connector.runs_frame`, built set-based from long tables with pandas
         pivots instead of going through one record per run (the bulk path for big stores)."""
-        import pandas as pd
+        import pandas as pd  # heavy: loaded on first use
 
         where, params = self._experiment_filter(experiment)
         sub = _of_runs(where)
@@ -207,7 +207,7 @@ class MlflowSqlConnector(Connector):
 
     def _frame(self, table: str, columns: list[str], where: str | None, params: dict[str, Any]) -> "pd.DataFrame":
         """The rows of :meth:`_select` as a DataFrame with exactly ``columns``."""
-        import pandas as pd
+        import pandas as pd  # heavy: loaded on first use
 
         rows = self._select(table, columns, where, params, as_tuples=True)
         return pd.DataFrame(rows, columns=columns, dtype=object)

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 from .. import errors
 from .base import redact_uri
-from .messages import NOT_SQLITE, NO_MLFLOW_TABLES, SERVER_UNREACHABLE, STORE_PATH_MISSING
+from .messages import NO_MLFLOW_TABLES, NOT_SQLITE, SERVER_UNREACHABLE, STORE_PATH_MISSING
 
 #: Alembic revisions of MLflow's tracking schema known to auditkit (MLflow 1.x up to 3.17).
 #: A store at any other revision is read on a best-effort basis, with a warning.
@@ -83,7 +83,7 @@ def sqlite_path(uri: str) -> Path:
 
 def make_engine(uri: str):
     """A read-only engine for ``uri``. Raises :class:`~auditkit.errors.StoreError` subclasses."""
-    import sqlalchemy as sa
+    import sqlalchemy as sa  # heavy: loaded on first use
 
     if uri.lower().startswith("sqlite"):
         path = sqlite_path(uri)
@@ -127,7 +127,7 @@ def read_schema(engine, where: str) -> Schema:
     Raises :class:`~auditkit.errors.NotAStoreError` (not a database / no MLflow tables) or
     :class:`~auditkit.errors.StoreNotFoundError` (server does not answer).
     """
-    import sqlalchemy as sa
+    import sqlalchemy as sa  # heavy: loaded on first use
 
     try:
         with engine.connect() as conn:

@@ -47,8 +47,8 @@ from typing import Any
 from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, unknown_experiment, unknown_model
-from .wandb_log import parse_records, record_class, scan_log
 from .messages import STORE_PATH_MISSING, WANDB_BAD_TEXT_FILE, WANDB_NO_LOG, WANDB_NO_RUN_RECORD, WANDB_SKIPPED
+from .wandb_log import parse_records, record_class, scan_log
 
 #: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
 NON_DATASET_TYPES = ("model", "job", "code")

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .. import errors
-from .messages import WANDB_BAD_CHECKSUM, WANDB_BAD_CHUNK, WANDB_BAD_HEADER, WANDB_BAD_PAYLOAD, WANDB_NOT_INSTALLED, WANDB_TRUNCATED, WANDB_UNREADABLE
+from .messages import (
+    WANDB_BAD_CHECKSUM,
+    WANDB_BAD_CHUNK,
+    WANDB_BAD_HEADER,
+    WANDB_BAD_PAYLOAD,
+    WANDB_NOT_INSTALLED,
+    WANDB_TRUNCATED,
+    WANDB_UNREADABLE,
+)
 
 FILE_IDENT = b":W&B"
 FILE_MAGIC = 0xBEE1
@@ -41,7 +49,7 @@ def record_class() -> Any:
     Raises :class:`~auditkit.errors.StoreError` (one line) when wandb is not installed.
     """
     try:
-        from wandb.proto import wandb_internal_pb2
+        from wandb.proto import wandb_internal_pb2  # optional extra: loaded on first use
     except ImportError:
         raise errors.StoreError(WANDB_NOT_INSTALLED) from None
     return wandb_internal_pb2.Record
@@ -170,7 +178,7 @@ def parse_records(scan: LogScan) -> list[Any]:
     A payload that is not a Record stops parsing; its error becomes ``scan.error`` (it lies
     before any framing error). Raises :class:`~auditkit.errors.StoreError` when wandb is not installed.
     """
-    from google.protobuf.message import DecodeError
+    from google.protobuf.message import DecodeError  # optional (with wandb): loaded on first use
 
     record_type = record_class()
     records = []

@@ -20,7 +20,7 @@ __all__ = ["DISPARITIES", "METRICS", "MISSING", "FairnessResult", "assess_fairne
 def __getattr__(name: str) -> Any:
     # matplotlib loads only when a chart is drawn.
     if name == "fairness_chart":
-        from .charts import fairness_chart
+        from .charts import fairness_chart  # heavy (matplotlib): loaded on first use
 
         return fairness_chart
     raise AttributeError(name)

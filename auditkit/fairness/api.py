@@ -13,8 +13,17 @@ from .. import errors
 from ..errors import FairnessError
 from .assess import Options, assess_cells
 from .cells import cells_from_columns, check_bins
+from .messages import (
+    FAIRNESS_BAD_CI,
+    FAIRNESS_BAD_MIN_GROUP,
+    FAIRNESS_BAD_N_BOOT,
+    FAIRNESS_LENGTH_MISMATCH,
+    FAIRNESS_NO_RECORDS,
+    FAIRNESS_NO_SENSITIVE,
+    FAIRNESS_NOTHING_INPUT,
+    FAIRNESS_UNKNOWN_COLUMN,
+)
 from .result import FairnessResult
-from .messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT, FAIRNESS_LENGTH_MISMATCH, FAIRNESS_NOTHING_INPUT, FAIRNESS_NO_RECORDS, FAIRNESS_NO_SENSITIVE, FAIRNESS_UNKNOWN_COLUMN
 
 
 def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
@@ -164,7 +173,7 @@ def _assess_frame(data: pd.DataFrame, y_true: Any, y_pred: Any, features: list[s
 def _assess_sql(engine: Any, table: str | None, y_true: Any, y_pred: Any, features: list[str], bins: Any,
                 options: Options) -> FairnessResult:
     """Counts by one GROUP BY in the database, then the assessment."""
-    from .sql import cells_from_sql
+    from .sql import cells_from_sql  # heavy (sqlalchemy): only for SQL logs
 
     checked = check_bins(bins, features)
     if y_pred is None:

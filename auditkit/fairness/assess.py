@@ -37,6 +37,17 @@ from .cells import (
     OUT_OF_RANGE,
     bin_labels,
 )
+from .messages import (
+    FAIRNESS_BIN_RANGE,
+    FAIRNESS_LABEL_HINT,
+    FAIRNESS_LABEL_NOT_BINARY,
+    FAIRNESS_MISSING_DECISION,
+    FAIRNESS_NO_RECORDS,
+    FAIRNESS_NOT_BINARY,
+    FAIRNESS_ONE_GROUP,
+    FAIRNESS_POSITIVE_NOT_SEEN,
+    FAIRNESS_UNKNOWN_REFERENCE,
+)
 from .metrics import (
     DENOMINATOR,
     DISPARITIES,
@@ -47,7 +58,6 @@ from .metrics import (
 )
 from .result import MISSING, FairnessResult, jsonable
 from .stats import FOUR_FIFTHS, adverse_impact
-from .messages import FAIRNESS_BIN_RANGE, FAIRNESS_LABEL_HINT, FAIRNESS_LABEL_NOT_BINARY, FAIRNESS_MISSING_DECISION, FAIRNESS_NOT_BINARY, FAIRNESS_NO_RECORDS, FAIRNESS_ONE_GROUP, FAIRNESS_POSITIVE_NOT_SEEN, FAIRNESS_UNKNOWN_REFERENCE
 
 
 def _is_missing(v: Any) -> bool:

@@ -11,7 +11,14 @@ MLflow keeps no history of stage or alias changes; ``auditkit snapshot`` does:
 from __future__ import annotations
 
 from .chain import (
-    GENESIS_SHA256, Ledger, VerifyResult, entry_sha256, load_ledger, read_ledger, state_at, verify_ledger,
+    GENESIS_SHA256,
+    Ledger,
+    VerifyResult,
+    entry_sha256,
+    load_ledger,
+    read_ledger,
+    state_at,
+    verify_ledger,
 )
 from .history import (
     ALL_KINDS,

@@ -41,9 +41,20 @@ from typing import Any
 from .. import errors
 from ..times import format_time, parse_time
 from .messages import (
-    LEDGER_BAD_ENTRY, LEDGER_MISSING, LEDGER_P_CHANGE, LEDGER_P_EMPTY, LEDGER_P_FIELD, LEDGER_P_HASH,
-    LEDGER_P_INCOMPLETE, LEDGER_P_NOT_JSON, LEDGER_P_PREV, LEDGER_P_SEQ, LEDGER_P_STATE, LEDGER_P_STORE,
-    LEDGER_P_TIME, LEDGER_UNREADABLE,
+    LEDGER_BAD_ENTRY,
+    LEDGER_MISSING,
+    LEDGER_P_CHANGE,
+    LEDGER_P_EMPTY,
+    LEDGER_P_FIELD,
+    LEDGER_P_HASH,
+    LEDGER_P_INCOMPLETE,
+    LEDGER_P_NOT_JSON,
+    LEDGER_P_PREV,
+    LEDGER_P_SEQ,
+    LEDGER_P_STATE,
+    LEDGER_P_STORE,
+    LEDGER_P_TIME,
+    LEDGER_UNREADABLE,
 )
 from .state import Key, State, apply_changes, canonical_json, state_sha256
 

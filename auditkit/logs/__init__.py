@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from .roles import REQUIRED_ROLES, ROLES, parse_column_options
 from .source import CHUNK_ROWS, PredictionLog, is_sql_source, open_predictions
-from .values import UnparseableTimestampError, check_unique_ids, parse_timestamps, reasons_of
+from .values import UnparseableTimestampError, check_unique_ids, parse_timestamp, parse_timestamps, reasons_of
 
 __all__ = [
-    "CHUNK_ROWS", "PredictionLog", "REQUIRED_ROLES", "ROLES", "UnparseableTimestampError", "check_unique_ids", "is_sql_source",
-    "open_predictions", "parse_column_options", "parse_timestamps", "reasons_of",
+    "CHUNK_ROWS", "PredictionLog", "REQUIRED_ROLES", "ROLES", "UnparseableTimestampError", "check_unique_ids",
+    "is_sql_source", "open_predictions", "parse_column_options", "parse_timestamp", "parse_timestamps", "reasons_of",
 ]

@@ -13,17 +13,23 @@ unambiguous); a Parquet/SQL timestamp column is used as stored. Nothing is ever 
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from .. import errors
+from ..connectors import make_engine, redact_uri, sqlite_path
 from ..errors import PredictionLogError
-from ..connectors import redact_uri
 from ..times import BAD_UNIT, EPOCH_UNITS, EpochUnit
 from .messages import (
-    PREDICTIONS_BAD_SOURCE, PREDICTIONS_DUPLICATE_IDS, PREDICTIONS_MISSING, PREDICTIONS_MISSING_COLUMN, PREDICTIONS_NO_TABLE,
-    PREDICTIONS_UNKNOWN_COLUMN, PREDICTIONS_UNREADABLE,
+    PREDICTIONS_BAD_SOURCE,
+    PREDICTIONS_DUPLICATE_IDS,
+    PREDICTIONS_MISSING,
+    PREDICTIONS_MISSING_COLUMN,
+    PREDICTIONS_NO_TABLE,
+    PREDICTIONS_UNKNOWN_COLUMN,
+    PREDICTIONS_UNREADABLE,
 )
 from .roles import REQUIRED_ROLES, assign_roles, check_role_names, reason_columns
 from .values import EPOCH_MS, cell_from_text, check_unique_ids, clean_cell, parquet_hits, parse_timestamps, same_id
@@ -33,6 +39,9 @@ if TYPE_CHECKING:
 
 #: Rows per chunk when a CSV/JSONL log is streamed.
 CHUNK_ROWS = 200_000
+#: A CSV log up to this size is searched for one decision with the standard library (no pandas
+#: to load); a larger one with pandas' C parser, in chunks.
+CSV_SCAN_BYTES = 64 * 1024 * 1024
 KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -113,11 +122,9 @@ class PredictionLog:
     def _read_column_names(self) -> list[str]:
         try:
             if self.kind == "csv":
-                import pandas as pd
-
-                return [str(c) for c in pd.read_csv(self._path, nrows=0).columns]
+                return self._csv_header()
             if self.kind == "parquet":
-                import pyarrow.parquet as pq
+                import pyarrow.parquet as pq  # heavy: loaded on first use
 
                 return list(pq.read_schema(self._path).names)
             if self.kind == "jsonl":
@@ -128,6 +135,27 @@ class PredictionLog:
         except Exception as exc:  # unreadable file, bad header, driver error …
             raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
                 source=self.source, reason=_first_line(exc))) from None
+
+    def _csv_header(self) -> list[str]:
+        """The header of a CSV log, named as pandas names it (blank → ``Unnamed: N``, a repeated
+        name → ``name.1``), so the one-decision and the batch paths see the same columns."""
+        with open(self._path, newline="", encoding="utf-8-sig") as fh:
+            header = next(csv.reader(fh), None)
+        if not header:
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(source=self.source,
+                                                                   reason="the file has no header line"))
+        names: list[str] = []
+        seen: dict[str, int] = {}
+        for i, raw in enumerate(header):
+            name = raw if raw != "" else f"Unnamed: {i}"
+            base, n = name, seen.get(name, 0)
+            while name in seen:
+                n += 1
+                name = f"{base}.{n}"
+            seen[base] = n
+            seen.setdefault(name, 0)
+            names.append(name)
+        return names
 
     def _jsonl_columns(self, sample: int = 1000) -> list[str]:
         seen: dict[str, None] = {}
@@ -144,8 +172,6 @@ class PredictionLog:
 
     def _sql_engine(self):
         if self._engine is None:
-            from ..connectors.sql_engine import make_engine, sqlite_path
-
             if self._url.lower().startswith("sqlite") and not sqlite_path(self._url).is_file():
                 raise PredictionLogError(PREDICTIONS_MISSING.format(source=self.source))
             try:
@@ -156,13 +182,13 @@ class PredictionLog:
         return self._engine
 
     def _sql_table(self, columns: Sequence[str]):
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         schema, _, name = self._table.rpartition(".")
         return sa.table(name, *[sa.column(c) for c in columns], schema=schema or None)
 
     def _sql_columns(self) -> list[str]:
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         engine = self._sql_engine()
         schema, _, name = self._table.rpartition(".")
@@ -176,8 +202,8 @@ class PredictionLog:
         return [c["name"] for c in cols]
 
     def _sql_rows(self, query) -> "pd.DataFrame":
-        import pandas as pd
-        import sqlalchemy as sa
+        import pandas as pd  # heavy: loaded on first use
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         try:
             with self._sql_engine().connect() as conn:
@@ -189,7 +215,7 @@ class PredictionLog:
 
     def _sql_value(self, column: str, value: str) -> Any:
         """``value`` in the SQL column's type (an id typed on the command line is text)."""
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         ctype = self._sql_types.get(column)
         if isinstance(ctype, sa.Integer):
@@ -202,7 +228,7 @@ class PredictionLog:
 
         Parquet reads only those columns; SQL selects only those. CSV ids are read as text.
         Raises :class:`PredictionLogError` for an unknown column or an unreadable log."""
-        import pandas as pd
+        import pandas as pd  # heavy: loaded on first use
 
         chunks = list(self.iter_chunks(columns, chunk_rows=None))
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
@@ -211,7 +237,7 @@ class PredictionLog:
                     chunk_rows: int | None = CHUNK_ROWS) -> Iterator["pd.DataFrame"]:
         """The log in consecutive chunks of about ``chunk_rows`` rows (one chunk when ``None``);
         row order is the log's order. Raises :class:`PredictionLogError`."""
-        import pandas as pd
+        import pandas as pd  # heavy: loaded on first use
 
         cols = self._check_columns(columns)
         idcol = self.roles.get("prediction_id")
@@ -228,7 +254,7 @@ class PredictionLog:
                     if not got:
                         yield pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
             elif self.kind == "parquet":
-                import pyarrow.parquet as pq
+                import pyarrow.parquet as pq  # heavy: loaded on first use
 
                 if chunk_rows is None:
                     yield pq.read_table(self._path, columns=cols).to_pandas()
@@ -246,7 +272,7 @@ class PredictionLog:
                 if rows or not chunk_rows:
                     yield pd.DataFrame(rows, columns=cols)
             else:
-                import sqlalchemy as sa
+                import sqlalchemy as sa  # heavy: loaded on first use
 
                 t = self._sql_table(cols)
                 query = sa.select(*[t.c[c] for c in cols])
@@ -268,11 +294,11 @@ class PredictionLog:
         """Number of decisions (Parquet metadata, SQL ``COUNT(*)``, lines of a CSV/JSONL file;
         approximate for CSV fields holding line breaks)."""
         if self.kind == "parquet":
-            import pyarrow.parquet as pq
+            import pyarrow.parquet as pq  # heavy: loaded on first use
 
             return pq.ParquetFile(self._path).metadata.num_rows
         if self.kind == "sql":
-            import sqlalchemy as sa
+            import sqlalchemy as sa  # heavy: loaded on first use
 
             frame = self._sql_rows(sa.select(sa.func.count()).select_from(self._sql_table([])))
             return int(frame.iloc[0, 0])
@@ -360,7 +386,9 @@ class PredictionLog:
         return hits
 
     def _find_csv(self, pid: str, idcol: str) -> list[tuple[dict, str]]:
-        import pandas as pd
+        if self._path.stat().st_size <= CSV_SCAN_BYTES:
+            return self._scan_csv(pid, idcol)
+        import pandas as pd  # heavy: loaded on first use (large files: its C parser is faster)
 
         hits = []
         offset = 0
@@ -377,11 +405,34 @@ class PredictionLog:
                 source=self.source, reason=_first_line(exc))) from None
         return hits
 
+    def _scan_csv(self, pid: str, idcol: str) -> list[tuple[dict, str]]:
+        """The records of a small CSV log with id ``pid``, read with the standard library (no
+        pandas to load for one decision). Line numbers count records, as :meth:`position` does."""
+        column = self._columns.index(idcol)
+        hits = []
+        try:
+            with open(self._path, newline="", encoding="utf-8-sig") as fh:
+                reader = csv.reader(fh)
+                next(reader, None)
+                index = 0
+                for values in reader:
+                    if not values:  # blank lines are no records (as pandas reads them)
+                        continue
+                    if column < len(values) and values[column] == pid:
+                        padded = values + [""] * (len(self._columns) - len(values))
+                        record = {k: cell_from_text(v) for k, v in zip(self._columns, padded)}
+                        hits.append((record, self.position(index)))
+                    index += 1
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise PredictionLogError(PREDICTIONS_UNREADABLE.format(
+                source=self.source, reason=_first_line(exc))) from None
+        return hits
+
     def _find_parquet(self, pid: str, idcol: str) -> list[tuple[dict, str]]:
         return parquet_hits(self._path, pid, idcol)
 
     def _find_sql(self, pid: str, idcol: str) -> list[tuple[dict, str]]:
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         value = self._sql_value(idcol, pid)
         if value is _NO_MATCH:
@@ -411,7 +462,7 @@ class PredictionLog:
         return len(frame)
 
     def _validate_sql_ids(self, idcol: str) -> None:
-        import sqlalchemy as sa
+        import sqlalchemy as sa  # heavy: loaded on first use
 
         t = self._sql_table([idcol])
         n = sa.func.count().label("n")

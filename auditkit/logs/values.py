@@ -10,14 +10,18 @@ import math
 import re
 import sys
 import warnings
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, Sequence
 
-from ..errors import PredictionLogError
-from ..times import EpochUnit, epoch_unit
-from .roles import REASON_ROLE
+from ..errors import PredictionLogError, UsageError
+from ..times import EpochUnit, epoch_unit, parse_time
 from .messages import (
-    PREDICTIONS_BAD_REASONS, PREDICTIONS_BAD_TIMESTAMPS, PREDICTIONS_DUPLICATE_IDS, PREDICTIONS_EPOCH_UNIT,
+    PREDICTIONS_BAD_REASONS,
+    PREDICTIONS_BAD_TIMESTAMPS,
+    PREDICTIONS_DUPLICATE_IDS,
+    PREDICTIONS_EPOCH_UNIT,
 )
+from .roles import REASON_ROLE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +42,8 @@ class PredictionLog(Protocol):
 
 
 EPOCH_MS = re.compile(r"^\s*-?[0-9]+(\.0*)?\s*$")
+#: A text cell holding an epoch number (integer or decimal).
+EPOCH_NUMBER = re.compile(r"^\s*-?[0-9]+(\.[0-9]*)?\s*$")
 
 
 class UnparseableTimestampError(PredictionLogError):
@@ -49,7 +55,7 @@ def check_unique_ids(ids: "pd.Series", log: "PredictionLog") -> None:
     dup = ids.duplicated(keep=False).to_numpy()
     if not dup.any():
         return
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     where = pd.Series(ids.to_numpy()[dup], index=dup.nonzero()[0])
     groups = where.groupby(where.astype(str), sort=False)
@@ -70,7 +76,7 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
     Raises :class:`PredictionLogError` listing the positions (up to ten) of values that do not
     parse (missing values count: every decision needs a time), or naming the column when the
     unit of its epoch numbers is not clear."""
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     unit = unit or (log.time_unit if log is not None else None)
     s = values.reset_index(drop=True)
@@ -81,8 +87,8 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
     elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
         out = _from_epoch(s, unit, values.name, log)
     else:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        import pyarrow as pa  # heavy: loaded on first use
+        import pyarrow.compute as pc  # heavy: loaded on first use
 
         text = s.astype("str")
         arrow = text.array.__arrow_array__() if hasattr(text.array, "__arrow_array__") else \
@@ -116,11 +122,37 @@ def parse_timestamps(values: "pd.Series", *, log: "PredictionLog | None" = None,
     return out
 
 
+def parse_timestamp(value: Any, *, log: PredictionLog, where: str) -> datetime:
+    """One decision's timestamp, as :func:`parse_timestamps` reads a column, without pandas:
+    an aware UTC datetime. ``where`` names the record in messages (``"line 12"``).
+
+    Raises :class:`UnparseableTimestampError` for a value the time grammar does not read, and
+    :class:`PredictionLogError` for an epoch number whose unit is neither given nor clear."""
+    column = log.roles.get("timestamp", "timestamp")
+    if hasattr(value, "to_pydatetime"):  # a pandas Timestamp, as Parquet and SQL logs store times
+        value = value.to_pydatetime()
+    elif type(value).__name__ == "datetime64":
+        value = str(value)
+    unit = log.time_unit
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if unit is None and (number or (isinstance(value, str) and EPOCH_NUMBER.match(value))):
+        unit = epoch_unit([float(value)])
+        if unit is None:
+            raise PredictionLogError(PREDICTIONS_EPOCH_UNIT.format(
+                source=log.source, column=column, low=_number_text(float(value)), high=_number_text(float(value))))
+    try:
+        return parse_time(value, unit=unit, what=column)
+    except UsageError:
+        shown = None if _is_missing(value) else value
+        raise UnparseableTimestampError(PREDICTIONS_BAD_TIMESTAMPS.format(
+            source=log.source, count=1, column=column, where=f"{where} (e.g. {shown!r})")) from None
+
+
 def _from_epoch(numbers: "pd.Series", unit: EpochUnit | None, name: Any,
                 log: "PredictionLog | None") -> "pd.Series":
     """Epoch numbers as UTC times, in ``unit`` or the one unit :func:`auditkit.times.epoch_unit`
     finds; values beyond the years pandas can hold become NaT (reported as unparseable)."""
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     if unit is None:
         finite = numbers[numbers.notna()]
@@ -146,8 +178,8 @@ def _arrow_iso(arrow: Any) -> "pd.Series | None":
     """All values ISO 8601 with a zone offset (the usual log form): Arrow's cast parses them in C++.
     ``None`` when any value is missing, naive, epoch milliseconds or malformed (pandas then
     parses them one rule at a time and reports the bad ones)."""
-    import pandas as pd
-    import pyarrow as pa
+    import pandas as pd  # heavy: loaded on first use
+    import pyarrow as pa  # heavy: loaded on first use
 
     if arrow.null_count:
         return None
@@ -215,7 +247,7 @@ def _parquet_row(pf: Any, group: int, index: int, batch_rows: int = 65_536) -> d
 
 
 def is_text_type(arrow_type: Any) -> bool:
-    import pyarrow as pa
+    import pyarrow as pa  # heavy: loaded on first use
 
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type)
 
@@ -224,8 +256,8 @@ def _string_matches(ids: Any, value: str) -> list[int] | None:
     """Row indices of ``value`` in a (chunked) Arrow text column, found by a byte search of the
     data buffer checked against the offsets: no compute kernels (their first use costs ~0.4 s).
     ``None`` when the column is not plain text."""
-    import numpy as np
-    import pyarrow as pa
+    import numpy as np  # heavy: loaded on first use
+    import pyarrow as pa  # heavy: loaded on first use
 
     needle = value.encode("utf-8")
     out: list[int] = []
@@ -292,9 +324,9 @@ def cell_from_text(text: str) -> Any:
 def parquet_hits(path: Any, pid: str, idcol: str) -> list[tuple[dict, str]]:
     """Rows of a Parquet file whose ``idcol`` equals ``pid``, with ``"row N"``: row groups whose
     min/max statistics exclude the id are skipped; the id column is searched first."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    import pyarrow as pa  # heavy: loaded on first use
+    import pyarrow.compute as pc  # heavy: loaded on first use
+    import pyarrow.parquet as pq  # heavy: loaded on first use
 
     pf = pq.ParquetFile(path)
     field = pf.schema_arrow.field(idcol)

@@ -13,8 +13,19 @@ from .checker import Finding, PolicyCheck, ServingVersion, check_policy, evaluat
 from .default import DEFAULT_POLICY_YAML, default_policy
 from .loader import load_policy, parse_policy
 from .model import (
-    FAIRNESS_METRICS, RULES, SEVERITIES, ApprovalAgeRule, ApprovalRule, ApproverNotCreatorRule, FairnessLimit,
-    FairnessRule, GitCommitRule, OwnerRule, Policy, Rule, TrainingDatasetRule,
+    FAIRNESS_METRICS,
+    RULES,
+    SEVERITIES,
+    ApprovalAgeRule,
+    ApprovalRule,
+    ApproverNotCreatorRule,
+    FairnessLimit,
+    FairnessRule,
+    GitCommitRule,
+    OwnerRule,
+    Policy,
+    Rule,
+    TrainingDatasetRule,
 )
 
 __all__ = [

@@ -31,17 +31,48 @@ from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
 from ..times import parse_time, try_parse_time
 from .default import default_policy
 from .findings import (
-    EVIDENCE_APPROVAL, EVIDENCE_APPROVAL_AGE, EVIDENCE_APPROVER, EVIDENCE_APPROVER_RUN, EVIDENCE_COMMIT,
-    EVIDENCE_DATASET, EVIDENCE_FAIRNESS, EVIDENCE_NO_RUN, EVIDENCE_OWNER, EVIDENCE_UNATTRIBUTED,
-    MISSING_APPROVAL, MISSING_APPROVAL_FUTURE, MISSING_APPROVAL_OLD, MISSING_APPROVAL_TIME,
-    MISSING_COMMIT, MISSING_COMMIT_PATTERN, MISSING_CREATOR_UNKNOWN, MISSING_DATASET,
-    MISSING_FAIRNESS_ERROR, MISSING_FAIRNESS_LIMIT, MISSING_FAIRNESS_NONE, MISSING_FAIRNESS_UNDEFINED,
-    MISSING_NO_RUN, MISSING_OWNER, MISSING_RUN_GONE, MISSING_SELF_APPROVAL, PROBLEM_NO_TAG, PROBLEM_TAG_PATTERN,
+    EVIDENCE_APPROVAL,
+    EVIDENCE_APPROVAL_AGE,
+    EVIDENCE_APPROVER,
+    EVIDENCE_APPROVER_RUN,
+    EVIDENCE_COMMIT,
+    EVIDENCE_DATASET,
+    EVIDENCE_FAIRNESS,
+    EVIDENCE_NO_RUN,
+    EVIDENCE_OWNER,
+    EVIDENCE_UNATTRIBUTED,
+    MISSING_APPROVAL,
+    MISSING_APPROVAL_FUTURE,
+    MISSING_APPROVAL_OLD,
+    MISSING_APPROVAL_TIME,
+    MISSING_COMMIT,
+    MISSING_COMMIT_PATTERN,
+    MISSING_CREATOR_UNKNOWN,
+    MISSING_DATASET,
+    MISSING_FAIRNESS_ERROR,
+    MISSING_FAIRNESS_LIMIT,
+    MISSING_FAIRNESS_NONE,
+    MISSING_FAIRNESS_UNDEFINED,
+    MISSING_NO_RUN,
+    MISSING_OWNER,
+    MISSING_RUN_GONE,
+    MISSING_SELF_APPROVAL,
+    PROBLEM_NO_TAG,
+    PROBLEM_TAG_PATTERN,
 )
 from .loader import load_policy
 from .model import (
-    SEVERITIES, ApprovalAgeRule, ApprovalRule, ApproverNotCreatorRule, FairnessLimit, FairnessRule,
-    GitCommitRule, OwnerRule, Policy, Rule, TrainingDatasetRule,
+    SEVERITIES,
+    ApprovalAgeRule,
+    ApprovalRule,
+    ApproverNotCreatorRule,
+    FairnessLimit,
+    FairnessRule,
+    GitCommitRule,
+    OwnerRule,
+    Policy,
+    Rule,
+    TrainingDatasetRule,
 )
 
 if TYPE_CHECKING:  # type names only: pandas is imported where a fairness rule reads a log
@@ -370,7 +401,7 @@ class _LogRead:
 
     def decisions_of(self, mv: ModelVersion) -> tuple[Any, int]:
         """(row mask of the decisions made by ``mv``, number of rows naming no version directly)."""
-        import numpy as np
+        import numpy as np  # heavy: loaded on first use
 
         marks = [_made_by(ref, mv) for ref in self.refs]
         mine = np.array([m is True for m in marks], dtype=bool)[self.codes]

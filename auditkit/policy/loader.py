@@ -22,13 +22,35 @@ from ..errors import PolicyError
 from ..logs import is_sql_source
 from ..records import frozen
 from .messages import (
-    POLICY_BAD_REGEX, POLICY_BAD_YAML, POLICY_DUPLICATE_KEY, POLICY_EMPTY, POLICY_MISSING, POLICY_MISSING_KEY,
-    POLICY_NO_LIMIT, POLICY_NO_RULES, POLICY_NO_SERVING, POLICY_UNKNOWN_KEY, POLICY_UNKNOWN_RULE,
-    POLICY_UNREADABLE, POLICY_WRONG_TYPE,
+    POLICY_BAD_REGEX,
+    POLICY_BAD_YAML,
+    POLICY_DUPLICATE_KEY,
+    POLICY_EMPTY,
+    POLICY_MISSING,
+    POLICY_MISSING_KEY,
+    POLICY_NO_LIMIT,
+    POLICY_NO_RULES,
+    POLICY_NO_SERVING,
+    POLICY_UNKNOWN_KEY,
+    POLICY_UNKNOWN_RULE,
+    POLICY_UNREADABLE,
+    POLICY_WRONG_TYPE,
 )
 from .model import (
-    FAIRNESS_METRICS, FORMAT_VERSION, RULES, SEVERITIES, ApprovalAgeRule, ApprovalRule, ApproverNotCreatorRule,
-    FairnessLimit, FairnessRule, GitCommitRule, OwnerRule, Policy, Rule, TrainingDatasetRule,
+    FAIRNESS_METRICS,
+    FORMAT_VERSION,
+    RULES,
+    SEVERITIES,
+    ApprovalAgeRule,
+    ApprovalRule,
+    ApproverNotCreatorRule,
+    FairnessLimit,
+    FairnessRule,
+    GitCommitRule,
+    OwnerRule,
+    Policy,
+    Rule,
+    TrainingDatasetRule,
 )
 
 

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
 FORMAT_VERSION = 1
 SEVERITIES = ("error", "warning", "info")
 #: Disparities a fairness rule can limit (the names of :mod:`auditkit.fairness`).

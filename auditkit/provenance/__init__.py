@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from .batch import FRAME_COLUMNS, iter_lineage_frames, lineage_frame
-from .datadigest import DataVerification, DatasetCheck, mlflow_pandas_digest, verify_data
+from .datadigest import DatasetCheck, DataVerification, mlflow_pandas_digest, verify_data
 from .document import SCHEMA_VERSION, aliases_at, known_aliases, lineage
 from .references import ModelRef, model_ref_columns, model_ref_of, normalize_version, parse_model_uri
 from .resolution import Resolution, Resolver

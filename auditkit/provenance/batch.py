@@ -9,8 +9,8 @@ The gaps of a row equal the ``gaps`` of :func:`auditkit.lineage` for that decisi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..accountability import DEFAULT_APPROVAL_KEYS
@@ -61,7 +61,7 @@ def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
 
     Raises what :func:`auditkit.lineage.lineage` raises; ids must be unique and every timestamp
     must parse (checked over the whole log first)."""
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys)
     frame = log.read(batch.read_columns)
@@ -143,7 +143,7 @@ class BatchLineage:
         approval_ns, approval_text = (None, None) if first is None else (_ns(_timestamp(first[0])), first[1])
         created = None
         if mv is not None and mv.creation_time is not None:
-            import pandas as pd
+            import pandas as pd  # heavy: loaded on first use
 
             created = _ns(pd.Timestamp(mv.creation_time))
         unit = _Unit(facts, tuple(res.gaps + run_gaps + owner_gaps + approval_gaps), created, approval_ns,
@@ -153,8 +153,8 @@ class BatchLineage:
 
     # -- a chunk ----------------------------------------------------------------------------
     def resolve_chunk(self, frame: "pd.DataFrame", *, offset: int) -> "pd.DataFrame":
-        import numpy as np
-        import pandas as pd
+        import numpy as np  # heavy: loaded on first use
+        import pandas as pd  # heavy: loaded on first use
 
         log, roles = self.log, self.log.roles
         n = len(frame)
@@ -220,8 +220,8 @@ class BatchLineage:
     def _ledger_windows(self, ref: ModelRef, rows: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
         """Split the rows of one alias or stage reference into windows that resolve alike: every
         time strictly between two snapshots resolves the same, so one ledger call per window."""
-        import numpy as np
-        import pandas as pd
+        import numpy as np  # heavy: loaded on first use
+        import pandas as pd  # heavy: loaded on first use
 
         order = rows[np.argsort(ts_ns[rows], kind="stable")]
         times = ts_ns[order]
@@ -244,7 +244,7 @@ class BatchLineage:
         """Per row, the aliases the ledger proves pointed to the row's version at its time (as
         :func:`auditkit.lineage.aliases_at`); rows where an alias may have pointed to the version
         but is unresolved get the ledger's gap sentences, with the row's own time."""
-        import numpy as np
+        import numpy as np  # heavy: loaded on first use
 
         bits = np.zeros(len(unit_codes), dtype=np.int64)
         names: list[str] = []
@@ -279,7 +279,7 @@ class BatchLineage:
     def _gaps(self, units: list[_Unit], unit_codes: "np.ndarray", ts_ns: "np.ndarray"):
         """Per-row gap tuples: a unit's gaps plus the timing gaps of the row (at most four
         variants per unit), built once per variant and spread by index."""
-        import numpy as np
+        import numpy as np  # heavy: loaded on first use
 
         low = np.iinfo(np.int64).min
         created = np.array([u.created_ns if u.created_ns is not None else low for u in units], dtype=np.int64)
@@ -309,7 +309,7 @@ def _timestamp(value: Any) -> Any:
 
 def _ns(ts: Any) -> int:
     """Nanoseconds since the epoch, clamped to int64 (an approval dated 2999 is still 'later')."""
-    import numpy as np
+    import numpy as np  # heavy: loaded on first use
 
     try:
         return int(ts.as_unit("ns").value)
@@ -321,8 +321,8 @@ def _ns(ts: Any) -> int:
 def _spread(values: list[Any], codes: "np.ndarray") -> "pd.Categorical":
     """``values[codes]`` as a categorical column (one small table of distinct texts plus integer
     codes: no per-row objects, and Parquet writes it dictionary-encoded)."""
-    import numpy as np
-    import pandas as pd
+    import numpy as np  # heavy: loaded on first use
+    import pandas as pd  # heavy: loaded on first use
 
     categories: dict[Any, int] = {}
     mapped = np.full(max(len(values), 1), -1, dtype=np.int64)
@@ -334,13 +334,13 @@ def _spread(values: list[Any], codes: "np.ndarray") -> "pd.Categorical":
 def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
     """Integer codes of a column's values (missing values get a code too) and how many there are.
     Arrow-backed text is dictionary-encoded by Arrow (one hashing pass, no Python objects)."""
-    import numpy as np
-    import pandas as pd
+    import numpy as np  # heavy: loaded on first use
+    import pandas as pd  # heavy: loaded on first use
 
     array = values.array
     if hasattr(array, "__arrow_array__"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        import pyarrow as pa  # heavy: loaded on first use
+        import pyarrow.compute as pc  # heavy: loaded on first use
 
         chunked = array.__arrow_array__()
         if isinstance(chunked, pa.Array):
@@ -357,8 +357,8 @@ def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
 
 def _factorize_rows(frame: "pd.DataFrame", columns: list[str]) -> tuple["np.ndarray", int]:
     """Codes 0..k-1 of the distinct value combinations of ``columns`` (missing values included)."""
-    import numpy as np
-    import pandas as pd
+    import numpy as np  # heavy: loaded on first use
+    import pandas as pd  # heavy: loaded on first use
 
     combined = None
     for col in columns:

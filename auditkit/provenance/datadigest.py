@@ -52,8 +52,8 @@ DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".jsonl")
 
 def mlflow_pandas_digest(df: "pd.DataFrame") -> str:
     """The digest MLflow's ``mlflow.data.from_pandas(df)`` gives ``df`` (8 hex characters)."""
-    import numpy as np
-    import pandas as pd
+    import numpy as np  # heavy: loaded on first use
+    import pandas as pd  # heavy: loaded on first use
 
     head = df.head(DIGEST_MAX_ROWS)
     is_text = np.array([_all_str(df.iloc[:, i]) for i in range(df.shape[1])], dtype=bool)
@@ -93,7 +93,7 @@ def read_data_file(path: str | Path) -> "pd.DataFrame":
     Raises :class:`~auditkit.errors.UsageError` for a missing file, an unknown suffix and an
     unreadable file (the reason is named).
     """
-    import pandas as pd
+    import pandas as pd  # heavy: loaded on first use
 
     p = Path(path)
     if not p.is_file():

@@ -23,8 +23,8 @@ from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import Connector
 from ..errors import UnknownPredictionError
 from ..ledger import alias_history, resolve_alias_at
-from ..logs import PredictionLog, UnparseableTimestampError, parse_timestamps, reasons_of
-from ..logs.messages import PREDICTIONS_BAD_TIMESTAMPS, PREDICTIONS_UNKNOWN_ID
+from ..logs import PredictionLog, parse_timestamp, reasons_of
+from ..logs.messages import PREDICTIONS_UNKNOWN_ID
 from ..records import ModelVersion, iso
 from .facts import approval_pairs, approvals_of, owner_of, run_facts, timing_gaps, version_doc
 from .gaps import GAP_NO_REASONS
@@ -60,8 +60,6 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
     :class:`~auditkit.errors.LedgerError` (ledger unreadable or tampered) and
     :class:`~auditkit.errors.UsageError` (bad ``approval_keys``).
     """
-    import pandas as pd  # heavy: loaded when a decision is looked up
-
     pairs = approval_pairs(approval_keys)
     log.require("prediction_id", "timestamp", "decision")
     ref_columns = model_ref_columns(log)
@@ -71,20 +69,15 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
             id=str(prediction_id), source=log.source, column=log.roles["prediction_id"]),
             kind="prediction", name=str(prediction_id))
     row, where = found
-    tscol = log.roles["timestamp"]
-    try:
-        at = parse_timestamps(pd.Series([row.get(tscol)], name=tscol, dtype=object), log=log).iloc[0]
-    except UnparseableTimestampError:
-        raise UnparseableTimestampError(PREDICTIONS_BAD_TIMESTAMPS.format(
-            source=log.source, count=1, column=tscol, where=f"{where} (e.g. {row.get(tscol)!r})")) from None
+    at = parse_timestamp(row.get(log.roles["timestamp"]), log=log, where=where)
     ref = model_ref_of(log, row, prediction_id)
     if ref is None:
         res = Resolution.no_model(ref_columns)
     else:
-        res = Resolver(store, ledger=ledger).resolve(ref, prediction_id, at.to_pydatetime())
+        res = Resolver(store, ledger=ledger).resolve(ref, prediction_id, at)
     doc = build_document(log, row, where, at, res, pairs)
     if ledger is not None and doc["model_version"] is not None:
-        held, unresolved = aliases_at(ledger, res.version, at.to_pydatetime())
+        held, unresolved = aliases_at(ledger, res.version, at)
         doc["model_version"]["aliases_at_decision"] = held
         doc["gaps"] = list(dict.fromkeys(doc["gaps"] + unresolved))
     return doc
@@ -105,7 +98,7 @@ def aliases_at(ledger: str | os.PathLike, version: ModelVersion,
     return held, gaps
 
 
-def build_document(log: PredictionLog, row: dict[str, Any], where: str, at: Any, res: Resolution,
+def build_document(log: PredictionLog, row: dict[str, Any], where: str, at: datetime, res: Resolution,
                    pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Assemble the lineage JSON of one decision from its row and its resolution."""
     roles = log.roles
@@ -122,7 +115,7 @@ def build_document(log: PredictionLog, row: dict[str, Any], where: str, at: Any,
     return {
         "schema_version": SCHEMA_VERSION,
         "prediction": {
-            "id": None if pid is None else str(pid), "timestamp": iso(at.to_pydatetime()),
+            "id": None if pid is None else str(pid), "timestamp": iso(at),
             "decision": row.get(roles["decision"]), "score": row.get(roles["score"]) if "score" in roles else None,
             "label": row.get(roles["label"]) if "label" in roles else None, "inputs": inputs,
             "source": log.source, "evidence": f"prediction log {log.source} {where}",

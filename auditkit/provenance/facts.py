@@ -12,12 +12,26 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from .. import errors
-from ..accountability import Owner, approval_time, approvals_of as version_approvals, owner_of as version_owner
+from ..accountability import Owner, approval_time
+from ..accountability import approvals_of as version_approvals
+from ..accountability import owner_of as version_owner
 from ..records import iso
 from .gaps import (
-    GAP_APPROVED_AFTER, GAP_BEFORE_VERSION, GAP_NO_APPROVAL, GAP_NO_APPROVAL_TIME, GAP_NO_APPROVAL_VERSION,
-    GAP_NO_CODE, GAP_NO_DATASETS, GAP_NO_DIGEST, GAP_NO_OWNER, GAP_NO_RUN_RESOLVED, GAP_NO_TRAINING,
-    GAP_OWNER_FROM_RUN, GAP_OWNER_FROM_RUN_NO_VERSION, GAP_OWNER_FROM_TAG, GAP_OWNER_TAG_DIFFERS,
+    GAP_APPROVED_AFTER,
+    GAP_BEFORE_VERSION,
+    GAP_NO_APPROVAL,
+    GAP_NO_APPROVAL_TIME,
+    GAP_NO_APPROVAL_VERSION,
+    GAP_NO_CODE,
+    GAP_NO_DATASETS,
+    GAP_NO_DIGEST,
+    GAP_NO_OWNER,
+    GAP_NO_RUN_RESOLVED,
+    GAP_NO_TRAINING,
+    GAP_OWNER_FROM_RUN,
+    GAP_OWNER_FROM_RUN_NO_VERSION,
+    GAP_OWNER_FROM_TAG,
+    GAP_OWNER_TAG_DIFFERS,
 )
 from .messages import LINEAGE_BAD_APPROVAL_KEYS
 from .resolution import Resolution
@@ -134,17 +148,16 @@ def version_doc(res: Resolution) -> dict[str, Any] | None:
             "description": mv.description, "evidence": res.version_evidence}
 
 
-def timing_gaps(res: Resolution, approvals: list[dict[str, Any]], at: Any) -> list[str]:
-    """Decision before the version existed, or before every recorded approval."""
+def timing_gaps(res: Resolution, approvals: list[dict[str, Any]], at: datetime | None) -> list[str]:
+    """Decision (at aware UTC time ``at``) before the version existed, or before every recorded
+    approval."""
     mv = res.version
     if mv is None or at is None:
         return []
-    import pandas as pd
-
-    when = pd.Timestamp(at)
+    when = at
     ref = f"{mv.name}/{mv.version}"
     gaps = []
-    if mv.creation_time is not None and when < pd.Timestamp(mv.creation_time):
+    if mv.creation_time is not None and when < mv.creation_time:
         gaps.append(GAP_BEFORE_VERSION.format(ref=ref, created=iso(mv.creation_time)))
     first = first_approval(approvals)
     if first is not None and when < first[0]:

@@ -18,9 +18,20 @@ from ..errors import PredictionLogError
 from ..ledger import resolve_alias_at, resolve_stage_at
 from ..records import LoggedModel, ModelVersion, RegisteredModel, Run
 from .gaps import (
-    GAP_ALIAS_GONE, GAP_ALIAS_TODAY, GAP_ALIAS_VERSION_GONE, GAP_LOGGED_MANY, GAP_LOGGED_UNREGISTERED,
-    GAP_NO_MODEL, GAP_NO_RUN, GAP_RUN_CONFLICT, GAP_RUN_MISSING, GAP_RUN_REF, GAP_STAGE_NONE,
-    GAP_STAGE_TODAY, GAP_STAGE_VERSION_GONE, GAP_VERSION_DELETED,
+    GAP_ALIAS_GONE,
+    GAP_ALIAS_TODAY,
+    GAP_ALIAS_VERSION_GONE,
+    GAP_LOGGED_MANY,
+    GAP_LOGGED_UNREGISTERED,
+    GAP_NO_MODEL,
+    GAP_NO_RUN,
+    GAP_RUN_CONFLICT,
+    GAP_RUN_MISSING,
+    GAP_RUN_REF,
+    GAP_STAGE_NONE,
+    GAP_STAGE_TODAY,
+    GAP_STAGE_VERSION_GONE,
+    GAP_VERSION_DELETED,
 )
 from .messages import LINEAGE_UNKNOWN_MODEL_REF
 from .references import ModelRef

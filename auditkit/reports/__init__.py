@@ -57,7 +57,7 @@ def __getattr__(name: str) -> object:
     # SafeURLFetcher subclasses WeasyPrint's fetcher: import WeasyPrint (about a second) only when
     # it is asked for, so building contexts and rendering HTML do not pay for it.
     if name == "SafeURLFetcher":
-        from .safety import SafeURLFetcher
+        from .safety import SafeURLFetcher  # heavy (WeasyPrint): loaded on first use
 
         return SafeURLFetcher
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -37,7 +37,7 @@ def _clip(text: str, width: int = MAX_LABEL) -> str:
 
 
 def _svg_data_uri(fig) -> str:
-    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.backends.backend_svg import FigureCanvasSVG  # heavy: loaded on first use
 
     FigureCanvasSVG(fig)
     buf = io.BytesIO()
@@ -53,8 +53,8 @@ def bar_chart(*, key: str, title: str, labels: Sequence[str], values: Sequence[f
     ``highlight`` marks one bar (the best run); ``ci`` adds error bars; ``reference`` draws a
     dashed vertical line (e.g. the four-fifths threshold).
     """
-    import matplotlib
-    from matplotlib.figure import Figure
+    import matplotlib  # heavy: loaded on first use
+    from matplotlib.figure import Figure  # heavy: loaded on first use
 
     n = len(labels)
     with matplotlib.rc_context(_RC):

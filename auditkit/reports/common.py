@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .. import errors
-from ..version import __version__
-from ..accountability import USER_TAG, approvals_of, model_owner_of, owner_of as find_owner
+from ..accountability import USER_TAG, approvals_of, model_owner_of
+from ..accountability import owner_of as find_owner
 from ..connectors import Connector, redact_uri
 from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
 from ..times import parse_time
+from ..version import __version__
 from .context import Approval, CodeInfo, Cover, DatasetInfo, Owner, RunInfo, VersionInfo
 from .messages import REPORT_BAD_SOURCE_DATE_EPOCH
 

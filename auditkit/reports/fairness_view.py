@@ -59,7 +59,7 @@ def summarize(result: Any, *, source: str, charts: bool = True) -> FairnessSumma
                            ["true_positive_rate", "false_positive_rate"]))
         for key, title, metrics in panels:
             try:
-                from ..fairness.charts import fairness_chart
+                from ..fairness.charts import fairness_chart  # heavy (matplotlib): loaded on first use
 
                 svg = fairness_chart(result, metrics=metrics)
             except Exception as exc:  # noqa: BLE001 - a chart must never stop the report; the tables carry the facts

@@ -103,8 +103,7 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
         if p.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml
-
+            import yaml  # loaded only for a YAML fields file
             data = yaml.safe_load(text)
     except Exception as exc:  # noqa: BLE001 - yaml/json syntax errors of every kind
         reason = " ".join(str(exc).split())

@@ -12,6 +12,7 @@ file identifier is a hash of the content.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import tempfile
@@ -22,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .context import evidence_json, evidence_sha256
-from .messages import REPORT_BAD_OUTPUT, REPORT_CANNOT_WRITE, REPORT_TEMPLATES_MISSING, REPORT_TEMPLATE_ERROR, REPORT_TEMPLATE_MISSING
+from .messages import (
+    REPORT_BAD_OUTPUT,
+    REPORT_CANNOT_WRITE,
+    REPORT_TEMPLATE_ERROR,
+    REPORT_TEMPLATE_MISSING,
+    REPORT_TEMPLATES_MISSING,
+)
 
 if TYPE_CHECKING:  # safety imports WeasyPrint (about a second): only render_pdf needs it
     from .safety import SafeURLFetcher
@@ -127,8 +134,6 @@ def _dataset_source(value: Any) -> Any:
     JSON; anything else is shown as stored."""
     if not isinstance(value, str) or not value.startswith("{"):
         return value
-    import json
-
     try:
         parsed = json.loads(value)
     except ValueError:
@@ -157,7 +162,7 @@ def _finalize(value: Any) -> Any:
 
 @lru_cache(maxsize=8)
 def _environment(dirs: tuple[Path, ...]):
-    import jinja2
+    import jinja2  # loaded only to render: loaded on first use
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
@@ -183,7 +188,7 @@ def render_html(ctx: Any, *, templates: str | Path | None = None) -> str:
 
 
 def _render_html(ctx: Any, dirs: tuple[Path, ...], sha256: str) -> str:
-    import jinja2
+    import jinja2  # loaded only to render: loaded on first use
 
     name = TEMPLATE_FOR_KIND[ctx.kind]
     env = _environment(dirs)
@@ -210,9 +215,9 @@ def render_pdf(ctx: Any, *, templates: str | Path | None = None,
     template folders (pass one to inspect what was requested). Raises
     :class:`~auditkit.errors.ReportError` for a missing or failing template.
     """
-    import weasyprint
+    import weasyprint  # heavy (about a second): loaded on first use
 
-    from .safety import SafeURLFetcher
+    from .safety import SafeURLFetcher  # heavy (WeasyPrint): loaded on first use
 
     dirs = template_dirs(templates)
     evidence = evidence_json(ctx)
