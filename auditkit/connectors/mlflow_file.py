@@ -33,6 +33,9 @@ from .mlflow_file_io import (
     Problems,
     as_int,
     as_str,
+    Refused,
+    cut,
+    join_in_store,
     list_files,
     read_metric,
     read_values,
@@ -199,8 +202,11 @@ class MlflowFileConnector(Connector):
         run = self.get_run(run_id)
         for exp_id, folder in self._load_tracking().experiment_dirs:
             if exp_id == run.experiment_id:
-                path = os.path.join(folder, run_id, "metrics", *key.split("/"))
-                if os.path.isfile(path):
+                try:
+                    path = join_in_store(folder, run_id, "metrics", *key.split("/"), what="the metric key")
+                except Refused:
+                    break
+                if os.path.lexists(path):
                     return read_metric(path, history=True)[0]
         raise errors.RecordNotFoundError(f"run {run_id!r} has no metric {key!r}; metrics: "
                                          f"{errors.choices(sorted(run.metrics))}")
@@ -210,8 +216,8 @@ class MlflowFileConnector(Connector):
         if self._tracking is not None:
             return self._tracking
         tracking = _Tracking()
-        candidates = [(e, False) for e in scan_dirs(self.root) if e.name not in (TRASH, "models")]
-        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH))]
+        candidates = [(e, False) for e in scan_dirs(self.root, self._problems) if e.name not in (TRASH, "models")]
+        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH), self._problems)]
         for entry, in_trash in candidates:
             self._read_experiment(entry.path, entry.name, in_trash, tracking)
         # The same orders as the SQL connector: experiments by id, runs oldest first.
@@ -228,7 +234,7 @@ class MlflowFileConnector(Connector):
             exp_id = as_str(meta.get("experiment_id"))
             if exp_id != folder_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=exp_id, folder=folder_id)
+                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=cut(exp_id), folder=folder_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path):  # not an experiment folder at all: MLflow skips it too
@@ -250,7 +256,7 @@ class MlflowFileConnector(Connector):
             )
         tracking.experiment_dirs.append((folder_id, folder))
         datasets: dict[str, DatasetRef | str] = {}
-        for entry in scan_dirs(folder):
+        for entry in scan_dirs(folder, self._problems):
             if entry.name in RESERVED:
                 continue
             run = self._read_run(entry.path, entry.name, folder_id, folder, name, datasets, tracking)
@@ -269,12 +275,12 @@ class MlflowFileConnector(Connector):
             found_id = as_str(meta.get("run_id") or meta.get("run_uuid"))
             if found_id != run_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=found_id, folder=run_id)
+                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=cut(found_id), folder=run_id)
                 )
             found_exp = as_str(meta.get("experiment_id"))
             if found_exp != exp_id:
                 raise errors.StoreError(
-                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=found_exp, folder=exp_id)
+                    errors.MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=cut(found_exp), folder=exp_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path) and not any(
@@ -287,12 +293,12 @@ class MlflowFileConnector(Connector):
         owner = f"run {run_id!r}"
         tags = read_values(os.path.join(folder, "tags"), problems, owner, "tag")
         metrics: dict[str, float] = {}
-        for key, metric_path in _metric_files(folder):
+        for key, metric_path in list_files(os.path.join(folder, "metrics"), problems):
             try:
                 metrics[key] = read_metric(metric_path)[1][1]
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"metric {key!r} of {owner}")
-        for model_dir in scan_dirs(os.path.join(folder, "outputs")):
+        for model_dir in scan_dirs(os.path.join(folder, "outputs"), problems):
             tracking.outputs.setdefault(model_dir.name, run_id)
         return Run(
             run_id=run_id,
@@ -317,14 +323,14 @@ class MlflowFileConnector(Connector):
             return value
         status = RUN_STATUS.get(as_int(value))  # type: ignore[arg-type]
         if status is None:
-            self._problems.skip(errors.MLRUNS_BAD_STATUS.format(path=path, value=value), f"status of {owner}")
+            self._problems.skip(errors.MLRUNS_BAD_STATUS.format(path=path, value=cut(value)), f"status of {owner}")
         return status
 
     def _read_inputs(
         self, run_folder: str, exp_folder: str, datasets: dict[str, DatasetRef | str], owner: str
     ) -> tuple[DatasetRef, ...]:
         refs: list[DatasetRef] = []
-        for input_dir in scan_dirs(os.path.join(run_folder, "inputs")):
+        for input_dir in scan_dirs(os.path.join(run_folder, "inputs"), self._problems):
             path = os.path.join(input_dir.path, META)
             try:
                 link = read_yaml(path, what="run input meta.yaml", required=("source_type", "source_id"))
@@ -380,7 +386,10 @@ class MlflowFileConnector(Connector):
 
 def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetRef | str:
     """The dataset an input names (``<experiment>/datasets/<id>/meta.yaml``), or why not."""
-    path = os.path.join(exp_folder, "datasets", dataset_id, META)
+    try:
+        path = join_in_store(exp_folder, "datasets", dataset_id, META, what=f"source_id in {input_path!r}")
+    except Refused as exc:
+        return str(exc)
     if not os.path.exists(path):
         return errors.MLRUNS_MISSING_DATASET.format(path=input_path, dataset_id=dataset_id, expected_path=path)
     try:
@@ -397,10 +406,6 @@ def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetR
         profile=profile,
         rows=profile_rows(profile),
     )
-
-
-def _metric_files(run_folder: str) -> list[tuple[str, str]]:
-    return list_files(os.path.join(run_folder, "metrics"))
 
 
 def _id_key(value: str) -> tuple[int, str]:

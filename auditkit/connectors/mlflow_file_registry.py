@@ -23,6 +23,7 @@ from .mlflow_file_io import (
     Problems,
     as_int,
     as_str,
+    cut,
     read_values,
     read_yaml,
     scan_dirs,
@@ -47,7 +48,7 @@ class Registry:
 def read_registry(root: str, problems: Problems) -> Registry:
     """Read every registered model and version under ``<root>/models`` (none when it is absent)."""
     registry = Registry()
-    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER)):
+    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER), problems):
         folder_name = model_dir.name
         aliases = read_values(os.path.join(model_dir.path, "aliases"), problems, f"model {folder_name!r}", "alias")
         aliases = {alias: version.strip() for alias, version in aliases.items()}
@@ -67,7 +68,7 @@ def read_registry(root: str, problems: Problems) -> Registry:
                 aliases=aliases,
             )
         versions: list[ModelVersion] = []
-        for version_dir in scan_dirs(model_dir.path):
+        for version_dir in scan_dirs(model_dir.path, problems):
             if not version_dir.name.startswith("version-"):
                 continue
             folder_version = version_dir.name[len("version-"):]
@@ -92,7 +93,7 @@ def _read_version(
     version = as_str(meta.get("version"))
     if version != folder_version:
         raise errors.StoreError(
-            errors.MLRUNS_ID_MISMATCH.format(path=path, key="version", found=version, folder=f"version-{folder_version}")
+            errors.MLRUNS_ID_MISMATCH.format(path=path, key="version", found=cut(version), folder=f"version-{folder_version}")
         )
     source = as_str(meta.get("source"))
     stage = as_str(meta.get("current_stage"))
@@ -136,14 +137,14 @@ def read_logged_models(
     """
     models: list[LoggedModel] = []
     for experiment_id, folder in experiment_dirs:
-        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER)):
+        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER), problems):
             path = os.path.join(model_dir.path, META)
             try:
                 meta = read_yaml(path, what="logged model meta.yaml", required=("model_id", "experiment_id"))
                 model_id = as_str(meta.get("model_id"))
                 if model_id != model_dir.name:
                     raise errors.StoreError(
-                        errors.MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=model_id, folder=model_dir.name)
+                        errors.MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=cut(model_id), folder=model_dir.name)
                     )
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"logged model {model_dir.name!r}")
