@@ -249,8 +249,8 @@ class MlflowFileConnector(Connector):
                     name=name or "",
                     lifecycle_stage=as_str(meta.get("lifecycle_stage")) or ("deleted" if in_trash else "active"),
                     artifact_location=as_str(meta.get("artifact_location")),
-                    creation_time=ms_to_datetime(meta.get("creation_time")),
-                    last_update_time=ms_to_datetime(meta.get("last_update_time")),
+                    creation_time=ms_to_datetime(meta.get("creation_time"), what=f"creation_time of {path!r}"),
+                    last_update_time=ms_to_datetime(meta.get("last_update_time"), what=f"last_update_time of {path!r}"),
                     tags=read_values(os.path.join(folder, "tags"), self._problems, f"experiment {exp_id!r}", "tag"),
                 )
             )
@@ -307,8 +307,8 @@ class MlflowFileConnector(Connector):
             run_name=as_str(meta.get("run_name")) or tags.get(RUN_NAME_TAG) or None,
             user=as_str(meta.get("user_id")) or None,
             status=self._status(meta, path, owner),
-            start_time=ms_to_datetime(meta.get("start_time")),
-            end_time=ms_to_datetime(meta.get("end_time")),
+            start_time=ms_to_datetime(meta.get("start_time"), what=f"start_time of {path!r}"),
+            end_time=ms_to_datetime(meta.get("end_time"), what=f"end_time of {path!r}"),
             lifecycle_stage=as_str(meta.get("lifecycle_stage")) or "active",
             artifact_uri=as_str(meta.get("artifact_uri")),
             params=read_values(os.path.join(folder, "params"), problems, owner, "param"),
@@ -346,7 +346,8 @@ class MlflowFileConnector(Connector):
             if isinstance(base, str):
                 self._problems.skip(base, f"a dataset input of {owner}")
                 continue
-            tags = {str(k): as_str(v) or "" for k, v in (link.get("tags") or {}).items()}
+            raw_tags = link.get("tags")
+            tags = {str(k): as_str(v) or "" for k, v in raw_tags.items()} if isinstance(raw_tags, dict) else {}
             refs.append(DatasetRef(
                 name=base.name, digest=base.digest, source_type=base.source_type, source=base.source,
                 schema=base.schema, profile=base.profile, rows=base.rows, context=tags.get(CONTEXT_TAG),

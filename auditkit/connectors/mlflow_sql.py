@@ -146,8 +146,8 @@ class MlflowSqlConnector(Connector):
             Experiment(
                 experiment_id=str(r["experiment_id"]), name=r["name"],
                 lifecycle_stage=r["lifecycle_stage"] or "active", artifact_location=r["artifact_location"],
-                creation_time=ms_to_datetime(r["creation_time"]),
-                last_update_time=ms_to_datetime(r["last_update_time"]),
+                creation_time=ms_to_datetime(r["creation_time"], what="experiments.creation_time"),
+                last_update_time=ms_to_datetime(r["last_update_time"], what="experiments.last_update_time"),
                 tags=tags.get(str(r["experiment_id"]), {}),
             )
             for r in sorted(self._experiment_rows(), key=lambda r: int(r["experiment_id"]))
@@ -239,7 +239,8 @@ class MlflowSqlConnector(Connector):
             out.append(Run(
                 run_id=rid, experiment_id=str(r["experiment_id"]), experiment=names.get(str(r["experiment_id"])),
                 run_name=r["name"] or tags.get("mlflow.runName"), user=r["user_id"], status=r["status"],
-                start_time=ms_to_datetime(r["start_time"]), end_time=ms_to_datetime(r["end_time"]),
+                start_time=ms_to_datetime(r["start_time"], what="runs.start_time"),
+                end_time=ms_to_datetime(r["end_time"], what="runs.end_time"),
                 lifecycle_stage=r["lifecycle_stage"] or "active", artifact_uri=r["artifact_uri"],
                 params=kv["params"].get(rid, {}), metrics=metrics.get(rid, {}), tags=tags,
                 datasets=tuple(datasets.get(rid, ())),
@@ -294,8 +295,10 @@ class MlflowSqlConnector(Connector):
             aliases[a["name"]][a["alias"]] = str(a["version"])
         rows = self._select("registered_models", ["name", "creation_time", "last_updated_time", "description"])
         return [
-            RegisteredModel(name=r["name"], creation_time=ms_to_datetime(r["creation_time"]),
-                            last_updated_time=ms_to_datetime(r["last_updated_time"]),
+            RegisteredModel(name=r["name"],
+                            creation_time=ms_to_datetime(r["creation_time"], what="registered_models.creation_time"),
+                            last_updated_time=ms_to_datetime(r["last_updated_time"],
+                                                             what="registered_models.last_updated_time"),
                             description=r["description"], tags=tags.get(r["name"], {}),
                             aliases=aliases.get(r["name"], {}))
             for r in sorted(rows, key=lambda r: r["name"])
@@ -328,8 +331,8 @@ class MlflowSqlConnector(Connector):
                 name=r["name"], version=str(r["version"]), stage=r["current_stage"],
                 aliases=tuple(aliases.get(key, ())), tags=tags.get(key, {}), source=source,
                 run_id=_unredact(r["run_id"]) or None, creator=r["user_id"] or None,
-                creation_time=ms_to_datetime(r["creation_time"]),
-                last_updated_time=ms_to_datetime(r["last_updated_time"]),
+                creation_time=ms_to_datetime(r["creation_time"], what="model_versions.creation_time"),
+                last_updated_time=ms_to_datetime(r["last_updated_time"], what="model_versions.last_updated_time"),
                 description=r["description"], status=r["status"], run_link=_unredact(r["run_link"]) or None,
                 model_id=_model_id(source), deleted=r["current_stage"] == DELETED_STAGE,
             ))
@@ -349,8 +352,9 @@ class MlflowSqlConnector(Connector):
                 model_id=r["model_id"], experiment_id=str(r["experiment_id"]), name=r["name"],
                 source_run_id=r["source_run_id"],
                 status=LOGGED_MODEL_STATUS.get(r["status"], str(r["status"])) if r["status"] is not None else None,
-                creation_time=ms_to_datetime(r["creation_timestamp_ms"]),
-                last_updated_time=ms_to_datetime(r["last_updated_timestamp_ms"]),
+                creation_time=ms_to_datetime(r["creation_timestamp_ms"], what="logged_models.creation_timestamp_ms"),
+                last_updated_time=ms_to_datetime(r["last_updated_timestamp_ms"],
+                                                 what="logged_models.last_updated_timestamp_ms"),
                 artifact_location=r["artifact_location"], lifecycle_stage=r["lifecycle_stage"] or "active",
                 tags=tags.get(r["model_id"], {}), params=params.get(r["model_id"], {}),
             )
