@@ -264,7 +264,13 @@ def _server_connect_args(url, connect: float, statement: float) -> dict:
         # PyMySQL's connect_timeout covers only the TCP connect; its read timeout also bounds the
         # handshake, so it starts at the connect limit and is raised to the statement limit once
         # connected (see _read_only in make_engine).
-        for key, limit in (("read_timeout", connect or statement), ("write_timeout", statement)):
+        handshake = connect
+        if "connect_timeout" in query:  # the URL's own connect limit bounds the handshake too
+            try:
+                handshake = float(next(v for k, v in url.query.items() if k.lower() == "connect_timeout"))
+            except (TypeError, ValueError):
+                pass
+        for key, limit in (("read_timeout", handshake or statement), ("write_timeout", statement)):
             if key not in query and limit:
                 args[key] = max(1, math.ceil(limit))
     return args
@@ -346,10 +352,14 @@ def _mysql_statement_limit(cur, dbapi_conn, seconds: float) -> None:
         cur.execute(f"SET SESSION max_execution_time = {int(seconds * 1000)}")
 
 
+#: Words in driver errors that mean a time limit ran out (libpq, PostgreSQL, PyMySQL, MariaDB, MySQL).
+_TIMEOUT_WORDS = ("timeout", "timed out", "canceling statement", "max_statement_time", "max_execution_time")
+
+
 def timeout_hint(engine, text: str) -> str:
     """`` (…time limits…)`` when ``text`` (a driver error) says a time limit ran out, else ``""``."""
     lowered = text.lower()
-    if "timeout" not in lowered and "timed out" not in lowered and "canceling statement" not in lowered:
+    if not any(word in lowered for word in _TIMEOUT_WORDS):
         return ""
     limits = getattr(engine, "auditkit_timeouts", None)
     if not limits:
