@@ -382,7 +382,8 @@ def _fill_from_metadata(state: _RunState, folder: Path) -> list[str]:
     if not os.path.lexists(path):
         return []
     try:
-        meta = json.loads(read_store_file(path, cap=MAX_METADATA_BYTES, name="MAX_METADATA_BYTES").decode("utf-8"))
+        meta = json.loads(read_store_file(path, what="wandb metadata file", cap=MAX_METADATA_BYTES,
+                                           name="MAX_METADATA_BYTES").decode("utf-8"))
     except errors.StoreError as exc:
         return [f"{exc}; ignored it"]
     except RecursionError:

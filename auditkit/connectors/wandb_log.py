@@ -33,6 +33,8 @@ CHUNK_HEADER = struct.Struct("<IHB")
 HEADER_LEN = 7
 BLOCK_LEN = 32768
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+#: Like errors.WANDB_UNREADABLE ("cannot read W&B run log …"), for any file of a wandb folder.
+FILE_UNREADABLE = "cannot read {what} {path!r}: {reason}"
 _TYPE_NAMES = {FULL: "FULL", FIRST: "FIRST", MIDDLE: "MIDDLE", LAST: "LAST"}
 
 
@@ -146,7 +148,7 @@ def iter_payloads(data: bytes, path: Path) -> Iterator[tuple[int, bytes]]:
             found=size - pending_at))
 
 
-def read_store_file(path: Path, *, cap: int | None = None, name: str = "") -> bytes:
+def read_store_file(path: Path, *, what: str = "W&B run log", cap: int | None = None, name: str = "") -> bytes:
     """The bytes of a regular file in a wandb folder: read-only, never through a symbolic link,
     never opening a FIFO or device for reading, and at most ``cap`` bytes (``name`` is the
     constant named in the message).
@@ -161,18 +163,18 @@ def read_store_file(path: Path, *, cap: int | None = None, name: str = "") -> by
             reason = "it is a symbolic link, and auditkit never follows links in a store"
         else:
             reason = exc.strerror or str(exc)
-        raise errors.StoreError(errors.WANDB_UNREADABLE.format(path=str(path), reason=reason)) from None
+        raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason=reason)) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            raise errors.StoreError(errors.WANDB_UNREADABLE.format(path=str(path), reason="it is not a regular file"))
+            raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason="it is not a regular file"))
         if cap is not None and st.st_size > cap:
             raise errors.StoreError(errors.WANDB_UNREADABLE.format(
                 path=str(path), reason=f"it holds {st.st_size:,} bytes, more than the {cap:,}-byte limit ({name})"))
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read() if cap is None else f.read(cap)
     except OSError as exc:
-        raise errors.StoreError(errors.WANDB_UNREADABLE.format(path=str(path), reason=exc.strerror or exc)) from None
+        raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason=exc.strerror or exc)) from None
     finally:
         os.close(fd)
 
