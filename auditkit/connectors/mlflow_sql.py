@@ -173,9 +173,9 @@ class MlflowSqlConnector(Connector):
 
         try:
             yield
-        except (sa.exc.SQLAlchemyError, self._dbapi_error) as exc:
+        except (sa.exc.SQLAlchemyError, self._dbapi_error, UnicodeDecodeError) as exc:
             orig = getattr(exc, "orig", None) or exc
-            if self._sqlite and isinstance(orig, sqlite3.DatabaseError):
+            if self._sqlite and isinstance(orig, (sqlite3.DatabaseError, UnicodeDecodeError)):
                 raise sqlite_error(sqlite_path(self.uri), orig) from None
             text = first_line(orig)
             raise errors.StoreError(f"cannot read {what} of {self._where}: {text}"

@@ -407,6 +407,10 @@ def read_schema(engine, where: str) -> Schema:
             errors.SERVER_UNREACHABLE.format(where=where, reason=text) + timeout_hint(engine, text)) from None
     except sa.exc.SQLAlchemyError as exc:
         raise errors.StoreError(f"cannot read {where}: {first_line(exc)}") from None
+    except UnicodeDecodeError as exc:  # SQLite's schema table holds bytes that are not UTF-8
+        if engine.dialect.name == "sqlite":
+            raise sqlite_error(Path(where), exc) from None
+        raise errors.StoreError(f"cannot read {where}: {first_line(exc)}") from None
 
 
 def _text_affinity(declared: object) -> bool:

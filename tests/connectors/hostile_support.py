@@ -176,3 +176,28 @@ def notes(ran: Ran) -> list[str]:
         head, sep, items = text.partition(" item(s) skipped or left out: ")
         out.extend(items.split(" | ") if sep else [text])
     return out
+
+
+def frame_log(payloads: list[bytes]) -> bytes:
+    """Lay payloads out as wandb does: the 7-byte header, 32 KiB blocks, FULL or FIRST/MIDDLE/LAST
+    chunks with a CRC-32 over type byte and data, zero padding where < 7 bytes are left
+    (the rules auditkit.connectors.wandb_log documents and test_wandb.py checks on real logs)."""
+    import struct
+
+    from auditkit.connectors.wandb_log import BLOCK_LEN, FIRST, FULL, HEADER_LEN, LAST, MIDDLE, chunk_checksum
+
+    out = bytearray(b":W&B" + (0xBEE1).to_bytes(2, "little") + b"\x00")
+    for payload in payloads:
+        first, rest = True, payload
+        while True:
+            left = BLOCK_LEN - len(out) % BLOCK_LEN
+            if left < HEADER_LEN:
+                out += b"\x00" * left
+                continue
+            piece, rest = rest[:left - HEADER_LEN], rest[left - HEADER_LEN:]
+            kind = (FULL if not rest else FIRST) if first else (LAST if not rest else MIDDLE)
+            out += struct.pack("<IHB", chunk_checksum(kind, piece), len(piece), kind) + piece
+            first = False
+            if not rest:
+                break
+    return bytes(out)

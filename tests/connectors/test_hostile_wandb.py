@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import struct
 from pathlib import Path
 
 import pytest
 
-from hostile_support import WANDB_LEGACY, assert_clean, auditkit, auditkit_here, notes, tree_digest
+from hostile_support import WANDB_LEGACY, assert_clean, auditkit, auditkit_here, frame_log, notes, tree_digest
 
-from auditkit.connectors.wandb_log import BLOCK_LEN, FIRST, FULL, HEADER_LEN, LAST, MIDDLE, chunk_checksum, scan_log
+from auditkit.connectors.wandb_log import scan_log
 
 RUN = "offline-run-20261126_151531-6h8kvkcr"
 
@@ -29,26 +28,6 @@ def store(tmp_path) -> Path:
     root = tmp_path / "wandb"
     shutil.copytree(WANDB_LEGACY, root, symlinks=True)
     return root
-
-
-def frame_log(payloads: list[bytes]) -> bytes:
-    """Lay payloads out as wandb does: the 7-byte header, 32 KiB blocks, FULL or FIRST/MIDDLE/LAST
-    chunks with a CRC-32 over type byte and data, zero padding where < 7 bytes are left."""
-    out = bytearray(b":W&B" + (0xBEE1).to_bytes(2, "little") + b"\x00")
-    for payload in payloads:
-        first, rest = True, payload
-        while True:
-            left = BLOCK_LEN - len(out) % BLOCK_LEN
-            if left < HEADER_LEN:
-                out += b"\x00" * left
-                continue
-            piece, rest = rest[:left - HEADER_LEN], rest[left - HEADER_LEN:]
-            kind = (FULL if not rest else FIRST) if first else (LAST if not rest else MIDDLE)
-            out += struct.pack("<IHB", chunk_checksum(kind, piece), len(piece), kind) + piece
-            first = False
-            if not rest:
-                break
-    return bytes(out)
 
 
 def rewrite_log(folder: Path, change) -> None:
