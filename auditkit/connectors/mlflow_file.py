@@ -85,7 +85,9 @@ class MlflowFileConnector(Connector):
     backend = "mlflow-file"
 
     def __init__(self, uri: str) -> None:
-        root = store_root(uri)
+        # The root the user names may itself be a link (that choice is theirs): it is resolved
+        # once here; below it, no link is ever followed.
+        root = os.path.realpath(store_root(uri))
         if not os.path.exists(root):
             raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=root))
         if not os.path.isdir(root):

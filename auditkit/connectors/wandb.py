@@ -379,6 +379,8 @@ def _fill_from_metadata(state: _RunState, folder: Path) -> list[str]:
     :data:`MAX_METADATA_BYTES`; JSON nested beyond what Python parses is reported, not raised.
     """
     path = folder / "files" / "wandb-metadata.json"
+    if (folder / "files").is_symlink():
+        return [LOG_REFUSED.format(path=str(folder / "files"), problem=LINK_PROBLEM)]
     if not os.path.lexists(path):
         return []
     try:

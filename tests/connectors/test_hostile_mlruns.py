@@ -199,3 +199,17 @@ def test_dataset_id_cannot_leave_the_store(store, tmp_path):
     assert "planted" not in ran.stdout
     assert any("'../../../elsewhere' is not a plain file or folder name inside the store (from source_id in"
                in w for w in notes(ran))
+
+
+def test_the_root_may_be_a_link_but_nothing_below_it_is_followed(store, tmp_path):
+    root, run = store
+    (run / "tags" / "leak").symlink_to("/etc/passwd")
+    link = tmp_path / "my-mlruns"
+    link.symlink_to(root)
+    from auditkit.connectors.mlflow_file import MlflowFileConnector
+
+    with pytest.warns(Warning) as caught:
+        with MlflowFileConnector(str(link)) as connector:
+            runs = connector.runs()
+    assert any(r.run_name == "logreg-c1" and r.params["C"] == "1.0" and "leak" not in r.tags for r in runs)
+    assert any("is a symbolic link (to '/etc/passwd')" in str(w.message) for w in caught)

@@ -108,3 +108,16 @@ def test_run_log_replaced_by_links_or_a_fifo_is_never_opened(store):
     assert f"cannot read wandb metadata file '{meta}': it is a symbolic link" in text
     assert "root:" not in ran.stdout
     assert tree_digest(store) == before
+
+
+def test_linked_files_folder_is_not_followed(store, tmp_path):
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "wandb-metadata.json").write_text(json.dumps({"username": "planted-user"}))
+    files = store / RUN / "files"
+    shutil.rmtree(files)
+    files.symlink_to(planted)
+    ran = auditkit_here("runs", "--store", store, "--format", "json")
+    assert_clean(ran)
+    assert "planted-user" not in ran.stdout
+    assert any(f"'{files}' was not read: it is a symbolic link" in n for n in notes(ran))
