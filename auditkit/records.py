@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
-from .times import format_time
+from . import errors
+from .times import format_time, from_epoch
 
 
 class FrozenDict(dict):
@@ -39,15 +41,43 @@ def frozen(mapping: Mapping[str, Any] | Iterable[tuple[str, Any]] | None) -> Fro
     return FrozenDict(sorted(items.items(), key=lambda kv: kv[0]))
 
 
-def ms_to_datetime(value: Any) -> datetime | None:
-    """Convert epoch milliseconds (as MLflow stores them) to an aware UTC datetime."""
+#: Epoch milliseconds a :class:`~datetime.datetime` can hold: 0001-01-01 to 9999-12-31 UTC.
+MIN_MS = -62_135_596_800_000
+MAX_MS = 253_402_300_799_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TIME_OUT_OF_RANGE = (
+    "timestamp {value} (epoch milliseconds){where} is outside the dates auditkit can represent "
+    "(years 1 to 9999 UTC); left it empty"
+)
+
+
+def ms_to_datetime(value: Any, *, what: str | None = None) -> datetime | None:
+    """Convert epoch milliseconds (as MLflow stores them) to an aware UTC datetime.
+
+    ``None`` for ``None`` and for a value that is not a number. A number outside
+    :data:`MIN_MS`..:data:`MAX_MS` (or infinite) gives ``None`` too, with an
+    :class:`~auditkit.errors.AuditkitWarning` naming the value and ``what`` held it
+    (e.g. ``"runs.start_time"``), so a damaged timestamp is reported, never a crash.
+    """
     if value is None:
         return None
     try:
         ms = int(value)
+    except OverflowError:  # float infinity
+        ms = None
     except (TypeError, ValueError):
         return None
-    return datetime.fromtimestamp(ms / 1000.0, tz=timezone.utc)
+    if ms is not None and MIN_MS <= ms <= MAX_MS:
+        try:
+            return from_epoch(ms, "ms")
+        except errors.UsageError:  # cannot happen inside the bounds; kept as a guard
+            pass
+    shown = repr(value) if isinstance(value, str) else str(value)
+    if len(shown) > 40:
+        shown = f"{shown[:40]}… ({len(shown)} characters)"
+    where = f" in {what}" if what else ""
+    warnings.warn(TIME_OUT_OF_RANGE.format(value=shown, where=where), errors.AuditkitWarning, stacklevel=2)
+    return None
 
 
 def version_key(version: str) -> tuple:

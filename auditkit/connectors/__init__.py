@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .. import errors
 from .base import Connector, redact_uri, runs_to_frame, unknown_experiment, unknown_model, unknown_run
 from .messages import NO_STORE_GIVEN, STORE_PATH_MISSING, UNKNOWN_STORE_FORM
-from .sql_engine import make_engine, sqlite_path
+from .sql_engine import file_kind, make_engine, sqlite_path
 
 #: The store forms users may pass, as listed in error messages (CONTRACT.md "Stores").
 STORE_FORMS = (
@@ -36,6 +37,14 @@ _BACKENDS = {
     "wandb": ("auditkit.connectors.wandb", "WandbConnector"),
 }
 
+MALFORMED_URL = (
+    "store URL {uri!r} is malformed ({reason}); expected e.g. postgresql://user:password@host:5432/dbname"
+)
+NOT_FILE_OR_FOLDER = (
+    "store {path!r} is a {kind}, neither a file nor a folder; expected an MLflow .db file, an mlruns "
+    "folder or a wandb folder"
+)
+
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 
@@ -56,7 +65,10 @@ def classify(uri: str) -> tuple[str, str]:
     Raises :class:`~auditkit.errors.StoreNotFoundError` for a path that does not exist and
     :class:`~auditkit.errors.NotAStoreError` for a form no backend reads.
     """
-    parsed = urlparse(uri)
+    try:
+        parsed = urlparse(uri)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: postgresql://u:p@[::1
+        raise errors.NotAStoreError(MALFORMED_URL.format(uri=redact_uri(uri), reason=exc)) from None
     scheme = parsed.scheme.lower()
     base_scheme = scheme.split("+", 1)[0]
     if base_scheme in _SQL_SCHEMES:
@@ -87,8 +99,19 @@ def _require_exists(path: Path) -> None:
 
 def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
-    if path.is_file():
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
         return "mlflow-sql", "sqlite:///" + str(path)
+    if not stat.S_ISDIR(mode):
+
+        raise errors.NotAStoreError(NOT_FILE_OR_FOLDER.format(path=str(path), kind=file_kind(mode)))
+    try:
+        return _classify_folder(path)
+    except OSError as exc:
+        raise errors.StoreError(f"cannot read folder {str(path)!r}: {exc.strerror or exc}") from None
+
+
+def _classify_folder(path: Path) -> tuple[str, str]:
     if _looks_like_wandb(path):
         return "wandb", str(path)
     if _looks_like_mlruns(path):

@@ -39,8 +39,11 @@ from .mlflow_file_io import (
     RUN_STATUS,
     MlrunsWarning,
     Problems,
+    Refused,
     as_int,
     as_str,
+    cut,
+    join_in_store,
     list_files,
     read_metric,
     read_values,
@@ -90,7 +93,9 @@ class MlflowFileConnector(Connector):
     backend = "mlflow-file"
 
     def __init__(self, uri: str) -> None:
-        root = store_root(uri)
+        # The root the user names may itself be a link (that choice is theirs): it is resolved
+        # once here; below it, no link is ever followed.
+        root = os.path.realpath(store_root(uri))
         if not os.path.exists(root):
             raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=root))
         if not os.path.isdir(root):
@@ -207,8 +212,11 @@ class MlflowFileConnector(Connector):
         run = self.get_run(run_id)
         for exp_id, folder in self._load_tracking().experiment_dirs:
             if exp_id == run.experiment_id:
-                path = os.path.join(folder, run_id, "metrics", *key.split("/"))
-                if os.path.isfile(path):
+                try:
+                    path = join_in_store(folder, run_id, "metrics", *key.split("/"), what="the metric key")
+                except Refused:
+                    break
+                if os.path.lexists(path):
                     return read_metric(path, history=True)[0]
         raise errors.RecordNotFoundError(f"run {run_id!r} has no metric {key!r}; metrics: "
                                          f"{errors.choices(sorted(run.metrics))}", kind="metric", name=key)
@@ -218,8 +226,8 @@ class MlflowFileConnector(Connector):
         if self._tracking is not None:
             return self._tracking
         tracking = _Tracking()
-        candidates = [(e, False) for e in scan_dirs(self.root) if e.name not in (TRASH, "models")]
-        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH))]
+        candidates = [(e, False) for e in scan_dirs(self.root, self._problems) if e.name not in (TRASH, "models")]
+        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH), self._problems)]
         for entry, in_trash in candidates:
             self._read_experiment(entry.path, entry.name, in_trash, tracking)
         # The same orders as the SQL connector: experiments by id, runs oldest first.
@@ -236,7 +244,7 @@ class MlflowFileConnector(Connector):
             exp_id = as_str(meta.get("experiment_id"))
             if exp_id != folder_id:
                 raise errors.StoreError(
-                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=exp_id, folder=folder_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=cut(exp_id), folder=folder_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path):  # not an experiment folder at all: MLflow skips it too
@@ -251,14 +259,14 @@ class MlflowFileConnector(Connector):
                     name=name or "",
                     lifecycle_stage=as_str(meta.get("lifecycle_stage")) or ("deleted" if in_trash else "active"),
                     artifact_location=as_str(meta.get("artifact_location")),
-                    creation_time=ms_to_datetime(meta.get("creation_time")),
-                    last_update_time=ms_to_datetime(meta.get("last_update_time")),
+                    creation_time=ms_to_datetime(meta.get("creation_time"), what=f"creation_time of {path!r}"),
+                    last_update_time=ms_to_datetime(meta.get("last_update_time"), what=f"last_update_time of {path!r}"),
                     tags=read_values(os.path.join(folder, "tags"), self._problems, f"experiment {exp_id!r}", "tag"),
                 )
             )
         tracking.experiment_dirs.append((folder_id, folder))
         datasets: dict[str, DatasetRef | str] = {}
-        for entry in scan_dirs(folder):
+        for entry in scan_dirs(folder, self._problems):
             if entry.name in RESERVED:
                 continue
             run = self._read_run(entry.path, entry.name, folder_id, folder, name, datasets, tracking)
@@ -277,12 +285,12 @@ class MlflowFileConnector(Connector):
             found_id = as_str(meta.get("run_id") or meta.get("run_uuid"))
             if found_id != run_id:
                 raise errors.StoreError(
-                    MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=found_id, folder=run_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="run_id", found=cut(found_id), folder=run_id)
                 )
             found_exp = as_str(meta.get("experiment_id"))
             if found_exp != exp_id:
                 raise errors.StoreError(
-                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=found_exp, folder=exp_id)
+                    MLRUNS_ID_MISMATCH.format(path=path, key="experiment_id", found=cut(found_exp), folder=exp_id)
                 )
         except errors.StoreError as exc:
             if not os.path.exists(path) and not any(
@@ -295,12 +303,12 @@ class MlflowFileConnector(Connector):
         owner = f"run {run_id!r}"
         tags = read_values(os.path.join(folder, "tags"), problems, owner, "tag")
         metrics: dict[str, float] = {}
-        for key, metric_path in _metric_files(folder):
+        for key, metric_path in list_files(os.path.join(folder, "metrics"), problems):
             try:
                 metrics[key] = read_metric(metric_path)[1][1]
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"metric {key!r} of {owner}")
-        for model_dir in scan_dirs(os.path.join(folder, "outputs")):
+        for model_dir in scan_dirs(os.path.join(folder, "outputs"), problems):
             tracking.outputs.setdefault(model_dir.name, run_id)
         return Run(
             run_id=run_id,
@@ -309,8 +317,8 @@ class MlflowFileConnector(Connector):
             run_name=as_str(meta.get("run_name")) or tags.get(RUN_NAME_TAG) or None,
             user=as_str(meta.get("user_id")) or None,
             status=self._status(meta, path, owner),
-            start_time=ms_to_datetime(meta.get("start_time")),
-            end_time=ms_to_datetime(meta.get("end_time")),
+            start_time=ms_to_datetime(meta.get("start_time"), what=f"start_time of {path!r}"),
+            end_time=ms_to_datetime(meta.get("end_time"), what=f"end_time of {path!r}"),
             lifecycle_stage=as_str(meta.get("lifecycle_stage")) or "active",
             artifact_uri=as_str(meta.get("artifact_uri")),
             params=read_values(os.path.join(folder, "params"), problems, owner, "param"),
@@ -325,14 +333,14 @@ class MlflowFileConnector(Connector):
             return value
         status = RUN_STATUS.get(as_int(value))  # type: ignore[arg-type]
         if status is None:
-            self._problems.skip(MLRUNS_BAD_STATUS.format(path=path, value=value), f"status of {owner}")
+            self._problems.skip(MLRUNS_BAD_STATUS.format(path=path, value=cut(value)), f"status of {owner}")
         return status
 
     def _read_inputs(
         self, run_folder: str, exp_folder: str, datasets: dict[str, DatasetRef | str], owner: str
     ) -> tuple[DatasetRef, ...]:
         refs: list[DatasetRef] = []
-        for input_dir in scan_dirs(os.path.join(run_folder, "inputs")):
+        for input_dir in scan_dirs(os.path.join(run_folder, "inputs"), self._problems):
             path = os.path.join(input_dir.path, META)
             try:
                 link = read_yaml(path, what="run input meta.yaml", required=("source_type", "source_id"))
@@ -348,7 +356,8 @@ class MlflowFileConnector(Connector):
             if isinstance(base, str):
                 self._problems.skip(base, f"a dataset input of {owner}")
                 continue
-            tags = {str(k): as_str(v) or "" for k, v in (link.get("tags") or {}).items()}
+            raw_tags = link.get("tags")
+            tags = {str(k): as_str(v) or "" for k, v in raw_tags.items()} if isinstance(raw_tags, dict) else {}
             refs.append(DatasetRef(
                 name=base.name, digest=base.digest, source_type=base.source_type, source=base.source,
                 schema=base.schema, profile=base.profile, rows=base.rows, context=tags.get(CONTEXT_TAG),
@@ -388,7 +397,10 @@ class MlflowFileConnector(Connector):
 
 def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetRef | str:
     """The dataset an input names (``<experiment>/datasets/<id>/meta.yaml``), or why not."""
-    path = os.path.join(exp_folder, "datasets", dataset_id, META)
+    try:
+        path = join_in_store(exp_folder, "datasets", dataset_id, META, what=f"source_id in {input_path!r}")
+    except Refused as exc:
+        return str(exc)
     if not os.path.exists(path):
         return MLRUNS_MISSING_DATASET.format(path=input_path, dataset_id=dataset_id, expected_path=path)
     try:
@@ -405,10 +417,6 @@ def _read_dataset(exp_folder: str, dataset_id: str, input_path: str) -> DatasetR
         profile=profile,
         rows=profile_rows(profile),
     )
-
-
-def _metric_files(run_folder: str) -> list[tuple[str, str]]:
-    return list_files(os.path.join(run_folder, "metrics"))
 
 
 def _id_key(value: str) -> tuple[int, str]:

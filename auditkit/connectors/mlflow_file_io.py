@@ -9,9 +9,11 @@ names the file and what was expected. :class:`Problems` collects what a bulk rea
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
+import stat
 import warnings
 from typing import Any, Iterable
 
@@ -71,19 +73,134 @@ class Problems:
             )
 
 
-def read_bytes(path: str) -> bytes:
-    """A whole file, read-only (``os.open``: about twice as fast as ``open`` for small files).
+#: Most bytes read from one value file (a param, tag or alias). MLflow itself caps values at a few
+#: thousand characters; a bigger file is skipped with a warning that names this limit.
+MAX_VALUE_BYTES = 1 << 20
+#: Most bytes read from one ``meta.yaml`` (MLflow writes well under a kilobyte).
+MAX_META_BYTES = 1 << 20
+#: Longest line of a metric file (``timestamp value step`` plus an optional dataset name and digest).
+MAX_METRIC_LINE_BYTES = 4096
+#: Longest stored text quoted in a message; longer text is cut with its full length noted.
+MESSAGE_TEXT_CHARS = 80
+#: Deepest nesting accepted in a ``meta.yaml`` (MLflow's are one level deep, two with input tags).
+MAX_META_DEPTH = 20
 
-    Raises :class:`OSError` as ``open`` would.
-    """
-    fd = os.open(path, os.O_RDONLY)
+# Opening flags for every file read from a store: read-only, never through a symbolic link (the
+# last path component; folders are walked without following links, see scan_dirs/list_files),
+# and non-blocking so that opening a FIFO returns at once instead of waiting for a writer (the
+# fstat check below then refuses it before any read).
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_CHUNK = 1 << 20
+
+VALUE_REFUSED = "{path!r} was not read: {problem}; expected a regular file holding the stored value as UTF-8 text"
+METRIC_REFUSED = "{path!r} was not read: {problem}; expected a regular file of metric points"
+LINK_PROBLEM = "it is a symbolic link (to {target!r}), and auditkit never follows links in a store"
+KIND_PROBLEM = "it is a {kind}, not a regular file"
+TOO_BIG_PROBLEM = (
+    "it holds {size:,} bytes, more than the {cap:,}-byte limit auditkit reads for one {what} ({name})"
+)
+LINK_FOLDER = "{path!r} is a symbolic link (to {target!r}); auditkit never follows links in a store"
+METRIC_LINE_TOO_LONG = (
+    "{path!r} line {line} is longer than {cap:,} bytes (MAX_METRIC_LINE_BYTES), starting {text!r}; "
+    "expected 'timestamp value step'"
+)
+BAD_PATH_PART = "{part!r} is not a plain file or folder name inside the store (from {what})"
+
+
+class Refused(Exception):
+    """A store file auditkit will not read (a link, a FIFO/device, or too big); ``str()`` says why."""
+
+
+def cut(value: object, limit: int = MESSAGE_TEXT_CHARS) -> str:
+    """``value`` as text for a message: at most ``limit`` characters, a longer one cut with its length."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def _link_target(path: str) -> str:
     try:
-        chunks = [os.read(fd, 1 << 16)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, 1 << 20))
+        return cut(os.readlink(path))
+    except OSError:
+        return "?"
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISLNK, "symbolic link")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def open_regular(path: str) -> int:
+    """A read-only file descriptor for the regular file at ``path`` (caller closes it).
+
+    Raises :class:`FileNotFoundError` (and other :class:`OSError`) as ``os.open`` does, and
+    :class:`Refused` for a symbolic link or anything that is not a regular file (FIFO, device,
+    socket, folder), which is never read.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
+            raise Refused(LINK_PROBLEM.format(target=_link_target(path))) from None
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO some systems refuse without a reader
+            raise Refused(KIND_PROBLEM.format(kind=_kind(os.lstat(path).st_mode))) from None
+        raise
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise Refused(KIND_PROBLEM.format(kind=_kind(mode)))
+    return fd
+
+
+def read_bytes(path: str, *, cap: int = MAX_VALUE_BYTES, what: str = "value", name: str = "MAX_VALUE_BYTES") -> bytes:
+    """A whole regular file of at most ``cap`` bytes, read-only.
+
+    Raises :class:`OSError` as ``open`` would and :class:`Refused` for a link, a non-regular file
+    or a file larger than ``cap`` (``what``/``name`` word that message).
+    """
+    fd = open_regular(path)
+    try:
+        size = os.fstat(fd).st_size
+        if size > cap:
+            raise Refused(TOO_BIG_PROBLEM.format(size=size, cap=cap, what=what, name=name))
+        chunks = [os.read(fd, min(cap + 1, 1 << 16))]
+        total = len(chunks[0])
+        while chunks[-1] and total <= cap:
+            chunks.append(os.read(fd, min(cap + 1 - total, _READ_CHUNK)))
+            total += len(chunks[-1])
+        if total > cap:  # grew while being read
+            raise Refused(TOO_BIG_PROBLEM.format(size=total, cap=cap, what=what, name=name))
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def is_link(path: str) -> bool:
+    """True when ``path`` itself is a symbolic link (a missing path is not)."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def join_in_store(base: str, *parts: str, what: str) -> str:
+    """``base`` joined with ``parts``, each a plain name (no ``/``, not ``.``/``..``) and no
+    intermediate one a symbolic link, so the result stays inside the store.
+
+    Raises :class:`Refused` naming the bad part (``what`` says where the name came from).
+    """
+    path = base
+    for index, part in enumerate(parts):
+        if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
+            raise Refused(BAD_PATH_PART.format(part=cut(part), what=what))
+        path = os.path.join(path, part)
+        if index < len(parts) - 1 and is_link(path):
+            raise Refused(LINK_FOLDER.format(path=path, target=_link_target(path)))
+    return path
 
 
 def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]] = ()) -> dict[str, Any]:
@@ -95,9 +212,11 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
     required = list(required)
     expected = _expected(required)
     try:
-        data = read_bytes(path)
+        data = read_bytes(path, cap=MAX_META_BYTES, what="meta.yaml", name="MAX_META_BYTES")
     except FileNotFoundError:
         raise errors.StoreError(MLRUNS_NO_META.format(path=path, what=what, expected=expected)) from None
+    except Refused as exc:
+        raise _bad(path, what, str(exc), expected) from None
     except OSError as exc:
         raise _bad(path, what, f"cannot be read ({exc.strerror or exc})", expected) from None
     doc = simple_yaml(data)
@@ -106,6 +225,11 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
             doc = yaml.load(data, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader (libyaml's SafeLoader)
         except yaml.YAMLError as exc:
             raise _bad(path, what, _yaml_problem(exc), expected) from None
+        except RecursionError:
+            raise _bad(path, what, f"it is nested more than {MAX_META_DEPTH} levels deep", expected) from None
+        problem = _shape_problem(doc)
+        if problem:
+            raise _bad(path, what, problem, expected)
     if doc is None:
         raise _bad(path, what, "the file is empty", expected)
     if not isinstance(doc, dict):
@@ -115,6 +239,27 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
         if not any(n in doc for n in names):
             raise _bad(path, what, f"it has no {' or '.join(names)} (cut short?)", expected)
     return doc
+
+
+def _shape_problem(doc: Any) -> str | None:
+    """Why a parsed meta.yaml is refused (YAML aliases, or nesting deeper than MAX_META_DEPTH), or None.
+
+    MLflow never writes anchors or aliases; an alias makes one node appear many times, and text
+    built from such a document can grow exponentially (the "billion laughs" pattern).
+    """
+    seen: set[int] = set()
+    stack = [(doc, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth >= MAX_META_DEPTH:
+                return f"it is nested more than {MAX_META_DEPTH} levels deep"
+            if id(node) in seen:
+                return "it repeats a node through a YAML alias (MLflow writes none)"
+            seen.add(id(node))
+            children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 # -- a fast path for the flat meta.yaml files MLflow writes ---------------------------------------
@@ -230,26 +375,41 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def read_text(path: str) -> str:
     """The whole content of a one-value file (param, tag, alias), exactly as stored.
 
-    Raises :class:`~auditkit.errors.StoreError` when it is unreadable or not UTF-8.
+    Raises :class:`~auditkit.errors.StoreError` when it is unreadable, not UTF-8, not a regular
+    file (links are never followed) or larger than :data:`MAX_VALUE_BYTES`.
     """
     try:
         return read_bytes(path).decode("utf-8")
+    except Refused as exc:
+        raise errors.StoreError(VALUE_REFUSED.format(path=path, problem=str(exc))) from None
     except UnicodeDecodeError as exc:
         raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
     except OSError as exc:
         raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
 
 
-def list_files(folder: str) -> list[tuple[str, str]]:
-    """``(key, path)`` of every file under ``folder``, keys relative with ``/`` (MLflow stores a key
-    ``a/b`` as a nested file). A missing folder gives an empty list."""
+def list_files(folder: str, problems: Problems | None = None) -> list[tuple[str, str]]:
+    """``(key, path)`` of every entry under ``folder`` that is not a folder, keys relative with
+    ``/`` (MLflow stores a key ``a/b`` as a nested file). A missing folder gives an empty list.
+
+    Symbolic links are never followed: a linked ``folder`` is reported into ``problems`` and
+    read as empty; a linked entry is listed like a file (reading it then refuses it).
+    """
     out: list[tuple[str, str]] = []
+    if is_link(folder):
+        if problems is not None:
+            problems.skip(LINK_FOLDER.format(path=folder, target=_link_target(folder)), "what it links to")
+        return out
     stack = [(folder, "")]
     while stack:
         current, prefix = stack.pop()
         try:
             entries = list(os.scandir(current))
         except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            if problems is not None:
+                problems.skip(f"folder {current!r} cannot be listed ({exc.strerror or exc})", "everything under it")
             continue
         for entry in entries:
             key = prefix + entry.name
@@ -264,11 +424,11 @@ def read_values(folder: str, problems: Problems, owner: str, kind: str) -> dict[
     """Every one-value file under ``folder`` as ``{key: text}``; unreadable ones are skipped into
     ``problems`` (``owner`` and ``kind`` say what was left out, e.g. ``run 'abc'`` / ``tag``)."""
     values: dict[str, str] = {}
-    for key, path in list_files(folder):
+    for key, path in list_files(folder, problems):
         try:
             values[key] = read_text(path)
         except errors.StoreError as exc:
-            problems.skip(str(exc), f"{kind} {key!r} of {owner}")
+            problems.skip(str(exc), f"{kind} {cut(key)!r} of {owner}")
     return values
 
 
@@ -281,42 +441,94 @@ def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, fl
     re-sent, so repeats are dropped. Lines may carry a trailing dataset name and digest (MLflow 3);
     a line with only ``timestamp value`` (old MLflow) has step 0.
 
-    Raises :class:`~auditkit.errors.StoreError` naming the file and line for a malformed point,
-    and for a file with no point at all.
+    The file is streamed in chunks: without ``history`` memory stays bounded whatever its size,
+    and no line may exceed :data:`MAX_METRIC_LINE_BYTES`.
+
+    Raises :class:`~auditkit.errors.StoreError` naming the file and line for a malformed or
+    over-long point, for a file with no point at all, and for a link or non-regular file.
     """
     try:
-        text = read_bytes(path).decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=str(exc))) from None
-    keys: list[tuple[int, int, float]] = []  # (step, timestamp, value): MLflow's order for "latest"
-    append = keys.append
-    for number, line in enumerate(text.split("\n"), start=1):
-        parts = line.split()
-        if not parts:
-            continue
-        try:
-            if len(parts) >= 3:
-                append((int(parts[2]), int(parts[0]), float(parts[1])))
-            elif len(parts) == 2:
-                append((0, int(parts[0]), float(parts[1])))
-            else:
-                raise ValueError(line)
-        except ValueError:
-            raise errors.StoreError(
-                MLRUNS_BAD_METRIC_LINE.format(path=path, line=number, text=line.strip())
-            ) from None
-    if not keys:
-        raise errors.StoreError(MLRUNS_EMPTY_METRIC.format(path=path))
-    step, ts, value = max(keys)
-    points = list(dict.fromkeys((t, v, s) for s, t, v in keys)) if history else []
-    return points, (ts, value, step)
-
-
-def scan_dirs(folder: str) -> list[os.DirEntry]:
-    """Sub-folders of ``folder`` (a missing folder gives none), sorted by name."""
+        fd = open_regular(path)
+    except Refused as exc:
+        raise errors.StoreError(METRIC_REFUSED.format(path=path, problem=str(exc))) from None
+    except OSError as exc:
+        raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
+    best: tuple[int, int, float] | None = None  # (step, timestamp, value): MLflow's order for "latest"
+    seen: dict[tuple[int, float, int], None] = {}
+    number = 0
+    tail = b""
     try:
-        entries = [e for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+        while True:
+            try:
+                chunk = os.read(fd, _READ_CHUNK)
+            except OSError as exc:
+                raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
+            lines = (tail + chunk).split(b"\n") if chunk else [tail]
+            tail = lines.pop() if chunk else b""
+            if len(tail) > MAX_METRIC_LINE_BYTES:
+                raise _long_line(path, number + len(lines) + 1, tail)
+            for line in lines:
+                number += 1
+                parts = line.split()
+                if not parts:
+                    continue
+                if len(line) > MAX_METRIC_LINE_BYTES:
+                    raise _long_line(path, number, line)
+                try:
+                    if len(parts) >= 3:
+                        key = (int(parts[2]), int(parts[0]), float(parts[1]))
+                    elif len(parts) == 2:
+                        key = (0, int(parts[0]), float(parts[1]))
+                    else:
+                        raise ValueError(line)
+                except ValueError:
+                    raise errors.StoreError(MLRUNS_BAD_METRIC_LINE.format(
+                        path=path, line=number, text=cut(_show(line.strip())))) from None
+                if best is None or key > best:
+                    best = key
+                if history:
+                    seen[(key[1], key[2], key[0])] = None
+            if not chunk:
+                break
+    finally:
+        os.close(fd)
+    if best is None:
+        raise errors.StoreError(MLRUNS_EMPTY_METRIC.format(path=path))
+    step, ts, value = best
+    return list(seen), (ts, value, step)
+
+
+def _show(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
+def _long_line(path: str, number: int, line: bytes) -> errors.StoreError:
+    return errors.StoreError(METRIC_LINE_TOO_LONG.format(
+        path=path, line=number, cap=MAX_METRIC_LINE_BYTES, text=_show(line[:MESSAGE_TEXT_CHARS]) + "…"))
+
+
+def scan_dirs(folder: str, problems: Problems | None = None) -> list[os.DirEntry]:
+    """Sub-folders of ``folder`` (a missing folder gives none), sorted by name.
+
+    Symbolic links are never followed: a linked ``folder``, and linked entries in it, are
+    reported into ``problems`` (when given) and left out.
+    """
+    if is_link(folder):
+        if problems is not None:
+            problems.skip(LINK_FOLDER.format(path=folder, target=_link_target(folder)), "what it links to")
+        return []
+    try:
+        entries = []
+        for entry in os.scandir(folder):
+            if entry.is_dir(follow_symlinks=False):
+                entries.append(entry)
+            elif problems is not None and entry.is_symlink():
+                problems.skip(LINK_FOLDER.format(path=entry.path, target=_link_target(entry.path)), "what it links to")
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        if problems is not None:
+            problems.skip(f"folder {folder!r} cannot be listed ({exc.strerror or exc})", "everything under it")
         return []
     entries.sort(key=lambda e: e.name)
     return entries

@@ -24,6 +24,7 @@ from .mlflow_file_io import (
     Problems,
     as_int,
     as_str,
+    cut,
     read_values,
     read_yaml,
     scan_dirs,
@@ -48,27 +49,29 @@ class Registry:
 def read_registry(root: str, problems: Problems) -> Registry:
     """Read every registered model and version under ``<root>/models`` (none when it is absent)."""
     registry = Registry()
-    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER)):
+    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER), problems):
         folder_name = model_dir.name
         aliases = read_values(os.path.join(model_dir.path, "aliases"), problems, f"model {folder_name!r}", "alias")
         aliases = {alias: version.strip() for alias, version in aliases.items()}
         name = folder_name
+        model_meta = os.path.join(model_dir.path, META)
         try:
-            meta = read_yaml(os.path.join(model_dir.path, META), what="registered model meta.yaml", required=("name",))
+            meta = read_yaml(model_meta, what="registered model meta.yaml", required=("name",))
         except errors.StoreError as exc:
             problems.skip(str(exc), f"registered model {folder_name!r} (its versions are still listed)")
         else:
             name = as_str(meta.get("name")) or folder_name
             registry.models[name] = RegisteredModel(
                 name=name,
-                creation_time=ms_to_datetime(meta.get("creation_timestamp")),
-                last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp")),
-                description=meta.get("description"),
+                creation_time=ms_to_datetime(meta.get("creation_timestamp"), what=f"creation_timestamp of {model_meta!r}"),
+                last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp"),
+                                                 what=f"last_updated_timestamp of {model_meta!r}"),
+                description=as_str(meta.get("description")),
                 tags=read_values(os.path.join(model_dir.path, "tags"), problems, f"model {name!r}", "tag"),
                 aliases=aliases,
             )
         versions: list[ModelVersion] = []
-        for version_dir in scan_dirs(model_dir.path):
+        for version_dir in scan_dirs(model_dir.path, problems):
             if not version_dir.name.startswith("version-"):
                 continue
             folder_version = version_dir.name[len("version-"):]
@@ -93,7 +96,7 @@ def _read_version(
     version = as_str(meta.get("version"))
     if version != folder_version:
         raise errors.StoreError(
-            MLRUNS_ID_MISMATCH.format(path=path, key="version", found=version, folder=f"version-{folder_version}")
+            MLRUNS_ID_MISMATCH.format(path=path, key="version", found=cut(version), folder=f"version-{folder_version}")
         )
     source = as_str(meta.get("source"))
     stage = as_str(meta.get("current_stage"))
@@ -106,9 +109,9 @@ def _read_version(
         source=source,
         run_id=as_str(meta.get("run_id")) or None,
         creator=as_str(meta.get("user_id")) or None,
-        creation_time=ms_to_datetime(meta.get("creation_timestamp")),
-        last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp")),
-        description=meta.get("description"),
+        creation_time=ms_to_datetime(meta.get("creation_timestamp"), what=f"creation_timestamp of {path!r}"),
+        last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp"), what=f"last_updated_timestamp of {path!r}"),
+        description=as_str(meta.get("description")),
         status=as_str(meta.get("status")),
         run_link=as_str(meta.get("run_link")) or None,
         model_id=as_str(meta.get("model_id")) or model_id_from_source(source),
@@ -137,14 +140,14 @@ def read_logged_models(
     """
     models: list[LoggedModel] = []
     for experiment_id, folder in experiment_dirs:
-        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER)):
+        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER), problems):
             path = os.path.join(model_dir.path, META)
             try:
                 meta = read_yaml(path, what="logged model meta.yaml", required=("model_id", "experiment_id"))
                 model_id = as_str(meta.get("model_id"))
                 if model_id != model_dir.name:
                     raise errors.StoreError(
-                        MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=model_id, folder=model_dir.name)
+                        MLRUNS_ID_MISMATCH.format(path=path, key="model_id", found=cut(model_id), folder=model_dir.name)
                     )
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"logged model {model_dir.name!r}")
@@ -158,8 +161,8 @@ def read_logged_models(
                     name=as_str(meta.get("name")),
                     source_run_id=as_str(meta.get("source_run_id")) or outputs.get(model_id),
                     status=LOGGED_MODEL_STATUS.get(as_int(status), as_str(status)) if status is not None else None,
-                    creation_time=ms_to_datetime(meta.get("creation_timestamp")),
-                    last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp")),
+                    creation_time=ms_to_datetime(meta.get("creation_timestamp"), what=f"creation_timestamp of {path!r}"),
+                    last_updated_time=ms_to_datetime(meta.get("last_updated_timestamp"), what=f"last_updated_timestamp of {path!r}"),
                     artifact_location=as_str(meta.get("artifact_location")),
                     lifecycle_stage=as_str(meta.get("lifecycle_stage")) or "active",
                     tags=read_values(os.path.join(model_dir.path, "tags"), problems, owner, "tag"),

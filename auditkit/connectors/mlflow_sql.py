@@ -7,13 +7,17 @@ query per table, never one per run.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sqlite3
 import warnings
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .. import errors
 from ..records import (
+    MAX_MS,
+    MIN_MS,
     DatasetRef,
     Experiment,
     LoggedModel,
@@ -27,7 +31,15 @@ from .base import Connector, profile_rows, redact_uri, unknown_experiment, unkno
 
 if TYPE_CHECKING:
     import pandas as pd
-from .sql_engine import KNOWN_REVISIONS, make_engine, read_schema, sqlite_path
+from .sql_engine import (
+    KNOWN_REVISIONS,
+    first_line,
+    make_engine,
+    read_schema,
+    sqlite_error,
+    sqlite_path,
+    timeout_hint,
+)
 
 #: MLflow's stage for soft-deleted model versions, and the prefix of the fields it redacts.
 DELETED_STAGE = "Deleted_Internal"
@@ -43,6 +55,10 @@ COUNTS = (
     ("datasets", "datasets", None),
     ("logged_models", "logged_models", None),
 )
+NOT_UTF8 = (
+    "table {table!r} of {where} holds {count} text value(s) that are not UTF-8 (e.g. {example}); "
+    "shown with the bad bytes escaped as \\xNN (MLflow writes UTF-8)"
+)
 #: MLflow's integer encoding of logged model status.
 LOGGED_MODEL_STATUS = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 
@@ -56,6 +72,8 @@ class MlflowSqlConnector(Connector):
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
         self._engine = make_engine(uri)
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._dbapi_error = getattr(self._engine.dialect.dbapi, "Error", sqlite3.Error)
         where = str(sqlite_path(uri)) if uri.lower().startswith("sqlite") else redact_uri(uri)
         self._where = where
         try:
@@ -87,24 +105,81 @@ class MlflowSqlConnector(Connector):
             return []
         wanted = list(columns)
         present = [c for c in wanted if self.schema.has(table, c)]
-        query = sa.select(*[sa.column(c) for c in present]).select_from(sa.table(table))
+        query = sa.select(*[self._column(table, c) for c in present]).select_from(sa.table(table))
         if where is not None:
             query = query.where(sa.text(where))
-        try:
+        with self._reading(f"table {table!r}"):
             with self._engine.connect() as conn:
-                result = conn.execute(query, params or {})
-                # The DBAPI cursor's rows, skipping SQLAlchemy's per-row processing: every
-                # column read here is a plain string/number that needs no conversion.
-                rows = result.cursor.fetchall() if result.cursor is not None else []
-        except sa.exc.SQLAlchemyError as exc:
-            raise errors.StoreError(f"cannot read table {table!r} of {self._where}: "
-                                    f"{str(exc).splitlines()[0]}") from None
+                rows = self._fetch(conn, query, params or {}, table)
         if as_tuples:
             if present == wanted:
                 return [tuple(row) for row in rows]
             index = [present.index(c) if c in present else None for c in wanted]
             return [tuple(None if i is None else row[i] for i in index) for row in rows]
         return [{**dict.fromkeys(wanted), **dict(zip(present, row))} for row in rows]
+
+    def _column(self, table: str, column: str):
+        """The SELECT expression for one column. SQLite keeps any value in any column (a damaged
+        or hand-edited file may hold a number or blob where MLflow writes text, or text where it
+        writes a number), so there text columns are read as text and numeric columns keep only
+        numbers (anything else reads as NULL); server databases enforce their column types."""
+        import sqlalchemy as sa  # heavy: loaded on first use
+
+        col = sa.column(column)
+        if not self._sqlite:
+            return col
+        if (table, column) in self.schema.text_columns:
+            return sa.cast(col, sa.Text).label(column)
+        return sa.case((sa.func.typeof(col).in_(["integer", "real"]), col), else_=None).label(column)
+
+    def _fetch(self, conn, query, params: dict[str, Any], table: str) -> list:
+        """The DBAPI cursor's rows, skipping SQLAlchemy's per-row processing (every column read
+        here is a plain string/number). Text that is not UTF-8 (only SQLite can hold it) is read
+        again with its bad bytes escaped as ``\\xNN``, with a warning naming the table."""
+        result = conn.execute(query, params)
+        if result.cursor is None:
+            return []
+        try:
+            return result.cursor.fetchall()
+        except sqlite3.OperationalError as exc:
+            if not self._sqlite or "decode" not in str(exc).lower():
+                raise
+        raw = conn.connection.dbapi_connection
+        bad: list[bytes] = []
+
+        def text(data: bytes) -> str:
+            try:
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(data)
+                return data.decode("utf-8", errors="backslashreplace")
+
+        raw.text_factory = text
+        try:
+            rows = conn.execute(query, params).cursor.fetchall()
+        finally:
+            raw.text_factory = str
+        if bad:
+            example = repr(bad[0][:60]) + ("…" if len(bad[0]) > 60 else "")
+            msg = NOT_UTF8.format(table=table, where=self._where, count=len(bad), example=example)
+            self.warnings.append(msg)
+            warnings.warn(msg, errors.AuditkitWarning, stacklevel=4)
+        return rows
+
+    @contextlib.contextmanager
+    def _reading(self, what: str) -> Iterator[None]:
+        """Turn a database error while reading ``what`` into one StoreError line."""
+        import sqlalchemy as sa  # heavy: loaded on first use
+
+        try:
+            yield
+        except (sa.exc.SQLAlchemyError, self._dbapi_error, UnicodeDecodeError) as exc:
+            orig = getattr(exc, "orig", None) or exc
+            if self._sqlite and isinstance(orig, (sqlite3.DatabaseError, UnicodeDecodeError)):
+                raise sqlite_error(sqlite_path(self.uri), orig) from None
+            text = first_line(orig)
+            raise errors.StoreError(f"cannot read {what} of {self._where}: {text}"
+                                    + timeout_hint(self._engine, text)) from None
 
     def _experiment_rows(self) -> list[dict[str, Any]]:
         if "experiments" not in self._cache:
@@ -120,14 +195,14 @@ class MlflowSqlConnector(Connector):
         for row in rows:
             if row["name"] == name:
                 return str(row["experiment_id"])
-        raise unknown_experiment(name, sorted(r["name"] for r in rows))
+        raise unknown_experiment(name, sorted((r["name"] for r in rows if r["name"] is not None), key=str))
 
     # -- Connector API ----------------------------------------------------------------------
     def info(self) -> StoreInfo:
         import sqlalchemy as sa  # heavy: loaded on first use
 
         counts: dict[str, int] = {}
-        with self._engine.connect() as conn:
+        with self._reading("the record counts"), self._engine.connect() as conn:
             for key, table, condition in COUNTS:
                 if self.schema.has(table):
                     sql = f"SELECT COUNT(*) FROM {table}" + (f" WHERE {condition}" if condition else "")
@@ -146,11 +221,11 @@ class MlflowSqlConnector(Connector):
             Experiment(
                 experiment_id=str(r["experiment_id"]), name=r["name"],
                 lifecycle_stage=r["lifecycle_stage"] or "active", artifact_location=r["artifact_location"],
-                creation_time=ms_to_datetime(r["creation_time"]),
-                last_update_time=ms_to_datetime(r["last_update_time"]),
+                creation_time=ms_to_datetime(r["creation_time"], what="experiments.creation_time"),
+                last_update_time=ms_to_datetime(r["last_update_time"], what="experiments.last_update_time"),
                 tags=tags.get(str(r["experiment_id"]), {}),
             )
-            for r in sorted(self._experiment_rows(), key=lambda r: int(r["experiment_id"]))
+            for r in sorted(self._experiment_rows(), key=lambda r: _id_key(r["experiment_id"]))
         ]
 
     def _experiment_filter(self, experiment: str | None) -> tuple[str | None, dict[str, Any]]:
@@ -178,15 +253,15 @@ class MlflowSqlConnector(Connector):
         sub = _of_runs(where)
         runs = self._frame("runs", ["run_uuid", "name", "user_id", "status", "start_time", "end_time",
                                     "experiment_id"], where, params)
-        names = {int(e["experiment_id"]): e["name"] for e in self._experiment_rows()}
+        names = {_id_text(e["experiment_id"]): e["name"] for e in self._experiment_rows()}
         frame = pd.DataFrame({
             "run_id": runs["run_uuid"],
-            "experiment": runs["experiment_id"].map(lambda e: names.get(int(e)) if e is not None else None),
+            "experiment": runs["experiment_id"].map(lambda e: names.get(_id_text(e))),
             "run_name": runs["name"],
             "user": runs["user_id"],
             "status": runs["status"],
-            "start_time": pd.to_datetime(runs["start_time"], unit="ms", utc=True),
-            "end_time": pd.to_datetime(runs["end_time"], unit="ms", utc=True),
+            "start_time": _ms_column(runs["start_time"], "runs.start_time"),
+            "end_time": _ms_column(runs["end_time"], "runs.end_time"),
         })
         wide = []
         for prefix, table, cols in (("params.", "params", ["run_uuid", "key", "value"]),
@@ -195,6 +270,8 @@ class MlflowSqlConnector(Connector):
             long = self._frame(table, cols, sub, params)
             if prefix == "metrics.":
                 long["value"] = long["value"].astype("float64").where(~long["is_nan"].astype(bool), float("nan"))
+            # A damaged SQLite file can repeat a (run, key) row its primary key forbids: keep the last.
+            long = long.drop_duplicates(["run_uuid", "key"], keep="last")
             piece = long.pivot(index="run_uuid", columns="key", values="value")
             piece = piece.reindex(sorted(piece.columns), axis=1)
             piece.columns = [prefix + str(c) for c in piece.columns]
@@ -229,7 +306,8 @@ class MlflowSqlConnector(Connector):
             kv[table] = grouped
         metrics: dict[str, dict[str, float]] = defaultdict(dict)
         for r in self._select("latest_metrics", ["run_uuid", "key", "value", "is_nan"], sub, params):
-            metrics[r["run_uuid"]][r["key"]] = math.nan if r["is_nan"] else float(r["value"])
+            value = r["value"]
+            metrics[r["run_uuid"]][r["key"]] = math.nan if r["is_nan"] or value is None else float(value)
         datasets = self._datasets_by_run(where, params)
         names = {str(e["experiment_id"]): e["name"] for e in self._experiment_rows()}
         out = []
@@ -239,7 +317,8 @@ class MlflowSqlConnector(Connector):
             out.append(Run(
                 run_id=rid, experiment_id=str(r["experiment_id"]), experiment=names.get(str(r["experiment_id"])),
                 run_name=r["name"] or tags.get("mlflow.runName"), user=r["user_id"], status=r["status"],
-                start_time=ms_to_datetime(r["start_time"]), end_time=ms_to_datetime(r["end_time"]),
+                start_time=ms_to_datetime(r["start_time"], what="runs.start_time"),
+                end_time=ms_to_datetime(r["end_time"], what="runs.end_time"),
                 lifecycle_stage=r["lifecycle_stage"] or "active", artifact_uri=r["artifact_uri"],
                 params=kv["params"].get(rid, {}), metrics=metrics.get(rid, {}), tags=tags,
                 datasets=tuple(datasets.get(rid, ())),
@@ -294,11 +373,13 @@ class MlflowSqlConnector(Connector):
             aliases[a["name"]][a["alias"]] = str(a["version"])
         rows = self._select("registered_models", ["name", "creation_time", "last_updated_time", "description"])
         return [
-            RegisteredModel(name=r["name"], creation_time=ms_to_datetime(r["creation_time"]),
-                            last_updated_time=ms_to_datetime(r["last_updated_time"]),
+            RegisteredModel(name=r["name"],
+                            creation_time=ms_to_datetime(r["creation_time"], what="registered_models.creation_time"),
+                            last_updated_time=ms_to_datetime(r["last_updated_time"],
+                                                             what="registered_models.last_updated_time"),
                             description=r["description"], tags=tags.get(r["name"], {}),
                             aliases=aliases.get(r["name"], {}))
-            for r in sorted(rows, key=lambda r: r["name"])
+            for r in sorted(rows, key=lambda r: (r["name"] is None, str(r["name"])))
         ]
 
     def model_versions(self, name: str | None = None) -> list[ModelVersion]:
@@ -328,8 +409,8 @@ class MlflowSqlConnector(Connector):
                 name=r["name"], version=str(r["version"]), stage=r["current_stage"],
                 aliases=tuple(aliases.get(key, ())), tags=tags.get(key, {}), source=source,
                 run_id=_unredact(r["run_id"]) or None, creator=r["user_id"] or None,
-                creation_time=ms_to_datetime(r["creation_time"]),
-                last_updated_time=ms_to_datetime(r["last_updated_time"]),
+                creation_time=ms_to_datetime(r["creation_time"], what="model_versions.creation_time"),
+                last_updated_time=ms_to_datetime(r["last_updated_time"], what="model_versions.last_updated_time"),
                 description=r["description"], status=r["status"], run_link=_unredact(r["run_link"]) or None,
                 model_id=_model_id(source), deleted=r["current_stage"] == DELETED_STAGE,
             ))
@@ -349,13 +430,43 @@ class MlflowSqlConnector(Connector):
                 model_id=r["model_id"], experiment_id=str(r["experiment_id"]), name=r["name"],
                 source_run_id=r["source_run_id"],
                 status=LOGGED_MODEL_STATUS.get(r["status"], str(r["status"])) if r["status"] is not None else None,
-                creation_time=ms_to_datetime(r["creation_timestamp_ms"]),
-                last_updated_time=ms_to_datetime(r["last_updated_timestamp_ms"]),
+                creation_time=ms_to_datetime(r["creation_timestamp_ms"], what="logged_models.creation_timestamp_ms"),
+                last_updated_time=ms_to_datetime(r["last_updated_timestamp_ms"],
+                                                 what="logged_models.last_updated_timestamp_ms"),
                 artifact_location=r["artifact_location"], lifecycle_stage=r["lifecycle_stage"] or "active",
                 tags=tags.get(r["model_id"], {}), params=params.get(r["model_id"], {}),
             )
-            for r in sorted(rows, key=lambda r: r["model_id"])
+            for r in sorted(rows, key=lambda r: (r["model_id"] is None, str(r["model_id"])))
         ]
+
+
+def _id_key(value: Any) -> tuple[int, int, str]:
+    """Sort key for a stored numeric id: numbers in order, anything else (damaged rows) after."""
+    text = _id_text(value)
+    return (0, int(text), "") if text.lstrip("-").isdigit() else (1, 0, text)
+
+
+def _id_text(value: Any) -> str:
+    """A stored id as text (an integral float, as a damaged SQLite row may hold, without ``.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
+
+
+def _ms_column(values: "pd.Series", what: str) -> "pd.Series":
+    """Epoch milliseconds as UTC timestamps; a value outside years 1-9999 becomes NaT with a
+    warning (the frame counterpart of :func:`~auditkit.records.ms_to_datetime`)."""
+    import numpy as np  # heavy: loaded on first use
+    import pandas as pd  # heavy: loaded on first use
+
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    inside = numbers.between(MIN_MS, MAX_MS)
+    outside = numbers.notna() & ~inside
+    if outside.any():
+        ms_to_datetime(numbers[outside].iloc[0], what=what)  # the warning, worded once
+    ticks = np.where(inside.to_numpy(), numbers.fillna(0).to_numpy(), 0).astype("int64")
+    stamps = pd.Series(ticks.view("datetime64[ms]"), index=values.index).where(inside.to_numpy())
+    return stamps.dt.tz_localize("UTC")
 
 
 def _of_runs(where: str | None) -> str | None:

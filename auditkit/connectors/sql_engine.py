@@ -7,7 +7,13 @@ sessions are switched to read-only transactions on connect (PostgreSQL:
 
 from __future__ import annotations
 
+import math
+import os
+import shutil
 import sqlite3
+import stat
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -51,6 +57,8 @@ class Schema:
 
     columns: dict[str, set[str]] = field(default_factory=dict)
     revision: str | None = None
+    #: (table, column) pairs whose declared type has TEXT affinity (CHAR, CLOB, TEXT in the name).
+    text_columns: set[tuple[str, str]] = field(default_factory=set)
 
     def has(self, table: str, column: str | None = None) -> bool:
         if table not in self.columns:
@@ -81,44 +89,283 @@ def sqlite_path(uri: str) -> Path:
     return Path(unquote(rest))
 
 
+#: Seconds to wait for a database server to accept a connection (and answer its handshake).
+DEFAULT_CONNECT_TIMEOUT = 10
+#: Seconds one statement may run (PostgreSQL ``statement_timeout``; MySQL/MariaDB: the server's
+#: statement limit and the client's read/write timeout, which also ends a server that went silent).
+DEFAULT_STATEMENT_TIMEOUT = 300
+CONNECT_TIMEOUT_ENV = "AUDITKIT_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT_ENV = "AUDITKIT_STATEMENT_TIMEOUT"
+BAD_TIMEOUT = "{name} {value!r} is not a number of seconds; expected e.g. {example} (0 for no limit)"
+TIMEOUT_HINT = (
+    " (no answer within the time limits: connect {connect}, statement {statement}; "
+    "raise them with AUDITKIT_CONNECT_TIMEOUT / AUDITKIT_STATEMENT_TIMEOUT, in seconds)"
+)
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_NOT_A_FILE = (
+    "{path!r} is a {kind}, not a regular file; expected an MLflow SQLite store file such as mlflow.db"
+)
+SQLITE_TRUNCATED = (
+    "{path!r} is a truncated SQLite database: it holds {size:,} bytes, but its header declares "
+    "{pages:,} pages of {page_size:,} bytes ({expected:,} bytes); expected the whole file (copied or "
+    "downloaded completely?)"
+)
+SQLITE_TRUNCATED_HEADER = (
+    "{path!r} is a truncated SQLite database: it holds {size:,} bytes, less than the 100-byte header; "
+    "expected the whole file (copied or downloaded completely?)"
+)
+SQLITE_CORRUPT = (
+    "{path!r} is a damaged SQLite database (SQLite says: {reason}); expected an intact MLflow "
+    "tracking store (check it with: sqlite3 FILE 'PRAGMA integrity_check')"
+)
+
+
+@dataclass(frozen=True)
+class SqliteFile:
+    """What the 100-byte header of an SQLite file says (see https://sqlite.org/fileformat.html)."""
+
+    size: int
+    magic: bool
+    page_size: int = 0
+    pages: int | None = None  # the in-header database size, when the header marks it valid
+    wal: bool = False  # file format 2: the database is in WAL mode
+
+
+def sqlite_file(path: Path) -> SqliteFile:
+    """Read the header of the SQLite file at ``path`` (read-only, never opening a FIFO or device).
+
+    Raises :class:`~auditkit.errors.NotAStoreError` when ``path`` is not a regular file.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(path))) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise errors.NotAStoreError(SQLITE_NOT_A_FILE.format(path=str(path), kind=file_kind(st.st_mode)))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            head = os.read(fd, 100)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise errors.StoreError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    if len(head) < 100 or not head.startswith(SQLITE_MAGIC):
+        return SqliteFile(size=st.st_size, magic=head.startswith(SQLITE_MAGIC))
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    declared = int.from_bytes(head[28:32], "big")
+    valid = declared > 0 and head[24:28] == head[92:96]  # header size is valid (SQLite >= 3.7.0)
+    return SqliteFile(size=st.st_size, magic=True, page_size=page_size, pages=declared if valid else None,
+                      wal=head[18] == 2 and head[19] == 2)
+
+
+def file_kind(mode: int) -> str:
+    """A person's word for the kind of file ``mode`` (from ``os.stat``) describes."""
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "FIFO (named pipe)"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def _truncation(path: Path, info: SqliteFile) -> str | None:
+    """The truncation message for a file shorter than its header says, else None."""
+    if not info.magic:
+        return None
+    if info.size < 100:
+        return SQLITE_TRUNCATED_HEADER.format(path=str(path), size=info.size)
+    if info.pages is not None and info.size < info.pages * info.page_size:
+        return SQLITE_TRUNCATED.format(path=str(path), size=info.size, pages=info.pages, page_size=info.page_size,
+                                       expected=info.pages * info.page_size)
+    return None
+
+
+def sqlite_error(path: Path, exc: BaseException) -> errors.StoreError:
+    """The one-line error for an SQLite file SQLite could not read: not SQLite, truncated, or damaged."""
+    try:
+        info = sqlite_file(path)
+    except errors.StoreError as err:
+        return err
+    if not info.magic:
+        return errors.NotAStoreError(NOT_SQLITE.format(path=str(path)))
+    truncated = _truncation(path, info)
+    if truncated:
+        return errors.NotAStoreError(truncated)
+    return errors.StoreError(SQLITE_CORRUPT.format(path=str(path), reason=first_line(exc)))
+
+
+def _sqlite_uri(path: Path, info: SqliteFile) -> tuple[str, str | None]:
+    """The ``file:`` URI to open ``path`` with, and a private folder holding a copy (or None).
+
+    SQLite must never create a file beside the store. A database in rollback-journal mode opened
+    with ``mode=ro`` creates none. One in WAL mode would create ``-wal``/``-shm`` beside it, so:
+
+    * no ``-wal`` file, or an empty one: every committed transaction is in the main file, so
+      ``immutable=1`` is safe: SQLite then reads the file as it is, creates nothing and takes no
+      lock. (The one thing it gives up is noticing a writer that starts *while* auditkit reads;
+      auditkit reads once, in one short process, so a snapshot is what it wants anyway.)
+    * a non-empty ``-wal`` and its ``-shm``: a writer is live (or crashed); committed data may sit
+      in the WAL, which ``immutable=1`` would ignore. ``mode=ro`` reads it through the existing
+      ``-shm`` and creates nothing.
+    * a non-empty ``-wal`` without ``-shm``: ``mode=ro`` would create the ``-shm``; the database
+      and its WAL are copied into a private temporary folder and the copy is read instead.
+    """
+    wal = Path(str(path) + "-wal")
+    shm = Path(str(path) + "-shm")
+    if not info.wal:
+        return f"file:{quote(str(path))}?mode=ro", None
+    try:
+        wal_size = os.stat(wal).st_size
+    except FileNotFoundError:
+        wal_size = 0
+    if wal_size == 0:
+        return f"file:{quote(str(path))}?mode=ro&immutable=1", None
+    if shm.exists():
+        return f"file:{quote(str(path))}?mode=ro", None
+
+    folder = tempfile.mkdtemp(prefix="auditkit-sqlite-")
+    copy = Path(folder) / path.name
+    shutil.copyfile(path, copy)
+    shutil.copyfile(wal, str(copy) + "-wal")
+    return f"file:{quote(str(copy))}?mode=ro", folder
+
+
+def timeouts() -> tuple[float, float]:
+    """(connect, statement) time limits in seconds from the environment; 0 means no limit.
+
+    Raises :class:`~auditkit.errors.UsageError` for a value that is not a number.
+    """
+    out = []
+    for name, default in ((CONNECT_TIMEOUT_ENV, DEFAULT_CONNECT_TIMEOUT), (STATEMENT_TIMEOUT_ENV, DEFAULT_STATEMENT_TIMEOUT)):
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            out.append(float(default))
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not (value >= 0 and value < 10**7):
+            raise errors.UsageError(BAD_TIMEOUT.format(name=name, value=raw, example=default))
+        out.append(value)
+    return out[0], out[1]
+
+
+def _server_connect_args(url, connect: float, statement: float) -> dict:
+    """Driver arguments for the time limits, leaving alone any the URL's query already sets."""
+    query = {k.lower() for k in url.query}
+    args: dict = {}
+    backend = url.get_backend_name()
+    if connect and "connect_timeout" not in query:
+        # libpq and PyMySQL both take whole seconds; libpq treats 1 as 2.
+        args["connect_timeout"] = max(1, math.ceil(connect))
+    if backend == "mysql":
+        # PyMySQL's connect_timeout covers only the TCP connect; its read timeout also bounds the
+        # handshake, so it starts at the connect limit and is raised to the statement limit once
+        # connected (see _read_only in make_engine).
+        handshake = connect
+        if "connect_timeout" in query:  # the URL's own connect limit bounds the handshake too
+            try:
+                handshake = float(next(v for k, v in url.query.items() if k.lower() == "connect_timeout"))
+            except (TypeError, ValueError):
+                pass
+        for key, limit in (("read_timeout", handshake or statement), ("write_timeout", statement)):
+            if key not in query and limit:
+                args[key] = max(1, math.ceil(limit))
+    return args
+
+
 def make_engine(uri: str):
-    """A read-only engine for ``uri``. Raises :class:`~auditkit.errors.StoreError` subclasses."""
+    """A read-only engine for ``uri``. Raises :class:`~auditkit.errors.StoreError` subclasses.
+
+    Server engines carry the connect and statement time limits of :func:`timeouts` (driver
+    parameters in the URL's query, such as ``?connect_timeout=5``, take precedence).
+    """
     import sqlalchemy as sa  # heavy: loaded on first use
 
     if uri.lower().startswith("sqlite"):
         path = sqlite_path(uri)
         if not path.exists():
             raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(path)))
-        ro_uri = f"file:{quote(str(path))}?mode=ro"
+        info = sqlite_file(path)
+        truncated = _truncation(path, info)
+        if truncated:
+            raise errors.NotAStoreError(truncated)
+        ro_uri, private = _sqlite_uri(path, info)
 
         def connect() -> sqlite3.Connection:
             return sqlite3.connect(ro_uri, uri=True, check_same_thread=False)
 
-        return sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.StaticPool)
+        engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.StaticPool)
+        if private is not None:
+
+            weakref.finalize(engine, shutil.rmtree, private, True)
+        return engine
 
     url = normalize_server_url(uri)
+    connect_limit, statement_limit = timeouts()
     try:
-        engine = sa.create_engine(url, pool_pre_ping=False)
+        parsed = sa.engine.make_url(url)
+        engine = sa.create_engine(parsed, pool_pre_ping=False,
+                                  connect_args=_server_connect_args(parsed, connect_limit, statement_limit))
     except ImportError as exc:
         raise errors.StoreError(
             f"no database driver for {redact_uri(uri)!r} ({exc}); install auditkit's postgres or mysql extra"
         ) from None
     except Exception as exc:  # malformed URL
-        raise errors.StoreError(f"cannot use store URL {redact_uri(uri)!r}: {_first_line(exc)}") from None
+        raise errors.StoreError(f"cannot use store URL {redact_uri(uri)!r}: {first_line(exc)}") from None
     dialect = engine.dialect.name
+    user_statement_limit = "statement_timeout" in str(parsed.query.get("options", ""))
+    engine.auditkit_timeouts = (connect_limit, statement_limit)  # for error messages
 
     @sa.event.listens_for(engine, "connect")
     def _read_only(dbapi_conn, record) -> None:  # pragma: no branch
         cur = dbapi_conn.cursor()
         if dialect == "postgresql":
             cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            if statement_limit and not user_statement_limit:
+                cur.execute(f"SET statement_timeout = {int(statement_limit * 1000)}")
         elif dialect in ("mysql", "mariadb"):
             cur.execute("SET SESSION TRANSACTION READ ONLY")
+            if statement_limit:
+                _mysql_statement_limit(cur, dbapi_conn, statement_limit)
+            if "read_timeout" not in parsed.query and hasattr(dbapi_conn, "_read_timeout"):
+                # PyMySQL reads this attribute before every socket read (no public setter).
+                dbapi_conn._read_timeout = math.ceil(statement_limit) if statement_limit else None
         cur.close()
         if dialect == "postgresql":
             dbapi_conn.commit()
 
     return engine
+
+
+def _mysql_statement_limit(cur, dbapi_conn, seconds: float) -> None:
+    """The server-side statement limit: MariaDB's ``max_statement_time`` (seconds), MySQL's
+    ``max_execution_time`` (milliseconds, SELECTs only). The client's read timeout bounds both."""
+    server = str(getattr(dbapi_conn, "get_server_info", lambda: "")())
+    if "mariadb" in server.lower():
+        cur.execute(f"SET SESSION max_statement_time = {float(seconds)}")
+    else:
+        cur.execute(f"SET SESSION max_execution_time = {int(seconds * 1000)}")
+
+
+#: Words in driver errors that mean a time limit ran out (libpq, PostgreSQL, PyMySQL, MariaDB, MySQL).
+_TIMEOUT_WORDS = ("timeout", "timed out", "canceling statement", "max_statement_time", "max_execution_time")
+
+
+def timeout_hint(engine, text: str) -> str:
+    """`` (…time limits…)`` when ``text`` (a driver error) says a time limit ran out, else ``""``."""
+    lowered = text.lower()
+    if not any(word in lowered for word in _TIMEOUT_WORDS):
+        return ""
+    limits = getattr(engine, "auditkit_timeouts", None)
+    if not limits:
+        return ""
+    shown = [f"{v:g} s" if v else "none" for v in limits]
+    return TIMEOUT_HINT.format(connect=shown[0], statement=shown[1])
 
 
 def read_schema(engine, where: str) -> Schema:
@@ -136,7 +383,9 @@ def read_schema(engine, where: str) -> Schema:
             schema = Schema()
             for table in READ_TABLES:
                 if table in names:
-                    schema.columns[table] = {c["name"] for c in inspector.get_columns(table)}
+                    columns = inspector.get_columns(table)
+                    schema.columns[table] = {c["name"] for c in columns}
+                    schema.text_columns.update((table, c["name"]) for c in columns if _text_affinity(c["type"]))
             missing = [t for t in REQUIRED_TABLES if t not in names]
             if missing:
                 found = errors.choices(sorted(names)) if names else "no tables"
@@ -150,14 +399,28 @@ def read_schema(engine, where: str) -> Schema:
     except errors.AuditkitError:
         raise
     except sa.exc.DatabaseError as exc:
-        text = _first_line(exc.orig if getattr(exc, "orig", None) else exc)
+        orig = exc.orig if getattr(exc, "orig", None) else exc
+        text = first_line(orig)
         if engine.dialect.name == "sqlite":
-            raise errors.NotAStoreError(NOT_SQLITE.format(path=where)) from None
-        raise errors.StoreNotFoundError(SERVER_UNREACHABLE.format(where=where, reason=text)) from None
+            raise sqlite_error(Path(where), orig) from None
+        raise errors.StoreNotFoundError(
+            SERVER_UNREACHABLE.format(where=where, reason=text) + timeout_hint(engine, text)) from None
     except sa.exc.SQLAlchemyError as exc:
-        raise errors.StoreError(f"cannot read {where}: {_first_line(exc)}") from None
+        raise errors.StoreError(f"cannot read {where}: {first_line(exc)}") from None
+    except UnicodeDecodeError as exc:  # SQLite's schema table holds bytes that are not UTF-8
+        if engine.dialect.name == "sqlite":
+            raise sqlite_error(Path(where), exc) from None
+        raise errors.StoreError(f"cannot read {where}: {first_line(exc)}") from None
 
 
-def _first_line(exc: BaseException) -> str:
+def _text_affinity(declared: object) -> bool:
+    """SQLite's rule: a declared type naming CHAR, CLOB or TEXT (and not INT) has TEXT affinity."""
+    name = str(declared).upper()
+    return "INT" not in name and any(word in name for word in ("CHAR", "CLOB", "TEXT"))
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's text (its class name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+

@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -48,7 +50,18 @@ from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, unknown_experiment, unknown_model
 from .messages import STORE_PATH_MISSING, WANDB_BAD_TEXT_FILE, WANDB_NO_LOG, WANDB_NO_RUN_RECORD, WANDB_SKIPPED
-from .wandb_log import parse_records, record_class, scan_log
+from .wandb_log import parse_records, read_store_file, record_class, scan_log
+
+#: Deepest nested config/summary key accepted from a run log (wandb writes a few levels).
+MAX_NESTING = 64
+#: Most bytes read from ``files/wandb-metadata.json`` (wandb writes a few kilobytes).
+MAX_METADATA_BYTES = 4 << 20
+LOG_REFUSED = "{path!r} was not read: {problem}; skipped it"
+LINK_PROBLEM = "it is a symbolic link, and auditkit never follows links in a store"
+TIME_OUT_OF_RANGE = (
+    "run folder {folder!r}: {what} {value} is outside the dates auditkit can represent "
+    "(years 1 to 9999 UTC); left it empty"
+)
 
 #: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
 NON_DATASET_TYPES = ("model", "job", "code")
@@ -166,6 +179,22 @@ class WandbConnector(Connector):
         return self._loaded
 
 
+def _log_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*.wandb`` regular files of a run folder, and a note for each one that is not
+    (a symbolic link, FIFO, device…), which is never opened."""
+    logs: list[Path] = []
+    refused: list[str] = []
+    for path in sorted(folder.glob("*.wandb")):
+        mode = path.lstat().st_mode
+        if stat.S_ISREG(mode):
+            logs.append(path)
+        elif stat.S_ISLNK(mode):
+            refused.append(LOG_REFUSED.format(path=str(path), problem=LINK_PROBLEM))
+        else:
+            refused.append(LOG_REFUSED.format(path=str(path), problem="it is not a regular file"))
+    return logs, refused
+
+
 def run_folders(root: Path) -> list[Path]:
     """The run folders of a wandb folder, oldest first (symlinks such as ``latest-run`` skipped)."""
     return sorted(
@@ -180,7 +209,8 @@ def _read_store(root: Path) -> _Loaded:
     notes: list[str] = []
     versions: set[int] = set()
     for order, folder in enumerate(run_folders(root)):
-        logs = sorted(p for p in folder.glob("*.wandb") if p.is_file())
+        logs, refused = _log_files(folder)
+        notes.extend(refused)
         if not logs:
             notes.append(WANDB_NO_LOG.format(path=str(folder)))
             continue
@@ -189,7 +219,7 @@ def _read_store(root: Path) -> _Loaded:
             records = parse_records(scan) if scan.version is not None else []
             if scan.version is not None:
                 versions.add(scan.version)
-            state = _apply_records(records, folder, order, states)
+            state = _apply_records(records, folder, order, states, notes)
             if scan.error is not None:
                 skipped = (f"the rest of that file ({len(records)} records read before it)"
                            if records else "that file")
@@ -201,7 +231,10 @@ def _read_store(root: Path) -> _Loaded:
     return _build(list(states.values()), versions, notes)
 
 
-def _apply_records(records: list, folder: Path, order: int, states: dict[str, _RunState]) -> _RunState | None:
+def _apply_records(
+    records: list, folder: Path, order: int, states: dict[str, _RunState], skipped: list[str]
+) -> _RunState | None:
+    """Fold one log's records into ``states``; what had to be left out is noted in ``skipped``."""
     state: _RunState | None = None
     segment_start: datetime | None = None  # this folder's start: when its artifacts were logged
     for rec in records:
@@ -209,10 +242,10 @@ def _apply_records(records: list, folder: Path, order: int, states: dict[str, _R
         if kind == "run":
             run = rec.run
             if run.HasField("start_time"):
-                segment_start = run.start_time.ToDatetime(tzinfo=timezone.utc)
+                segment_start = _proto_time(run.start_time, "run start_time", folder, skipped)
             state = states.get(run.run_id) or _RunState(run_id=run.run_id, folder=folder, order=order)
             states[run.run_id] = state
-            _apply_run(state, run)
+            _apply_run(state, run, skipped)
             continue
         if state is None:
             continue  # only the header comes before the run record
@@ -222,7 +255,7 @@ def _apply_records(records: list, folder: Path, order: int, states: dict[str, _R
             _apply_items(state.summary, rec.summary.update, rec.summary.remove)
         elif kind == "history":
             _apply_items(state.history_last, rec.history.item, ())
-            _seen(state, _epoch(state.history_last.get("_timestamp")))
+            _seen(state, _epoch(state.history_last.get("_timestamp"), folder, skipped))
         elif kind == "environment":
             env = rec.environment
             state.user = env.username or state.user
@@ -242,11 +275,11 @@ def _apply_records(records: list, folder: Path, order: int, states: dict[str, _R
         elif kind in ("stats", "output_raw", "output"):
             msg = getattr(rec, kind)
             if msg.HasField("timestamp"):
-                _seen(state, msg.timestamp.ToDatetime(tzinfo=timezone.utc))
+                _seen(state, _proto_time(msg.timestamp, f"{kind} timestamp", folder, skipped))
     return state
 
 
-def _apply_run(state: _RunState, run: Any) -> None:
+def _apply_run(state: _RunState, run: Any, skipped: list[str]) -> None:
     state.project = run.project or state.project
     state.entity = run.entity or state.entity
     state.name = run.display_name or state.name
@@ -260,9 +293,10 @@ def _apply_run(state: _RunState, run: Any) -> None:
         state.git_commit = run.git.commit or state.git_commit
         state.git_remote = run.git.remote_url or state.git_remote
     if run.HasField("start_time"):
-        start = run.start_time.ToDatetime(tzinfo=timezone.utc)
-        state.start = min(state.start, start) if state.start else start
-        _seen(state, start)
+        start = _proto_time(run.start_time, "run start_time", state.folder, skipped)
+        if start is not None:
+            state.start = min(state.start, start) if state.start else start
+            _seen(state, start)
     _apply_items(state.config, run.config.update, run.config.remove)
     _apply_items(state.summary, run.summary.update, run.summary.remove)
 
@@ -270,6 +304,8 @@ def _apply_run(state: _RunState, run: Any) -> None:
 def _apply_items(target: dict, updates: Any, removes: Any) -> None:
     for item in updates:
         path = [item.key] if item.key else list(item.nested_key)
+        if not path or len(path) > MAX_NESTING:
+            continue  # wandb nests a key a few levels at most; a deeper one is damage
         node = target
         for part in path[:-1]:
             child = node.get(part)
@@ -298,16 +334,38 @@ def _item_value(item: Any) -> Any:
 
 
 def _json(text: str) -> Any:
+    """Parsed JSON, or the text itself when it is not JSON (or nested beyond what Python parses)."""
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text
 
 
-def _epoch(value: Any) -> datetime | None:
+def _epoch(value: Any, folder: Path | None = None, skipped: list[str] | None = None) -> datetime | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            if skipped is not None:
+                skipped.append(TIME_OUT_OF_RANGE.format(folder=str(folder), what="history _timestamp",
+                                                        value=_cut(value)))
     return None
+
+
+def _proto_time(stamp: Any, what: str, folder: Path, skipped: list[str]) -> datetime | None:
+    """A protobuf Timestamp as an aware datetime; ``None`` (noted in ``skipped``) when it lies
+    outside years 1-9999."""
+    try:
+        return stamp.ToDatetime(tzinfo=timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        skipped.append(TIME_OUT_OF_RANGE.format(folder=str(folder), what=what,
+                                                value=_cut(f"{stamp.seconds} s")))
+        return None
+
+
+def _cut(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:40]}… ({len(text)} characters)"
 
 
 def _seen(state: _RunState, when: datetime | None) -> None:
@@ -316,14 +374,25 @@ def _seen(state: _RunState, when: datetime | None) -> None:
 
 
 def _fill_from_metadata(state: _RunState, folder: Path) -> list[str]:
-    """Facts the log lacks, from ``files/wandb-metadata.json`` (written by older wandb)."""
+    """Facts the log lacks, from ``files/wandb-metadata.json`` (written by older wandb).
+
+    Read like every store file: no links followed, regular files only, at most
+    :data:`MAX_METADATA_BYTES`; JSON nested beyond what Python parses is reported, not raised.
+    """
     path = folder / "files" / "wandb-metadata.json"
-    if not path.is_file():
+    if (folder / "files").is_symlink():
+        return [LOG_REFUSED.format(path=str(folder / "files"), problem=LINK_PROBLEM)]
+    if not os.path.lexists(path):
         return []
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason=str(exc))]
+        meta = json.loads(read_store_file(path, what="wandb metadata file", cap=MAX_METADATA_BYTES,
+                                           name="MAX_METADATA_BYTES").decode("utf-8"))
+    except errors.StoreError as exc:
+        return [f"{exc}; ignored it"]
+    except RecursionError:
+        return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason="it is nested too deeply")]
+    except ValueError as exc:  # not UTF-8, or not JSON
+        return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason=str(exc)[:200])]
     if not isinstance(meta, dict):
         return [WANDB_BAD_TEXT_FILE.format(path=str(path), reason="not a JSON object")]
     git = meta.get("git") if isinstance(meta.get("git"), dict) else {}
@@ -357,7 +426,10 @@ def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
         if isinstance(value, bool):
             continue
         if isinstance(value, (int, float)):
-            out[name] = float(value)
+            try:
+                out[name] = float(value)
+            except OverflowError:  # an integer beyond float range is no metric value
+                continue
         elif isinstance(value, dict) and "_type" not in value:
             out.update(summary_metrics(value, name + "."))
     return out
@@ -385,7 +457,10 @@ def _status(state: _RunState) -> str:
 def _end_time(state: _RunState) -> datetime | None:
     if state.exit_code is None or state.start is None:
         return None
-    end = state.start + timedelta(seconds=state.runtime)
+    try:
+        end = state.start + timedelta(seconds=state.runtime)
+    except OverflowError:  # a damaged runtime: the last time seen is all there is
+        return state.last_seen
     return max(end, state.last_seen) if state.last_seen else end
 
 

@@ -15,6 +15,8 @@ needs the optional ``wandb`` package (``pip install 'auditkit[wandb]'``), import
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -40,6 +42,8 @@ CHUNK_HEADER = struct.Struct("<IHB")
 HEADER_LEN = 7
 BLOCK_LEN = 32768
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4
+#: Like WANDB_UNREADABLE ("cannot read W&B run log …"), for any file of a wandb folder.
+FILE_UNREADABLE = "cannot read {what} {path!r}: {reason}"
 _TYPE_NAMES = {FULL: "FULL", FIRST: "FIRST", MIDDLE: "MIDDLE", LAST: "LAST"}
 
 
@@ -153,15 +157,43 @@ def iter_payloads(data: bytes, path: Path) -> Iterator[tuple[int, bytes]]:
             found=size - pending_at))
 
 
+def read_store_file(path: Path, *, what: str = "W&B run log", cap: int | None = None, name: str = "") -> bytes:
+    """The bytes of a regular file in a wandb folder: read-only, never through a symbolic link,
+    never opening a FIFO or device for reading, and at most ``cap`` bytes (``name`` is the
+    constant named in the message).
+
+    Raises :class:`~auditkit.errors.StoreError` (one line naming the file and the problem).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if os.path.islink(path):
+            reason = "it is a symbolic link, and auditkit never follows links in a store"
+        else:
+            reason = exc.strerror or str(exc)
+        raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason=reason)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason="it is not a regular file"))
+        if cap is not None and st.st_size > cap:
+            raise errors.StoreError(WANDB_UNREADABLE.format(
+                path=str(path), reason=f"it holds {st.st_size:,} bytes, more than the {cap:,}-byte limit ({name})"))
+        with os.fdopen(os.dup(fd), "rb") as f:
+            return f.read() if cap is None else f.read(cap)
+    except OSError as exc:
+        raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason=exc.strerror or exc)) from None
+    finally:
+        os.close(fd)
+
+
 def scan_log(path: Path) -> LogScan:
     """Read every intact payload of ``path``; stop at the first corruption and keep its error.
 
     Raises :class:`~auditkit.errors.StoreError` only when the file cannot be opened.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise errors.StoreError(WANDB_UNREADABLE.format(path=str(path), reason=exc.strerror or exc)) from None
+    data = read_store_file(path)
     scan = LogScan(path=path)
     try:
         scan.version = read_header(data, path)
@@ -197,5 +229,5 @@ def parse_records(scan: LogScan) -> list[Any]:
 
 __all__ = [
     "BLOCK_LEN", "FIRST", "FULL", "HEADER_LEN", "LAST", "LogScan", "MIDDLE", "chunk_checksum",
-    "iter_payloads", "parse_records", "read_header", "record_class", "scan_log",
+    "iter_payloads", "parse_records", "read_header", "read_store_file", "record_class", "scan_log",
 ]
