@@ -73,3 +73,7 @@ from . import ledger_cmds  # noqa: E402,F401
 from . import lineage_cmds  # noqa: E402,F401
 from . import report_cmds  # noqa: E402,F401
 from . import check_cmds  # noqa: E402,F401
+from .sign_cmds import sign, verify_report_cmd  # noqa: E402
+
+cli.add_command(sign)
+cli.add_command(verify_report_cmd)
