@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import errors
 from .connectors import Connector, classify, open_store, redact_uri, resolve_store_uri
@@ -402,13 +402,16 @@ def _store_identity(store: "Connector | str | None") -> tuple[str, str]:
 
 
 def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
-             now: datetime | str | None = None) -> dict[str, Any]:
+             now: datetime | str | None = None,
+             sign: "Callable[[dict[str, Any]], dict[str, Any]] | None" = None) -> dict[str, Any]:
     """Append the registry's current state (as changes since the last entry) to the ledger.
 
     ``store`` is an open connector or a store URI (``None``: ``$AUDITKIT_STORE``, then
     ``$MLFLOW_TRACKING_URI``). ``now`` overrides the clock (tests, ``--as-of``). The append holds an
     exclusive lock (``<ledger>.lock``), re-reads and verifies the ledger under it, writes one line
     with a single ``os.write`` in append mode and fsyncs it (and the folder when the file is new).
+    ``sign`` (e.g. an :class:`auditkit.signing.LedgerSigner`) is called with the new entry before
+    its ``sha256`` is computed and returns fields to add to it (its ``signature``).
     Returns the appended entry.
 
     Raises :class:`~auditkit.errors.StoreError` (store unreadable), :class:`~auditkit.errors.LedgerError`
@@ -424,14 +427,15 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
         raise errors.LedgerError(errors.LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        return _append_locked(store, path, backend, store_id, now)
+        return _append_locked(store, path, backend, store_id, now, sign)
     finally:
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
 
 
 def _append_locked(store: "Connector | str | None", path: Path, backend: str, store_id: str,
-                   now: datetime | str | None) -> dict[str, Any]:
+                   now: datetime | str | None,
+                   sign: "Callable[[dict[str, Any]], dict[str, Any]] | None" = None) -> dict[str, Any]:
     created = not path.exists()
     entries: list[dict[str, Any]] = []
     old: State = {}
@@ -455,6 +459,8 @@ def _append_locked(store: "Connector | str | None", path: Path, backend: str, st
         "store": store_id, "backend": backend, "changes": diff_states(old, new),
         "state_sha256": state_sha256(new), "prev_sha256": last["sha256"] if last else GENESIS_SHA256,
     }
+    if sign is not None:  # signing hook (issue 15, auditkit.signing.ledger_sign): adds "signature"
+        entry.update(sign(dict(entry)))
     entry["sha256"] = entry_sha256(entry)
     line = canonical_json(entry) + b"\n"
     try:

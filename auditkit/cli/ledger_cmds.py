@@ -26,7 +26,10 @@ ledger_option = click.option(
 @click.option("--as-of", "as_of", default=None, metavar="TIME",
               help="Record this ISO 8601 time instead of the clock (for tests; never earlier than the "
               "ledger's last entry).")
-def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None) -> None:
+@click.option("--sign-key", "sign_key", default=None, metavar="KEY", type=click.Path(dir_okay=False),
+              help="Sign the new entry with this Ed25519 private key (PEM; an encrypted key's passphrase "
+              "is read from $AUDITKIT_KEY_PASSPHRASE or asked for). Check with verify --trust KEY.pub.")
+def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None, sign_key: str | None) -> None:
     """Append the registry's current state to a hash-chained ledger.
 
     Records every registered model's versions (stage, tags, deleted flag, run id, source, …) and
@@ -37,16 +40,24 @@ def snapshot(store_uri: str | None, ledger_path: str, as_of: str | None) -> None
     \b
     Example:
       auditkit snapshot --store sample_data/mlflow.db --ledger registry-ledger.jsonl
+      auditkit snapshot --store sample_data/mlflow.db --ledger registry-ledger.jsonl --sign-key ledger.key
       # every 10 minutes, from cron:
       */10 * * * * auditkit snapshot --store postgresql://mlflow@db/mlflow --ledger /audit/ledger.jsonl
     """
     from ..ledger import snapshot as take
 
-    entry = take(store_uri, ledger_path, now=as_of)
+    signer = None
+    if sign_key is not None:  # issue 15: signed ledger heads
+        from ..signing import load_ledger_signer
+        from .sign_cmds import with_passphrase
+
+        signer = with_passphrase(lambda pw: load_ledger_signer(sign_key, passphrase=pw))
+    entry = take(store_uri, ledger_path, now=as_of, sign=signer)
     n = len(entry["changes"])
     what = f"{n} change{'s' if n != 1 else ''}" if n else "no change since the last entry"
+    signed = f", signed by key sha256 {signer.key_sha256}" if signer is not None else ""
     click.echo(f"snapshot #{entry['seq']} appended to {ledger_path} at {entry['taken_at']}: {what} "
-               f"(sha256 {entry['sha256']})")
+               f"(sha256 {entry['sha256']}{signed})")
 
 
 @cli.command()
@@ -91,7 +102,10 @@ def history(ledger_path: str, name: str | None, kinds: str, fmt: str) -> None:
 @click.option("--anchor", default=None, metavar="SHA256",
               help="An entry's sha256 kept elsewhere earlier (e.g. printed by a previous verify): fail "
               "unless the chain still holds it, which catches a ledger cut short or rewritten.")
-def verify(ledger_path: str, anchor: str | None) -> None:
+@click.option("--trust", "trust", multiple=True, metavar="KEY.pub", type=click.Path(dir_okay=False),
+              help="Trusted Ed25519 public keys (repeatable): every signed entry must verify with one, "
+              "and the newest entry must be covered by a signature; unsigned stretches are listed.")
+def verify(ledger_path: str, anchor: str | None, trust: tuple[str, ...]) -> None:
     """Check the ledger's hash chain: exit 0 if intact, 1 naming the first bad entry.
 
     Detects an edited, deleted, reordered or inserted entry and an interrupted write. Removing the
@@ -102,6 +116,7 @@ def verify(ledger_path: str, anchor: str | None) -> None:
     Example:
       auditkit verify --ledger registry-ledger.jsonl
       auditkit verify --ledger registry-ledger.jsonl --anchor 3f9c…e1   # 64 hex characters
+      auditkit verify --ledger registry-ledger.jsonl --trust ledger.pub
     """
     from ..ledger import verify_ledger
 
@@ -115,6 +130,18 @@ def verify(ledger_path: str, anchor: str | None) -> None:
     click.echo(result.message)
     if result.entries:
         click.echo(f"head: snapshot #{result.head_seq} ({result.head_taken_at}), sha256 {result.head_sha256}")
+    if trust:  # issue 15: signed ledger heads
+        from ..signing import LedgerSignaturesError, verify_ledger_signatures
+
+        signatures = verify_ledger_signatures(ledger_path, trust=trust)
+        click.echo(f"signatures: {len(signatures.signed)} of {signatures.entries} entries signed by a trusted key"
+                   + (f"; head signed by key sha256 {signatures.head_signed_by}" if signatures.head_signed_by else ""))
+        for first, last in signatures.unsigned_stretches:
+            click.echo(f"unsigned: #{first}" + (f"..#{last}" if last != first else ""))
+        for problem in signatures.problems:
+            click.echo(f"problem: {problem}")
+        if not signatures.ok:
+            raise LedgerSignaturesError.of(signatures)
 
 
 @cli.command("verify-data")

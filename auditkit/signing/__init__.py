@@ -7,6 +7,10 @@
     result = verify_report("model-signed.pdf", trust=["bank-root-ca.pem"])
     result.ok, [s.signer for s in result.signatures]
 
+    signer = load_ledger_signer("ledger.key")          # Ed25519, for the registry ledger
+    snapshot(store, "ledger.jsonl", sign=signer)         # auditkit.ledger.snapshot's hook
+    verify_ledger_signatures("ledger.jsonl", trust=["ledger.pub"]).ok
+
 Sits between :mod:`auditkit.reports` and :mod:`auditkit.cli`: only the CLI imports it. pyHanko,
 pypdf and cryptography are imported inside the functions that use them.
 """
@@ -14,6 +18,16 @@ pypdf and cryptography are imported inside the functions that use them.
 from __future__ import annotations
 
 from .evidence import EVIDENCE_NAME, EvidenceCheck, check_evidence
+from .ledger_sign import (
+    LedgerSignatureCheck,
+    LedgerSignaturesError,
+    LedgerSigner,
+    entry_signer,
+    key_fingerprint,
+    load_ledger_signer,
+    load_public_keys,
+    verify_ledger_signatures,
+)
 from .keys import PASSPHRASE_ENV, PassphraseRequired, SigningIdentity, load_identity, load_private_key, load_trust_roots
 from .report_sign import ROLES, SignedReport, sign_report
 from .report_verify import ReportVerification, ReportVerificationError, SignatureCheck, verify_report
@@ -23,6 +37,9 @@ __all__ = [
     "PASSPHRASE_ENV",
     "ROLES",
     "EvidenceCheck",
+    "LedgerSignatureCheck",
+    "LedgerSignaturesError",
+    "LedgerSigner",
     "PassphraseRequired",
     "ReportVerification",
     "ReportVerificationError",
@@ -30,9 +47,14 @@ __all__ = [
     "SignedReport",
     "SigningIdentity",
     "check_evidence",
+    "entry_signer",
+    "key_fingerprint",
+    "load_ledger_signer",
+    "load_public_keys",
     "load_identity",
     "load_private_key",
     "load_trust_roots",
     "sign_report",
+    "verify_ledger_signatures",
     "verify_report",
 ]
