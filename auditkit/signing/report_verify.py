@@ -169,7 +169,7 @@ def verify_report(report: str | Path, *, trust: Iterable[str | Path] = ()) -> Re
             raise errors.UsageError(PDF_UNPARSABLE.format(path=str(report), reason=str(exc).split("\n")[0])) from None
         raise
 
-    context = _context(roots) if trust else None
+    context = _context(roots)  # no roots: nothing is trusted (and pyHanko does not fall back to the OS list)
     with _quiet():
         checks = _check_signatures(embedded, context, revisions, bool(trust))
     problems: list[str] = []
