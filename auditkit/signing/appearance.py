@@ -42,7 +42,7 @@ SIGNOFF_TITLE = "Sign-off"
 SIGNOFF_NOTE = ("Electronic signatures (PAdES) over this report and its attached evidence.json.\n"
                 "Check them with \"auditkit verify-report REPORT.pdf --trust CA.pem\" or a PDF reader.")
 MARGIN = 50.0
-BLOCK_HEIGHT = 84.0
+BLOCK_HEIGHT = 96.0
 BLOCK_GAP = 12.0
 HEADER_HEIGHT = 110.0
 BLOCK_FONT_SIZE = 9
