@@ -55,6 +55,9 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
             gaps.extend(res.gaps)
     if not held:
         gaps.append(f"The ledger shows no alias pointing to {name} version {version} at {at}.")
+    from .extras import ledger_head
+
+    out.append(ledger_head(ledger))
     return out, gaps
 
 

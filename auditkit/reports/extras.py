@@ -27,8 +27,28 @@ def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, .
         for c in changes
     )
     source = (f"the hash-chained registry ledger {Path(ledger).name}: each change happened after the previous "
-              f"snapshot and by the one named")
+              f"snapshot and by the one named. {ledger_head(ledger)}")
     return events, source
+
+
+def ledger_head(ledger: str | Path) -> str:
+    """One sentence on the ledger's newest entry: its hash, and whether it is signed and with which
+    key (the signature is checked by ``auditkit verify --trust KEY.pub``, not here).
+
+    Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
+    """
+    from ..ledger import load_ledger
+
+    entries = load_ledger(str(ledger)).entries
+    if not entries:
+        return "The ledger holds no entry."
+    head = entries[-1]
+    sig = head.get("signature")
+    key = sig.get("key_sha256") if isinstance(sig, dict) else None
+    signed = (f"signed with the Ed25519 key whose SHA-256 is {key} (check: auditkit verify --ledger "
+              f"{Path(ledger).name} --trust KEY.pub)" if key else
+              "not signed, so whoever holds the file could have rewritten it (see auditkit snapshot --sign-key)")
+    return f"Ledger head: snapshot #{head['seq']} at {head['taken_at']}, sha256 {head['sha256']}, {signed}."
 
 
 def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:

@@ -36,6 +36,7 @@ def _rehash(entries: list[dict]) -> bytes:
 
 
 def _ledger(tmp_path, pki, signed=(True, True, True)):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "ledger.jsonl"
     for n, sign in enumerate(signed):
         args = ["snapshot", "--store", STORE, "--ledger", path, "--as-of", f"2026-11-2{n + 1}T10:00:00Z"]
@@ -114,3 +115,19 @@ def test_bad_keys_are_usage_errors(pki, tmp_path):
     _ledger(tmp_path, pki, signed=(True,))
     res = _run("verify", "--ledger", path, "--trust", tmp_path / "cert.pub")
     assert res.exit_code == 2 and "is not an Ed25519 public key" in res.stderr
+
+
+def test_reports_that_used_a_ledger_print_its_head_and_signer(pki, tmp_path):
+    from auditkit.connectors import open_store
+    from auditkit.reports.extras import model_extras
+
+    path = _ledger(tmp_path, pki, signed=(True, True))
+    head = json.loads(path.read_text().splitlines()[-1])
+    with open_store(str(STORE)) as store:
+        extras = model_extras(store, "credit-risk", version=None, alias="champion", ledger=str(path))
+    assert f"Ledger head: snapshot #2 at {head['taken_at']}, sha256 {head['sha256']}" in extras["history_source"]
+    assert f"signed with the Ed25519 key whose SHA-256 is {head['signature']['key_sha256']}" in extras["history_source"]
+    unsigned = _ledger(tmp_path / "u", pki, signed=(False,))
+    with open_store(str(STORE)) as store:
+        extras = model_extras(store, "credit-risk", version=None, alias="champion", ledger=str(unsigned))
+    assert "Ledger head: snapshot #1" in extras["history_source"] and "not signed" in extras["history_source"]
