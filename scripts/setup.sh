@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up auditkit on a fresh machine: Debian packages WeasyPrint needs, a virtualenv in .venv,
+# Set up auditkit on a fresh machine: Debian packages WeasyPrint needs (and poppler-utils and
+# libnss3-tools: pdfsig and certutil, the independent signature checker of tests/signing), a virtualenv in .venv,
 # and the package with its extras. Idempotent; safe to run again.
 #   scripts/setup.sh          runtime only (+ postgres/mysql drivers)
 #   scripts/setup.sh --test   also the test extra (pytest, mlflow, ...)

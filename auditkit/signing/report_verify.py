@@ -119,19 +119,16 @@ def _name(name: Any) -> str:
     return str(native.get("common_name") or name.human_friendly)
 
 
-def _role(sig: Any) -> str | None:
-    """The claimed role (``signer-attributes-v2``) of an embedded signature, if any."""
-    for attr in sig.signer_info["signed_attrs"]:
-        if attr["type"].dotted != "0.4.0.19122.1.1":  # id-aa-ets-signerAttrV2
-            continue
-        raw = attr["values"][0].dump()
-        marker = ROLE_URN.encode()
-        at = raw.find(marker)
-        if at >= 0:
-            end = at + len(marker)
-            while end < len(raw) and 0x61 <= raw[end] <= 0x7A:  # the role is lower-case ASCII
-                end += 1
-            return raw[at + len(marker):end].decode("ascii") or None
+def _role(status: Any) -> str | None:
+    """The role the signer claimed (``signer-attributes-v2``, written by :func:`sign_report`)."""
+    attrs = status.cades_signer_attrs
+    if attrs is None or "role" not in attrs.claimed_attrs:
+        return None
+    for value in attrs.claimed_attrs["role"].attr_values:
+        name = value["role_name"]
+        text = name.native if name.name == "uniform_resource_identifier" else None
+        if isinstance(text, str) and text.startswith(ROLE_URN):
+            return text[len(ROLE_URN):] or None
     return None
 
 
@@ -253,7 +250,7 @@ def _check_signatures(embedded: list[Any], context: Any, revisions: int, trust: 
         checks.append(SignatureCheck(
             field=str(sig.field_name), signer=_name(status.signing_cert.subject),
             signer_dn=status.signing_cert.subject.human_friendly, issuer=_name(status.signing_cert.issuer),
-            role=_role(sig), reason=str(reason) if reason is not None else None,
+            role=_role(status), reason=str(reason) if reason is not None else None,
             signed_at=_iso(status.signer_reported_dt), timestamp=_iso(ts.timestamp) if ts is not None else None,
             revision=sig.signed_revision + 1, revisions=revisions, covers=covers, intact=bool(status.intact),
             valid=bool(status.valid), trusted=trusted, changes_after=changes, problems=tuple(problems)))
