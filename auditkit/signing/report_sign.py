@@ -30,6 +30,7 @@ FIELD_PREFIX = "AuditkitSignature"
 ROLE_URN = "urn:auditkit:role:"
 
 BAD_ROLE = "role {role!r} is not one of: {choices}"
+PDF_MISSING = "report {path!r} does not exist"
 NOT_A_PDF = "{path!r} is not a PDF file (it does not start with %PDF-)"
 PDF_UNREADABLE = "cannot read PDF {path!r}: {reason}"
 PDF_ENCRYPTED = "{path!r} is encrypted; auditkit signs its own (unencrypted) reports"
@@ -64,7 +65,7 @@ def read_pdf(path: str | Path) -> bytes:
     unreadable or not a PDF."""
     p = Path(path)
     if not p.is_file():
-        raise errors.UsageError(f"report {str(p)!r} does not exist")
+        raise errors.UsageError(PDF_MISSING.format(path=str(p)))
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -163,9 +164,7 @@ def sign_report(report: str | Path, out: str | Path, *, identity: SigningIdentit
     existing = [name for name, _, _ in fields.enumerate_sig_fields(writer.prev)]
     added_page = not existing
     if added_page:
-        from .evidence import check_evidence
-
-        add_signoff_page(writer, evidence_sha256=check_evidence(data).printed)
+        add_signoff_page(writer, evidence_sha256=_printed_fingerprint(data))
     count = int(writer.root["/Pages"]["/Count"])
     page_ref, _ = writer.find_page_for_modification(count - 1)
     page = page_ref.get_object()
@@ -209,6 +208,16 @@ def sign_report(report: str | Path, out: str | Path, *, identity: SigningIdentit
     return SignedReport(path=str(dst), field=field_name, signer=identity.subject, role=role,
                         signed_at=now.isoformat().replace("+00:00", "Z"), page=count,
                         added_signoff_page=added_page, timestamped=timestamper is not None)
+
+
+def _printed_fingerprint(data: bytes) -> str | None:
+    """The evidence fingerprint the report prints (``None`` for a PDF that is not an auditkit report)."""
+    from .evidence import check_evidence
+
+    try:
+        return check_evidence(data).printed
+    except Exception:  # pypdf cannot read what pyHanko can: the sign-off page just omits it
+        return None
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

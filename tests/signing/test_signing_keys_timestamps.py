@@ -84,3 +84,42 @@ def test_unreachable_tsa_is_one_error_line_and_no_file(pki, report_pdf, tmp_path
     assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1
     assert "time-stamp authority" in res.stderr
     assert not out.exists()
+
+
+def test_passphrase_is_asked_for_on_a_terminal(pki, report_pdf, tmp_path):
+    """Run `auditkit sign` on a pseudo-terminal: it asks for the passphrase, without echoing it."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "signed.pdf"
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    proc = subprocess.Popen([sys.executable, "-m", "auditkit", "sign", str(report_pdf), "--key", str(pki.encrypted_key),
+                             "--cert", str(pki.alice.cert), "-o", str(out)],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 120
+    try:
+        while b"Key passphrase:" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 1024)
+        assert b"Key passphrase:" in seen, seen
+        os.write(master, PASSPHRASE.encode() + b"\n")
+        while proc.poll() is None and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                try:
+                    seen += os.read(master, 1024)
+                except OSError:
+                    break
+        assert proc.wait(timeout=60) == 0, seen
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    assert PASSPHRASE.encode() not in seen  # not echoed
+    assert out.exists() and _run("verify-report", out, "--trust", pki.root.pem).exit_code == 0

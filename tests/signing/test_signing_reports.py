@@ -218,3 +218,17 @@ def test_sign_refuses_bad_input(pki, signed_twice, tmp_path):
         assert res.exit_code == 2, (args, res.output)
         assert res.stderr.startswith("error: ") and res.stderr.count("\n") == 1 and expected in res.stderr, res.stderr
     assert not out.exists()
+
+
+def test_sign_off_page_holds_five_blocks(pki, signed_twice, tmp_path):
+    current = signed_twice["approved"]
+    for n in range(3, 6):
+        nxt = tmp_path / f"signed-{n}.pdf"
+        res = _run("sign", current, "--key", pki.carol.key, "--cert", pki.carol.cert, "--role", "reviewer", "-o", nxt)
+        assert res.exit_code == 0, res.output
+        current = nxt
+    res = _run("sign", current, "--key", pki.carol.key, "--cert", pki.carol.cert, "-o", tmp_path / "sixth.pdf")
+    assert res.exit_code == 2 and "no room for another signature block (5 signature blocks on it)" in res.stderr
+    res = _run("verify-report", current, "--trust", pki.root.pem)
+    assert res.exit_code == 0 and "ok: 5 signatures valid" in res.output
+    assert [s["Signature Validation"] for s in pdfsig(current)] == ["Signature is Valid."] * 5
