@@ -8,6 +8,7 @@ import json
 from click.testing import CliRunner
 
 from auditkit.cli import cli
+from signing_fixtures import nss, pki, report_pdf, tsa  # noqa: F401  (pytest fixtures)
 from signing_pki import PASSPHRASE, pdfsig
 
 ENV = "AUDITKIT_KEY_PASSPHRASE"

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from auditkit.cli import cli
-from conftest import ROOT
+from signing_fixtures import pki  # noqa: F401  (pytest fixtures)
 
-STORE = ROOT / "sample_data" / "mlflow.db"
+STORE = Path(__file__).resolve().parents[2] / "sample_data" / "mlflow.db"
 
 
 def _run(*args):

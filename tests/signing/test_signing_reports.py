@@ -12,6 +12,7 @@ import pypdf
 from click.testing import CliRunner
 
 from auditkit.cli import cli
+from signing_fixtures import nss, pki, report_pdf, signed_twice  # noqa: F401  (pytest fixtures)
 from signing_pki import pdfsig
 
 
