@@ -36,8 +36,9 @@ def with_passphrase(load: Callable[[bytes | None], Any], *, env: str = PASSPHRAS
 @click.option("--cert", "cert_path", default=None, metavar="CERT",
               help="The signer's certificate (PEM/DER; issuing certificates may follow it). Required "
               "unless KEY is PKCS#12.")
-@click.option("--role", type=click.Choice(["preparer", "reviewer", "approver"]), default=None,
-              help="The signer's role, shown in the signature block and recorded in the signature.")
+@click.option("--role", default=None, metavar="ROLE",
+              help="The signer's role: preparer, reviewer or approver (shown in the signature block and "
+              "recorded in the signature).")
 @click.option("--reason", default=None, metavar="TEXT", help="Why the report is signed (shown in the block).")
 @click.option("--timestamp-url", default=None, metavar="URL",
               help="An RFC 3161 time-stamp authority: its time stamp is embedded (PAdES B-T).")
@@ -55,8 +56,8 @@ def sign(report: str, key_path: str, cert_path: str | None, role: str | None, re
     \b
     Example:
       auditkit sign model.pdf --key alice.key --cert alice.pem --role preparer -o model-prepared.pdf
-      AUDITKIT_KEY_PASSPHRASE=… auditkit sign model-prepared.pdf --key carol.p12 --role approver \\
-          --timestamp-url http://tsa.example.com/tsr -o model-signed.pdf
+      auditkit sign model-prepared.pdf --key carol.p12 --role approver \\
+          --timestamp-url http://tsa.example.com/tsr -o model-signed.pdf   # asks for the passphrase
     """
     from ..signing import load_identity, sign_report
 
