@@ -111,7 +111,7 @@ def font_factory(text: str, size: int) -> Any:
 
 def text_style(text: str, size: int, *, border: int = 1) -> Any:
     """A pyHanko text stamp style: ``text`` left-aligned at the top, in the embedded font."""
-    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils import layout  # pyhanko: loaded on use, not at import
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.stamp import TextStampStyle
 
@@ -182,7 +182,7 @@ def signature_rects(page: Any) -> list[tuple[float, float, float, float]]:
 
 def add_signoff_page(writer: Any, *, evidence_sha256: str | None) -> int:
     """Append the sign-off page (same size as the last page) with its heading; return its index."""
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic  # pyhanko: loaded on use, not at import
     from pyhanko.stamp import TextStamp
 
     last_ref, _ = writer.find_page_for_modification(-1)

@@ -65,14 +65,14 @@ class SigningIdentity:
 
     @property
     def cert_sha256(self) -> str:
-        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
 
         return hashlib.sha256(self.cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def common_name(name: Any) -> str:
     """The CN of a :mod:`cryptography` X.509 name, else its RFC 4514 form."""
-    from cryptography.x509.oid import NameOID
+    from cryptography.x509.oid import NameOID  # cryptography: loaded on use, not at import
 
     found = name.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(found[0].value) if found else name.rfc4514_string()
@@ -91,7 +91,7 @@ def _read(path: str | Path, what: str) -> bytes:
 
 def read_certificates(data: bytes) -> list[Any]:
     """Every X.509 certificate in PEM data (any number) or one DER certificate."""
-    from cryptography import x509
+    from cryptography import x509  # cryptography: loaded on use, not at import
 
     if b"-----BEGIN" in data:
         try:
@@ -110,7 +110,7 @@ def load_private_key(path: str | Path, *, passphrase: bytes | None = None) -> An
     Raises :class:`PassphraseRequired` when it is encrypted and no passphrase was given, and
     :class:`~auditkit.errors.UsageError` when it cannot be read or opened.
     """
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
 
     data = _read(path, "key")
     loader = (serialization.load_pem_private_key if b"-----BEGIN" in data
@@ -135,7 +135,7 @@ def _bad_key(path: str | Path, exc: Exception) -> Any:
 
 
 def _load_pkcs12(path: str | Path, passphrase: bytes | None) -> tuple[Any, Any, list[Any]]:
-    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.hazmat.primitives.serialization import pkcs12  # cryptography: loaded on use, not at import
 
     data = _read(path, "key")
     try:
@@ -160,7 +160,7 @@ def _load_pkcs12(path: str | Path, passphrase: bytes | None) -> tuple[Any, Any, 
 
 
 def _same_key(key: Any, cert: Any) -> bool:
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
 
     fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return key.public_key().public_bytes(*fmt) == cert.public_key().public_bytes(*fmt)

@@ -70,7 +70,7 @@ def signed_message(entry: dict[str, Any]) -> bytes:
 
 def key_fingerprint(public_key: Any) -> str:
     """SHA-256 (hex) of an Ed25519 public key's 32 raw bytes."""
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
 
     raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
@@ -80,7 +80,7 @@ class LedgerSigner:
     """Signs new ledger entries with an Ed25519 private key; pass it as ``snapshot(..., sign=…)``."""
 
     def __init__(self, private_key: Any, *, path: str = "") -> None:
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # loaded on use
 
         if not isinstance(private_key, Ed25519PrivateKey):
             kind = type(private_key).__name__.replace("_", "").replace("PrivateKey", "") or "non-Ed25519"
@@ -107,7 +107,7 @@ def load_public_keys(paths: Iterable[str | Path]) -> dict[str, Any]:
 
     Raises :class:`~auditkit.errors.UsageError` for a missing file or another kind of key.
     """
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     keys: dict[str, Any] = {}
@@ -170,7 +170,7 @@ def verify_ledger_signatures(path: str | Path, *, trust: Iterable[str | Path]) -
     Raises :class:`~auditkit.errors.LedgerError` / :class:`~auditkit.errors.LedgerTamperedError`
     (unreadable, broken chain) and :class:`~auditkit.errors.UsageError` (bad key files).
     """
-    from cryptography.exceptions import InvalidSignature
+    from cryptography.exceptions import InvalidSignature  # cryptography: loaded on use, not at import
 
     from ..ledger import read_ledger  # the chain check; ledger is a lower layer
 

@@ -15,7 +15,7 @@ from typing import Any
 
 def reader(data: bytes) -> Any:
     """A non-strict :class:`pyhanko.pdf_utils.reader.PdfFileReader` over ``data``."""
-    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils import generic  # pyhanko: loaded on use, not at import
     from pyhanko.pdf_utils.decode_limits import DecodePurpose
     from pyhanko.pdf_utils.reader import PdfFileReader
 

@@ -76,7 +76,7 @@ def read_pdf(path: str | Path) -> bytes:
 
 
 def _asn1(identity: SigningIdentity) -> tuple[Any, Any, list[Any]]:
-    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives import serialization  # cryptography: loaded on use, not at import
     from asn1crypto import keys as akeys, x509 as ax509
 
     key = akeys.PrivateKeyInfo.load(identity.key.private_bytes(
@@ -88,7 +88,7 @@ def _asn1(identity: SigningIdentity) -> tuple[Any, Any, list[Any]]:
 
 
 def _writer_class() -> type:
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # pyhanko: loaded on use, not at import
 
     class _KeepMetadataWriter(IncrementalPdfFileWriter):
         """Leaves the Info dictionary and XMP metadata as the report wrote them: pyHanko would
@@ -101,7 +101,7 @@ def _writer_class() -> type:
 
 
 def _signer_class(when: datetime) -> type:
-    from pyhanko.sign.signers import PdfSigner
+    from pyhanko.sign.signers import PdfSigner  # pyhanko: loaded on use, not at import
 
     class _UtcPdfSigner(PdfSigner):
         """The signing time is ``when`` (UTC, whole seconds): the one the visible block shows."""
@@ -119,7 +119,7 @@ def _timestamper(url: str | None) -> Any:
         return None
     if not url.lower().startswith(("http://", "https://")):
         raise errors.UsageError(BAD_TSA_URL.format(url=url))
-    from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.timestamps import HTTPTimeStamper  # pyhanko: loaded on use, not at import
 
     return HTTPTimeStamper(url, timeout=20)
 
@@ -136,7 +136,7 @@ def sign_report(report: str | Path, out: str | Path, *, identity: SigningIdentit
     :class:`~auditkit.errors.ReportError` (no font, no room, time-stamp authority failing, file
     not writable).
     """
-    from asn1crypto import cms, x509 as ax509
+    from asn1crypto import cms, x509 as ax509  # asn1crypto: loaded on use, not at import
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
     from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec

@@ -133,7 +133,7 @@ def _role(status: Any) -> str | None:
 
 
 def _context(roots: list[Any]) -> Any:
-    from asn1crypto import x509 as ax509
+    from asn1crypto import x509 as ax509  # asn1crypto: loaded on use, not at import
     from cryptography.hazmat.primitives import serialization
     from pyhanko_certvalidator import ValidationContext
 
@@ -149,7 +149,7 @@ def verify_report(report: str | Path, *, trust: Iterable[str | Path] = ()) -> Re
     :class:`~auditkit.errors.UsageError` for a file that is missing, not a PDF or unreadable, and
     for trust files that hold no certificate.
     """
-    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.misc import PdfError  # pyhanko: loaded on use, not at import
 
     trust = list(trust)
     roots = load_trust_roots(trust)
@@ -205,7 +205,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _check_signatures(embedded: list[Any], context: Any, revisions: int, trust: bool) -> list[SignatureCheck]:
-    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.diff_analysis import ModificationLevel  # pyhanko: loaded on use, not at import
     from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
     from pyhanko.sign.validation.settings import KeyUsageConstraints
 
