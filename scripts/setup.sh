@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up auditkit on a fresh machine: Debian packages WeasyPrint needs, a virtualenv in .venv,
+# Set up auditkit on a fresh machine: Debian packages WeasyPrint needs (and poppler-utils and
+# libnss3-tools: pdfsig and certutil, the independent signature checker of tests/signing), a virtualenv in .venv,
 # and the package with its extras. Idempotent; safe to run again.
 #   scripts/setup.sh          runtime only (+ postgres/mysql drivers)
 #   scripts/setup.sh --test   also the test extra (pytest, mlflow, ...)
@@ -10,7 +11,7 @@ extras="postgres,mysql"
 [ "${1:-}" = "--test" ] && extras="postgres,mysql,test"
 
 need_apt=()
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils; do
+for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils libnss3-tools; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

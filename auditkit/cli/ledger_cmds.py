@@ -12,8 +12,10 @@ from ..ledger import snapshot as take
 from ..ledger.messages import LEDGER_ANCHOR_MISSING, LEDGER_BAD_ANCHOR
 from ..provenance import verify_data
 from ..provenance.messages import DATA_MISMATCH
+from ..signing import LedgerSignaturesError, load_ledger_signer, verify_ledger_signatures
 from .options import as_of_option, format_option, ledger_option, store_option
 from .output import render_json, render_table
+from .sign_cmds import with_passphrase
 
 SCHEMA_VERSION = "1"
 
@@ -22,7 +24,10 @@ SCHEMA_VERSION = "1"
 @ledger_option(required=True, help="The registry ledger: a JSON-lines file written only by `auditkit snapshot`.")
 @as_of_option("Record this ISO 8601 time instead of the clock (for tests; never earlier than the "
               "ledger's last entry).")
-def snapshot(store_uri: str | None, ledger: str, as_of: str | None) -> None:
+@click.option("--sign-key", "sign_key", default=None, metavar="KEY", type=click.Path(dir_okay=False),
+              help="Sign the new entry with this Ed25519 private key (PEM; an encrypted key's passphrase "
+              "is read from $AUDITKIT_KEY_PASSPHRASE or asked for). Check with verify --trust KEY.pub.")
+def snapshot(store_uri: str | None, ledger: str, as_of: str | None, sign_key: str | None) -> None:
     """Append the registry's current state to a hash-chained ledger.
 
     Records every registered model's versions (stage, tags, deleted flag, run id, source, …) and
@@ -33,14 +38,19 @@ def snapshot(store_uri: str | None, ledger: str, as_of: str | None) -> None:
     \b
     Example:
       auditkit snapshot --store sample_data/mlflow.db --ledger registry-ledger.jsonl
+      auditkit snapshot --store sample_data/mlflow.db --ledger registry-ledger.jsonl --sign-key ledger.key
       # every 10 minutes, from cron:
       */10 * * * * auditkit snapshot --store postgresql://mlflow@db/mlflow --ledger /audit/ledger.jsonl
     """
-    entry = take(store_uri, ledger, now=as_of)
+    signer = None
+    if sign_key is not None:  # signed ledger heads (docs/signing.md)
+        signer = with_passphrase(lambda pw: load_ledger_signer(sign_key, passphrase=pw))
+    entry = take(store_uri, ledger, now=as_of, sign=signer)
     n = len(entry["changes"])
     what = f"{n} change{'s' if n != 1 else ''}" if n else "no change since the last entry"
+    signed = f", signed by key sha256 {signer.key_sha256}" if signer is not None else ""
     click.echo(f"snapshot #{entry['seq']} appended to {ledger} at {entry['taken_at']}: {what} "
-               f"(sha256 {entry['sha256']})")
+               f"(sha256 {entry['sha256']}{signed})")
 
 
 @click.command()
@@ -82,7 +92,10 @@ def history(ledger: str, name: str | None, kinds: str, fmt: str) -> None:
 @click.option("--anchor", default=None, metavar="SHA256",
               help="An entry's sha256 kept elsewhere earlier (e.g. printed by a previous verify): fail "
               "unless the chain still holds it, which catches a ledger cut short or rewritten.")
-def verify(ledger: str, anchor: str | None) -> None:
+@click.option("--trust", "trust", multiple=True, metavar="KEY.pub", type=click.Path(dir_okay=False),
+              help="Trusted Ed25519 public keys (repeatable): every signed entry must verify with one, "
+              "and the newest entry must be covered by a signature; unsigned stretches are listed.")
+def verify(ledger: str, anchor: str | None, trust: tuple[str, ...]) -> None:
     """Check the ledger's hash chain: exit 0 if intact, 1 naming the first bad entry.
 
     Detects an edited, deleted, reordered or inserted entry and an interrupted write. Removing the
@@ -93,6 +106,7 @@ def verify(ledger: str, anchor: str | None) -> None:
     Example:
       auditkit verify --ledger registry-ledger.jsonl
       auditkit verify --ledger registry-ledger.jsonl --anchor 3f9c…e1   # 64 hex characters
+      auditkit verify --ledger registry-ledger.jsonl --trust ledger.pub
     """
     if anchor is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", anchor):
         raise errors.UsageError(LEDGER_BAD_ANCHOR.format(value=anchor))
@@ -104,6 +118,16 @@ def verify(ledger: str, anchor: str | None) -> None:
     click.echo(result.message)
     if result.entries:
         click.echo(f"head: snapshot #{result.head_seq} ({result.head_taken_at}), sha256 {result.head_sha256}")
+    if trust:  # signed ledger heads (docs/signing.md)
+        signatures = verify_ledger_signatures(ledger, trust=trust)
+        click.echo(f"signatures: {len(signatures.signed)} of {signatures.entries} entries signed by a trusted key"
+                   + (f"; head signed by key sha256 {signatures.head_signed_by}" if signatures.head_signed_by else ""))
+        for first, last in signatures.unsigned_stretches:
+            click.echo(f"unsigned: #{first}" + (f"..#{last}" if last != first else ""))
+        for problem in signatures.problems:
+            click.echo(f"problem: {problem}")
+        if not signatures.ok:
+            raise LedgerSignaturesError.of(signatures)
 
 
 @click.command("verify-data")

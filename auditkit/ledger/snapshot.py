@@ -6,7 +6,7 @@ import fcntl
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .. import errors
 from ..connectors import Connector, open_store, store_identity
@@ -17,13 +17,16 @@ from .state import State, canonical_json, diff_states, registry_state, state_sha
 
 
 def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
-             now: datetime | str | None = None) -> dict[str, Any]:
+             now: datetime | str | None = None,
+             sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Append the registry's current state (as changes since the last entry) to the ledger.
 
     ``store`` is an open connector or a store URI (``None``: ``$AUDITKIT_STORE``, then
     ``$MLFLOW_TRACKING_URI``). ``now`` overrides the clock (tests, ``--as-of``). The append holds an
     exclusive lock (``<ledger>.lock``), re-reads and verifies the ledger under it, writes one line
     with a single ``os.write`` in append mode and fsyncs it (and the folder when the file is new).
+    ``sign`` (e.g. an :class:`auditkit.signing.LedgerSigner`) is called with the new entry before
+    its ``sha256`` is computed and returns fields to add to it (its ``signature``).
     Returns the appended entry.
 
     Raises :class:`~auditkit.errors.StoreError` (store unreadable), :class:`~auditkit.errors.LedgerError`
@@ -39,14 +42,15 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
         raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        return _append_locked(store, path, backend, store_id, now)
+        return _append_locked(store, path, backend, store_id, now, sign)
     finally:
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
 
 
 def _append_locked(store: "Connector | str | None", path: Path, backend: str, store_id: str,
-                   now: datetime | str | None) -> dict[str, Any]:
+                   now: datetime | str | None,
+                   sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     created = not path.exists()
     entries: list[dict[str, Any]] = []
     old: State = {}
@@ -70,6 +74,8 @@ def _append_locked(store: "Connector | str | None", path: Path, backend: str, st
         "store": store_id, "backend": backend, "changes": diff_states(old, new),
         "state_sha256": state_sha256(new), "prev_sha256": last["sha256"] if last else GENESIS_SHA256,
     }
+    if sign is not None:  # a signed ledger head: the signature is part of what the hash covers
+        entry.update(sign(dict(entry)))
     entry["sha256"] = entry_sha256(entry)
     line = canonical_json(entry) + b"\n"
     try:

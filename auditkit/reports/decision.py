@@ -18,6 +18,7 @@ from ..ledger import resolve_alias_at
 from ..provenance import known_aliases, lineage
 from .common import generated_at, make_cover, with_store_warnings
 from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
+from .extras import ledger_head
 from .fairness_view import assess_version
 from .fields import user_fields
 
@@ -55,6 +56,8 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
             gaps.extend(res.gaps)
     if not held:
         gaps.append(f"The ledger shows no alias pointing to {name} version {version} at {at}.")
+
+    out.append(ledger_head(ledger))
     return out, gaps
 
 

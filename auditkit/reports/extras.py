@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..connectors import Connector
-from ..ledger import alias_history
+from ..ledger import alias_history, load_ledger
 from ..logs import open_predictions, parse_column_options
 from .context import HistoryEvent
 from .fairness_view import assess_version
@@ -29,8 +29,27 @@ def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, .
         for c in changes
     )
     source = (f"the hash-chained registry ledger {Path(ledger).name}: each change happened after the previous "
-              f"snapshot and by the one named")
+              f"snapshot and by the one named. {ledger_head(ledger)}")
     return events, source
+
+
+def ledger_head(ledger: str | Path) -> str:
+    """One sentence on the ledger's newest entry: its hash, and whether it is signed and with which
+    key (the signature is checked by ``auditkit verify --trust KEY.pub``, not here).
+
+    Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
+    """
+
+    entries = load_ledger(str(ledger)).entries
+    if not entries:
+        return "The ledger holds no entry."
+    head = entries[-1]
+    sig = head.get("signature")
+    key = sig.get("key_sha256") if isinstance(sig, dict) else None
+    signed = (f"signed with the Ed25519 key whose SHA-256 is {key} (check: auditkit verify --ledger "
+              f"{Path(ledger).name} --trust KEY.pub)" if key else
+              "not signed, so whoever holds the file could have rewritten it (see auditkit snapshot --sign-key)")
+    return f"Ledger head: snapshot #{head['seq']} at {head['taken_at']}, sha256 {head['sha256']}, {signed}."
 
 
 def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:
