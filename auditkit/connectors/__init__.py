@@ -25,6 +25,9 @@ STORE_FORMS = (
     "a path to an mlruns folder",
     "wandb:///abs/path/wandb",
     "a path to a wandb folder",
+    "mlmd:///abs/path.sqlite",
+    "mlmd+mysql://…",
+    "mlmd+postgresql://…",
 )
 
 # backend key -> (module, class name); imported on first use.
@@ -32,6 +35,7 @@ _BACKENDS = {
     "mlflow-sql": ("auditkit.connectors.mlflow_sql", "MlflowSqlConnector"),
     "mlflow-file": ("auditkit.connectors.mlflow_file", "MlflowFileConnector"),
     "wandb": ("auditkit.connectors.wandb", "WandbConnector"),
+    "mlmd": ("auditkit.connectors.mlmd", "MlmdConnector"),
 }
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
@@ -57,6 +61,10 @@ def classify(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     base_scheme = scheme.split("+", 1)[0]
+    if base_scheme == "mlmd":  # ML Metadata: mlmd:///path.sqlite, mlmd+mysql://…, mlmd+postgresql://…
+        if scheme == "mlmd":
+            _require_exists(Path(unquote(parsed.path)))
+        return "mlmd", uri
     if base_scheme in _SQL_SCHEMES:
         if base_scheme == "sqlite":
             from .sql_engine import sqlite_path
@@ -88,6 +96,8 @@ def _require_exists(path: Path) -> None:
 def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
     if path.is_file():
+        if _looks_like_mlmd(path):
+            return "mlmd", "mlmd://" + str(path)
         return "mlflow-sql", "sqlite:///" + str(path)
     if _looks_like_wandb(path):
         return "wandb", str(path)
@@ -97,6 +107,25 @@ def _classify_path(path: Path) -> tuple[str, str]:
         f"folder {str(path)!r} is neither an MLflow mlruns folder (experiment folders with "
         f"meta.yaml) nor a wandb folder (run-*/offline-run-* folders)"
     )
+
+
+def _looks_like_mlmd(path: Path) -> bool:
+    """An sqlite file holding ML Metadata's ``MLMDEnv`` table (checked read-only)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = 'mlmdenv'").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return row is not None
 
 
 def _looks_like_wandb(path: Path) -> bool:
