@@ -32,10 +32,13 @@ KFP_CANNOT_CARRY = (
     "the run's name",
     "the user who started the run",
     "the run's KFP experiment",
+    "run tags",
     "git commit",
     "git branch",
     "repository URL",
     "metric steps",
+    "dataset context (training or evaluation)",
+    "run deletion",
     "Python version and packages",
 )
 #: Facts of the Kubeflow Model Registry that it has no field for.
@@ -49,6 +52,7 @@ REGISTRY_RUN_CANNOT_CARRY = (
     "git branch",
     "repository URL",
     "metric steps",
+    "dataset context (training or evaluation)",
     "Python version and packages",
 )
 #: Everything an MLMD store cannot carry (the union of the lists above, in order).
