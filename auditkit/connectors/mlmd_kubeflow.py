@@ -174,14 +174,11 @@ def _pipeline_run(t: Tables, ctx: Node, pipeline: Node | None) -> Run:
     if images:  # the code behind a KFP task is its container image
         tags["mlflow.source.name"] = ", ".join(sorted(images))
     status = _run_status(root, execs)
-    exec_ids = {e.id for e in execs}
     task_of = {e.id: e.custom.get("task_name") or e.custom.get("display_name") or str(e.id) for e in execs}
     metrics: dict[str, float] = {}
     read: dict[int, list[Any]] = {}
     written: dict[int, list[Any]] = {}
-    for ev in t.events:
-        if ev.execution_id not in exec_ids:
-            continue
+    for ev in (ev for e in execs for ev in t.events_by_execution.get(e.id, [])):
         if ev.type in ("INPUT", "DECLARED_INPUT", "INTERNAL_INPUT"):
             read.setdefault(ev.artifact_id, []).append(ev)
         elif ev.type in ("OUTPUT", "DECLARED_OUTPUT", "INTERNAL_OUTPUT"):

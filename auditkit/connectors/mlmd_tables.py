@@ -96,6 +96,11 @@ class Tables:
     associations: dict[int, list[int]]  # context id -> execution ids
     parents: dict[int, list[int]]  # child context id -> parent context ids
     types: dict[int, tuple[str, str]]  # type id -> (kind, name)
+    events_by_execution: dict[int, list[Event]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for ev in self.events:
+            self.events_by_execution.setdefault(ev.execution_id, []).append(ev)
 
     def contexts_of_type(self, *names: str) -> list[Node]:
         return [c for c in self.contexts.values() if c.type in names]
@@ -146,7 +151,8 @@ def _rows(conn: Any, table: str) -> list[dict[str, Any]]:
 
     # Column names are lower case in every MLMD dialect; the table name is quoted as stored.
     result = conn.execute(sa.select(sa.text("*")).select_from(sa.table(table)))
-    return [dict(r._mapping) for r in result]
+    keys = [k.lower() for k in result.keys()]
+    return [dict(zip(keys, row)) for row in result.fetchall()]
 
 
 def _schema_version(rows: list[dict[str, Any]], where: str, notes: list[str]) -> int | None:
