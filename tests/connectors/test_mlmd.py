@@ -322,3 +322,15 @@ def test_foreign_server_database_is_refused(cli_run, mysql_databases):
     url = mysql_databases.create("notmlmd")
     line = _error(cli_run, "mlmd+" + url)
     assert "is not an ML Metadata database" in line and "no tables" in line
+
+
+def test_newer_schema_version_is_read_with_a_warning(tmp_path):
+    newer = tmp_path / "newer.sqlite"
+    shutil.copy(SQLITE_STORE, newer)
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE MLMDEnv SET schema_version = 11")
+    with pytest.warns(auditkit.connectors.mlmd.MlmdStoreWarning, match="schema version 11 is newer"):
+        store = auditkit.open_store("mlmd://" + str(newer))
+    with store, auditkit.open_store("mlmd://" + str(SQLITE_STORE)) as reference:
+        assert store.info().schema_revision == "11" and len(store.info().warnings) == 1
+        assert {r.run_id for r in store.runs()} == {r.run_id for r in reference.runs()}
