@@ -3,7 +3,10 @@ Kubeflow Model Registry entries.
 
 Store forms: ``mlmd:///abs/path.sqlite`` (an MLMD sqlite file, opened ``mode=ro``),
 ``mlmd+mysql://user@host:port/metadb`` and ``mlmd+postgresql://user@host:port/db`` (any
-SQLAlchemy URL after ``mlmd+``; sessions are read-only transactions). The tables are read
+SQLAlchemy URL after ``mlmd+``; sessions are read-only transactions). A Model Registry usually
+has a database of its own apart from Kubeflow Pipelines' ``metadb``: name the second one after
+``?pipelines=`` (``mlmd+mysql://u@mr-db/model_registry?pipelines=mlmd+mysql://u@kfp-db/metadb``)
+and both are read as one store, so a version's ``model_source_id`` finds its pipeline run. The tables are read
 directly with SQLAlchemy (:mod:`auditkit.connectors.mlmd_tables`), never through the
 ``ml-metadata`` client, and mapped to records by :mod:`auditkit.connectors.mlmd_kubeflow`.
 
@@ -58,6 +61,8 @@ REGISTRY_RUN_CANNOT_CARRY = (
 #: Everything an MLMD store cannot carry (the union of the lists above, in order).
 MLMD_CANNOT_CARRY = tuple(dict.fromkeys(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY + REGISTRY_RUN_CANNOT_CARRY))
 
+#: Query parameter naming a second MLMD database (KFP's metadb beside a Model Registry database).
+PIPELINES_PARAM = "pipelines="
 BAD_MLMD_URI = ("store {uri} is not an ML Metadata URI: expected mlmd:///abs/path.sqlite, "
                 "mlmd+mysql://user@host:port/db or mlmd+postgresql://user@host:port/db")
 
@@ -76,12 +81,18 @@ class MlmdConnector(Connector):
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
-        sa_url, self._where = engine_url(uri)
-        self._engine = make_engine(sa_url)
+        self._engines: list = []
+        self._parts: list[Tables] = []
+        self._notes: list[str] = []
         try:
-            self._tables, self._notes = read_tables(self._engine, self._where)
+            for part in split_uri(uri):
+                sa_url, where = engine_url(part)
+                self._engines.append(make_engine(sa_url))
+                tables, notes = read_tables(self._engines[-1], where)
+                self._parts.append(tables)
+                self._notes.extend(notes)
         except BaseException:
-            self._engine.dispose()
+            self.close()
             raise
         for note in self._notes:
             warnings.warn(note, MlmdStoreWarning, stacklevel=2)
@@ -89,16 +100,19 @@ class MlmdConnector(Connector):
 
     # -- reads --------------------------------------------------------------------------------
     def info(self) -> StoreInfo:
-        m, t = self._map(), self._tables
+        m, parts = self._map(), self._parts
         counts = {
             "experiments": len(m.experiments), "runs": len(m.runs), "registered_models": len(m.models),
             "model_versions": len(m.versions),
             "datasets": len({(d.name, d.digest, d.source) for r in m.runs for d in r.datasets}),
-            "pipeline_runs": len(t.contexts_of_type(PIPELINE_RUN)),
-            "container_executions": sum(1 for e in t.executions.values() if e.type == CONTAINER_EXECUTION),
-            "contexts": len(t.contexts), "executions": len(t.executions), "artifacts": len(t.artifacts),
+            "pipeline_runs": sum(len(t.contexts_of_type(PIPELINE_RUN)) for t in parts),
+            "container_executions": sum(1 for t in parts for e in t.executions.values()
+                                        if e.type == CONTAINER_EXECUTION),
+            "contexts": sum(len(t.contexts) for t in parts), "executions": sum(len(t.executions) for t in parts),
+            "artifacts": sum(len(t.artifacts) for t in parts),
         }
-        revision = None if t.schema_version is None else str(t.schema_version)
+        versions = [str(t.schema_version) for t in parts if t.schema_version is not None]
+        revision = ",".join(dict.fromkeys(versions)) or None
         return StoreInfo(backend=self.backend, uri=redact_uri(self.uri), schema_revision=revision, counts=counts,
                          warnings=tuple(self._notes))
 
@@ -136,24 +150,43 @@ class MlmdConnector(Connector):
         return KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
 
     def close(self) -> None:
-        self._engine.dispose()
+        for engine in self._engines:
+            engine.dispose()
 
     # -- loading ------------------------------------------------------------------------------
     def _map(self) -> Mapped:
         if self._mapped is None:
-            self._mapped = map_store(self._tables)
+            mapped = [map_store(t) for t in self._parts]
+            self._mapped = mapped[0] if len(mapped) == 1 else Mapped(
+                experiments=[e for m in mapped for e in m.experiments],
+                runs=sorted((r for m in mapped for r in m.runs),
+                            key=lambda r: r.start_time.timestamp() if r.start_time else -1, reverse=True),
+                models=[x for m in mapped for x in m.models], versions=[v for m in mapped for v in m.versions])
         return self._mapped
 
     def _is_registry_run(self, run: Run) -> bool:
         if not run.run_id.isdigit():
             return False
-        ctx = self._tables.contexts.get(int(run.run_id))
-        return ctx is not None and ctx.type == EXPERIMENT_RUN
+        return any(ctx is not None and ctx.type == EXPERIMENT_RUN
+                   for ctx in (t.contexts.get(int(run.run_id)) for t in self._parts))
 
     @property
-    def tables(self) -> Tables:
-        """The raw MLMD tables as read (for inspection and benchmarks)."""
-        return self._tables
+    def tables(self) -> list[Tables]:
+        """The raw MLMD tables as read, one entry per database (for inspection and benchmarks)."""
+        return list(self._parts)
+
+
+def split_uri(uri: str) -> list[str]:
+    """The MLMD databases a store URI names: the first, and the one after ``?pipelines=`` (the
+    rest of the URI, unencoded) when the Model Registry and Kubeflow Pipelines keep separate
+    databases, e.g. ``mlmd+mysql://root@mr-db/model_registry?pipelines=mlmd+mysql://root@kfp-db/metadb``."""
+    head, sep, tail = uri.partition(PIPELINES_PARAM)
+    if not sep:
+        return [uri]
+    head = head[:-1] if head.endswith(("?", "&")) else head
+    if not tail:
+        raise errors.NotAStoreError(BAD_MLMD_URI.format(uri=redact_uri(uri)))
+    return [head, tail]
 
 
 def engine_url(uri: str) -> tuple[str, str]:

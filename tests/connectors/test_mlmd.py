@@ -34,12 +34,12 @@ def mlmd_python() -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def write_server_store(url: str, flag: str, user: str) -> dict:
+def write_server_store(url: str, flag: str, user: str, parts: str = "pipelines,registry,experiments") -> dict:
     """Write the scenario into the fresh database at SQLAlchemy ``url`` with the real client."""
     parsed = urlparse(url)
     target = f"{parsed.hostname}:{parsed.port}/{parsed.path.lstrip('/')}"
-    out = subprocess.run([mlmd_python(), str(MLMD / "make_mlmd_store.py"), flag, target, "--user", user],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run([mlmd_python(), str(MLMD / "make_mlmd_store.py"), flag, target, "--user", user,
+                          "--parts", parts], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
 
 
@@ -334,3 +334,26 @@ def test_newer_schema_version_is_read_with_a_warning(tmp_path):
     with store, auditkit.open_store("mlmd://" + str(SQLITE_STORE)) as reference:
         assert store.info().schema_revision == "11" and len(store.info().warnings) == 1
         assert {r.run_id for r in store.runs()} == {r.run_id for r in reference.runs()}
+
+
+def test_registry_and_pipelines_in_separate_databases(mysql_databases, pg_databases, decision_log, cli_run):
+    """The usual deployment: the Model Registry's own database (here PostgreSQL) and KFP's metadb
+    (here MariaDB), read as one store through ``?pipelines=``."""
+    kfp_url, mr_url = mysql_databases.create("metadb"), pg_databases.create("registry")
+    kfp = write_server_store(kfp_url, "--mysql", "root", parts="pipelines")
+    registry = write_server_store(mr_url, "--postgresql", "postgres", parts="registry")
+    assert not contexts(kfp, "kf.ModelVersion") and not contexts(registry, "system.PipelineRun")
+    alone = cli_run("lineage", "loan-1", "--store", "mlmd+" + mr_url, "--predictions", decision_log, "--format", "json")
+    [art] = [a for a in registry["artifacts"].values() if a["properties"].get("model_source_id")]
+    run_id = art["properties"]["model_source_id"]
+    assert f"run {run_id} named by model version credit-risk/v1 is not in the store" in json.loads(alone.stdout)["gaps"]
+
+    both = f"mlmd+{mr_url}?pipelines=mlmd+{kfp_url}"
+    doc = json.loads(cli_run("lineage", "loan-1", "--store", both, "--predictions", decision_log, "--format", "json").stdout)
+    assert doc["run"]["id"] == run_id and doc["run"]["metrics"]
+    [ds] = doc["datasets"]
+    [want] = [a for a in kfp["artifacts"].values() if a["uri"] == ds["source"]]
+    assert ds["digest"] == want["custom_properties"]["digest"]
+    with auditkit.open_store(both) as store:
+        assert store.info().counts["pipeline_runs"] == len(contexts(kfp, "system.PipelineRun"))
+        assert store.info().counts["model_versions"] == len(contexts(registry, "kf.ModelVersion"))
