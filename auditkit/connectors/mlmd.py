@@ -22,9 +22,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .. import errors
-from ..records import Experiment, ModelVersion, RegisteredModel, Run, StoreInfo
+from ..records import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, redact_uri, unknown_experiment, unknown_model
-from .mlmd_kubeflow import CONTAINER_EXECUTION, EXPERIMENT_RUN, PIPELINE_RUN, Mapped, map_store
+from .mlmd_kubeflow import CONTAINER_EXECUTION, EXPERIMENT_RUN, PIPELINE_RUN, Mapped, link_versions, map_store
 from .mlmd_tables import Tables, read_tables
 from .sql_engine import make_engine, normalize_server_url
 
@@ -103,7 +103,7 @@ class MlmdConnector(Connector):
         m, parts = self._map(), self._parts
         counts = {
             "experiments": len(m.experiments), "runs": len(m.runs), "registered_models": len(m.models),
-            "model_versions": len(m.versions),
+            "model_versions": len(m.versions), "logged_models": len(m.logged),
             "datasets": len({(d.name, d.digest, d.source) for r in m.runs for d in r.datasets}),
             "pipeline_runs": sum(len(t.contexts_of_type(PIPELINE_RUN)) for t in parts),
             "container_executions": sum(1 for t in parts for e in t.executions.values()
@@ -140,6 +140,10 @@ class MlmdConnector(Connector):
             raise unknown_model(name, names)
         return [v for v in versions if v.name == name]
 
+    def logged_models(self) -> list[LoggedModel]:
+        """The ``system.Model`` artifacts written by Kubeflow pipeline runs (ids ``m-kfp-<artifact id>``)."""
+        return list(self._map().logged)
+
     def unrecorded(self, run: Run | None) -> tuple[str, ...]:
         """What this store cannot carry about ``run`` (a KFP pipeline run or a Model Registry
         experiment run) and the registry version behind it."""
@@ -156,12 +160,14 @@ class MlmdConnector(Connector):
     # -- loading ------------------------------------------------------------------------------
     def _map(self) -> Mapped:
         if self._mapped is None:
-            mapped = [map_store(t) for t in self._parts]
-            self._mapped = mapped[0] if len(mapped) == 1 else Mapped(
+            mapped = [map_store(t, id_prefix="m-kfp-" if i == 0 else f"m-kfp{i}-") for i, t in enumerate(self._parts)]
+            merged = mapped[0] if len(mapped) == 1 else Mapped(
                 experiments=[e for m in mapped for e in m.experiments],
                 runs=sorted((r for m in mapped for r in m.runs),
                             key=lambda r: r.start_time.timestamp() if r.start_time else -1, reverse=True),
-                models=[x for m in mapped for x in m.models], versions=[v for m in mapped for v in m.versions])
+                models=[x for m in mapped for x in m.models], versions=[v for m in mapped for v in m.versions],
+                logged=[x for m in mapped for x in m.logged])
+            self._mapped = link_versions(merged)
         return self._mapped
 
     def _is_registry_run(self, run: Run) -> bool:

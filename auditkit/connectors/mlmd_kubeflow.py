@@ -36,12 +36,13 @@ Kubeflow Model Registry (kubeflow/model-registry ``internal/db/service/spec.go``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, ms_to_datetime
+from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, ms_to_datetime
 from .mlmd_tables import Node, Tables
 
 PIPELINE_RUN = "system.PipelineRun"
@@ -50,6 +51,7 @@ DAG_EXECUTION = "system.DAGExecution"
 CONTAINER_EXECUTION = "system.ContainerExecution"
 DATASET = "system.Dataset"
 METRICS = "system.Metrics"
+MODEL = "system.Model"
 REGISTERED_MODEL = "kf.RegisteredModel"
 MODEL_VERSION = "kf.ModelVersion"
 MODEL_ARTIFACT = "kf.ModelArtifact"
@@ -71,17 +73,42 @@ class Mapped:
     runs: list[Run]
     models: list[RegisteredModel]
     versions: list[ModelVersion]
+    logged: list[LoggedModel]
 
 
-def map_store(t: Tables) -> Mapped:
-    """Every Kubeflow record of an MLMD store as auditkit records."""
+def map_store(t: Tables, *, id_prefix: str = "m-kfp-") -> Mapped:
+    """Every Kubeflow record of an MLMD store as auditkit records. ``id_prefix`` starts the ids
+    of the logged models (``system.Model`` artifacts) so that ids stay unique across databases."""
     experiments, runs = pipeline_runs(t)
     mr_experiments, mr_runs = registry_runs(t)
     models, versions = registry_models(t)
     never = -1
     runs = sorted(runs + mr_runs, key=lambda r: r.start_time.timestamp() if r.start_time else never, reverse=True)
     return Mapped(experiments=sorted(experiments + mr_experiments, key=lambda e: e.name), runs=runs,
-                  models=models, versions=versions)
+                  models=models, versions=versions, logged=pipeline_models(t, id_prefix=id_prefix))
+
+
+def pipeline_models(t: Tables, *, id_prefix: str) -> list[LoggedModel]:
+    """``system.Model`` artifacts written by a pipeline run → :class:`LoggedModel` (id
+    ``<prefix><artifact id>``, source run = the KFP run id, location = the URI)."""
+    run_of: dict[int, Node] = {}
+    for ctx in t.contexts_of_type(PIPELINE_RUN):
+        for exec_id in t.associations.get(ctx.id, []):
+            run_of.setdefault(exec_id, ctx)
+    out = []
+    for ev in t.events:
+        art = t.artifacts.get(ev.artifact_id)
+        run = run_of.get(ev.execution_id)
+        if art is None or art.type != MODEL or run is None or ev.type not in ("OUTPUT", "DECLARED_OUTPUT"):
+            continue
+        pipeline = _parent(t, run, PIPELINE)
+        out.append(LoggedModel(
+            model_id=f"{id_prefix}{art.id}", experiment_id=str(pipeline.id) if pipeline else None,
+            name=art.custom.get("display_name") or art.name or ",".join(ev.keys) or None, source_run_id=run.name,
+            status=art.state, creation_time=ms_to_datetime(art.create_ms), last_updated_time=ms_to_datetime(art.update_ms),
+            artifact_location=art.uri or None,
+            tags={k: text(v) for k, v in art.custom.items() if k not in KFP_BOOKKEEPING and v is not None}))
+    return out
 
 
 # -- shared helpers ---------------------------------------------------------------------------
@@ -335,3 +362,19 @@ def _version(t: Tables, c: Node, rm: Node) -> ModelVersion:
         source=art.uri if art is not None else None, run_id=run_id, creator=c.prop("author") or None,
         creation_time=ms_to_datetime(c.create_ms), last_updated_time=ms_to_datetime(c.update_ms),
         description=c.prop("description") or None, status=c.prop("state") or None)
+
+
+def link_versions(m: Mapped) -> Mapped:
+    """Give each registry version whose model artifact URI is exactly the URI of a pipeline
+    run's ``system.Model`` output that logged model's id (``model_id``): the registered artifact is
+    then proven to be that run's output, and a version without ``model_source_*`` still finds its
+    run (lineage reports a conflict when the two name different runs)."""
+    by_uri: dict[str, list[LoggedModel]] = {}
+    for lm in m.logged:
+        if lm.artifact_location:
+            by_uri.setdefault(lm.artifact_location, []).append(lm)
+    versions = []
+    for v in m.versions:
+        found = by_uri.get(v.source or "", [])
+        versions.append(dataclasses.replace(v, model_id=found[0].model_id) if len(found) == 1 else v)
+    return Mapped(experiments=m.experiments, runs=m.runs, models=m.models, versions=versions, logged=m.logged)

@@ -207,7 +207,8 @@ def test_inspect_counts(store, case):
 def decision_log(tmp_path_factory):
     path = tmp_path_factory.mktemp("mlmd-predictions") / "decisions.csv"
     path.write_text("prediction_id,timestamp,model_name,model_version,decision,score,income\n"
-                    "loan-1,2099-01-05T10:00:00Z,credit-risk,v1,approve,0.82,52000\n", encoding="utf-8")
+                    "loan-1,2099-01-05T10:00:00Z,credit-risk,v1,approve,0.82,52000\n"
+                    "loan-3,2099-01-06T10:00:00Z,credit-risk,v3,deny,0.31,18000\n", encoding="utf-8")
     return path
 
 
@@ -230,6 +231,28 @@ def test_lineage_cli_from_registry_version_to_run_inputs(case, decision_log, cli
     assert (ds["source"], ds["digest"], ds["context"]) == (input_art["uri"], input_art["custom_properties"]["digest"], "input")
     assert doc["approvals"][0]["by"] == mv["custom_properties"]["approved_by"]
     assert doc["owner"]["user"] == mv["properties"]["author"]
+
+
+def test_pipeline_model_outputs_are_logged_models_linking_versions_by_uri(store, case, decision_log, cli_run):
+    uri, oracle = case
+    outputs = {ev["artifact"]: ev["execution"] for ev in oracle["events"] if ev["type"] == "OUTPUT"
+               and oracle["artifacts"][str(ev["artifact"])]["type"] == "system.Model"}
+    logged = {lm.model_id: lm for lm in store.logged_models()}
+    assert set(logged) == {f"m-kfp-{a}" for a in outputs} and logged
+    run_of = {e: oracle["contexts"][c]["name"] for c, es in oracle["associations"].items() for e in es
+              if oracle["contexts"][c]["type"] == "system.PipelineRun"}
+    for art_id, exec_id in outputs.items():
+        lm = logged[f"m-kfp-{art_id}"]
+        assert (lm.source_run_id, lm.artifact_location) == (run_of[exec_id], oracle["artifacts"][str(art_id)]["uri"])
+    by_uri = {lm.artifact_location: lm.model_id for lm in logged.values()}
+    versions = store.model_versions("credit-risk")
+    assert {v.version: v.model_id for v in versions} == {v.version: by_uri.get(v.source) for v in versions}
+    [hand] = [v for v in versions if v.run_id is None and v.model_id]  # no model_source_*, URI of a run's output
+    doc = json.loads(cli_run("lineage", "loan-3", "--store", uri, "--predictions", decision_log, "--format", "json").stdout)
+    assert doc["model_version"]["version"] == hand.version == "v3"
+    assert doc["run"]["id"] == logged[hand.model_id].source_run_id
+    assert doc["run"]["evidence"].startswith(f"logged model {hand.model_id} (source_run_id)")
+    assert doc["datasets"] and not any("names run" in g for g in doc["gaps"])
 
 
 def _facts_absent(doc: dict) -> dict[str, bool]:
@@ -357,3 +380,22 @@ def test_registry_and_pipelines_in_separate_databases(mysql_databases, pg_databa
     with auditkit.open_store(both) as store:
         assert store.info().counts["pipeline_runs"] == len(contexts(kfp, "system.PipelineRun"))
         assert store.info().counts["model_versions"] == len(contexts(registry, "kf.ModelVersion"))
+
+
+def test_registry_claim_contradicting_the_pipeline_output_is_a_gap(tmp_path, decision_log, cli_run):
+    """A version whose model_source_id names another run than the one whose output its URI is."""
+    oracle = json.loads((MLMD / "kubeflow.oracle.json").read_text(encoding="utf-8"))
+    [(art_id, art)] = [(a, x) for a, x in oracle["artifacts"].items() if x["properties"].get("model_source_id")]
+    producer = art["properties"]["model_source_id"]
+    [other] = [c["name"] for c in contexts(oracle, "system.PipelineRun").values() if c["name"] != producer]
+    edited = tmp_path / "edited.sqlite"
+    shutil.copy(SQLITE_STORE, edited)
+    with sqlite3.connect(edited) as conn:
+        conn.execute("UPDATE ArtifactProperty SET string_value = ? WHERE artifact_id = ? AND name = 'model_source_id'",
+                     (other, int(art_id)))
+    doc = json.loads(cli_run("lineage", "loan-1", "--store", "mlmd://" + str(edited), "--predictions", decision_log,
+                             "--format", "json").stdout)
+    [model_art] = [a for a, x in oracle["artifacts"].items() if x["type"] == "system.Model" and x["uri"] == art["uri"]]
+    assert doc["run"]["id"] == other
+    assert (f"model version credit-risk/v1 names run {other} but its logged model m-kfp-{model_art} names run "
+            f"{producer}") in doc["gaps"]
