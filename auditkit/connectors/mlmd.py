@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 from .. import errors
 from ..records import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, redact_uri, unknown_experiment, unknown_model
-from .mlmd_kubeflow import CONTAINER_EXECUTION, EXPERIMENT_RUN, PIPELINE_RUN, Mapped, link_versions, map_store
+from .mlmd_kubeflow import CONTAINER_EXECUTION, EXPERIMENT_RUN, KFP_V1_RUN, PIPELINE_RUN, V1_TAG, Mapped, link_versions, map_store
 from .mlmd_tables import Tables, read_tables
 from .sql_engine import make_engine, normalize_server_url
 
@@ -44,6 +44,12 @@ KFP_CANNOT_CARRY = (
     "run deletion",
     "Python version and packages",
 )
+#: A Kubeflow Pipelines v1 run (metadata-writer) lacks all of the above, and more.
+KFP_V1_CANNOT_CARRY = KFP_CANNOT_CARRY + (
+    "the run's status",
+    "metrics",
+    "the pipeline's name",
+)
 #: Facts of the Kubeflow Model Registry that it has no field for.
 REGISTRY_CANNOT_CARRY = (
     "model version aliases",
@@ -59,7 +65,8 @@ REGISTRY_RUN_CANNOT_CARRY = (
     "Python version and packages",
 )
 #: Everything an MLMD store cannot carry (the union of the lists above, in order).
-MLMD_CANNOT_CARRY = tuple(dict.fromkeys(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY + REGISTRY_RUN_CANNOT_CARRY))
+MLMD_CANNOT_CARRY = tuple(dict.fromkeys(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY + REGISTRY_RUN_CANNOT_CARRY
+                                         + KFP_V1_CANNOT_CARRY))
 
 #: Query parameter naming a second MLMD database (KFP's metadb beside a Model Registry database).
 PIPELINES_PARAM = "pipelines="
@@ -106,6 +113,7 @@ class MlmdConnector(Connector):
             "model_versions": len(m.versions), "logged_models": len(m.logged),
             "datasets": len({(d.name, d.digest, d.source) for r in m.runs for d in r.datasets}),
             "pipeline_runs": sum(len(t.contexts_of_type(PIPELINE_RUN)) for t in parts),
+            "kfp_v1_runs": sum(len(t.contexts_of_type(KFP_V1_RUN)) for t in parts),
             "container_executions": sum(1 for t in parts for e in t.executions.values()
                                         if e.type == CONTAINER_EXECUTION),
             "contexts": sum(len(t.contexts) for t in parts), "executions": sum(len(t.executions) for t in parts),
@@ -151,6 +159,8 @@ class MlmdConnector(Connector):
             return REGISTRY_CANNOT_CARRY
         if self._is_registry_run(run):
             return REGISTRY_RUN_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
+        if V1_TAG in run.tags:
+            return KFP_V1_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
         return KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
 
     def close(self) -> None:
@@ -217,5 +227,5 @@ def engine_url(uri: str) -> tuple[str, str]:
     return sa_url, redact_uri(sa_url)
 
 
-__all__ = ["KFP_CANNOT_CARRY", "MLMD_CANNOT_CARRY", "MlmdConnector", "MlmdStoreWarning",
+__all__ = ["KFP_CANNOT_CARRY", "KFP_V1_CANNOT_CARRY", "MLMD_CANNOT_CARRY", "MlmdConnector", "MlmdStoreWarning",
            "REGISTRY_CANNOT_CARRY", "REGISTRY_RUN_CANNOT_CARRY", "engine_url"]

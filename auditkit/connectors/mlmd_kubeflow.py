@@ -18,6 +18,11 @@ Kubeflow Pipelines v2 (kubeflow/pipelines ``backend/src/v2/metadata/client.go``)
   (KFP computes none), rows = ``num_rows``/``rows``; context ``input`` when an execution of the
   run read it (INPUT event), else ``output``.
 
+Kubeflow Pipelines v1 (its metadata-writer, ``backend/metadata_writer``): a ``KfpRun`` context
+(named by the Argo workflow) → :class:`Run` with params from the ``components.*`` executions'
+``input:<name>`` custom properties and the artifacts they read as datasets; v1 records no status,
+metrics or pipeline name.
+
 Kubeflow Model Registry (kubeflow/model-registry ``internal/db/service/spec.go``,
 ``internal/converter``):
 
@@ -63,6 +68,11 @@ DATA_SET = "kf.DataSet"
 #: Custom properties KFP puts on every artifact; not metrics.
 KFP_BOOKKEEPING = ("display_name", "store_session_info")
 STATUS = {"COMPLETE": "FINISHED", "CACHED": "FINISHED", "FAILED": "FAILED", "CANCELED": "KILLED"}
+#: Kubeflow Pipelines v1 (its metadata-writer): run context type and execution type prefix.
+KFP_V1_RUN = "KfpRun"
+KFP_V1_COMPONENT = "components."
+#: Tag marking a run read from KFP v1 records.
+V1_TAG = "kfp.v1.workflow"
 #: ``model_source_class`` values that name a Kubeflow pipeline run.
 PIPELINE_RUN_CLASSES = ("pipelinerun",)
 
@@ -80,6 +90,7 @@ def map_store(t: Tables, *, id_prefix: str = "m-kfp-") -> Mapped:
     """Every Kubeflow record of an MLMD store as auditkit records. ``id_prefix`` starts the ids
     of the logged models (``system.Model`` artifacts) so that ids stay unique across databases."""
     experiments, runs = pipeline_runs(t)
+    runs += pipeline_v1_runs(t)
     mr_experiments, mr_runs = registry_runs(t)
     models, versions = registry_models(t)
     never = -1
@@ -245,6 +256,49 @@ def _pipeline_run(t: Tables, ctx: Node, pipeline: Node | None) -> Run:
         datasets=tuple(datasets))
 
 
+def pipeline_v1_runs(t: Tables) -> list[Run]:
+    """Kubeflow Pipelines v1 runs (``KfpRun`` contexts of the v1 metadata-writer, named by the
+    Argo workflow): params = each component execution's ``input:<name>`` custom properties as
+    ``<component>.<name>``; datasets = the artifacts the run's executions read (INPUT events,
+    keyed by input name); no status (v1 records no execution state), metrics or pipeline name."""
+    runs = []
+    for ctx in t.contexts_of_type(KFP_V1_RUN):
+        execs = [t.executions[i] for i in t.associations.get(ctx.id, []) if i in t.executions]
+        params: dict[str, str] = {}
+        tags = {V1_TAG: ctx.name or str(ctx.id)}
+        for e in execs:
+            component = e.prop("component_id") or e.type[len(KFP_V1_COMPONENT):]
+            params.update({f"{component}.{k[len('input:'):]}": text(v) for k, v in e.custom.items()
+                           if k.startswith("input:") and v is not None})
+            if e.custom.get("kfp_pod_name"):
+                tags[f"kfp.pod.{component}"] = e.custom["kfp_pod_name"]
+        datasets = []
+        seen: set[int] = set()
+        for e in execs:
+            for ev in t.events_by_execution.get(e.id, []):
+                art = t.artifacts.get(ev.artifact_id)
+                if art is None or ev.type != "INPUT" or art.id in seen:
+                    continue
+                seen.add(art.id)
+                digest = art.prop("digest")
+                datasets.append(DatasetRef(
+                    name=",".join(ev.keys) or art.custom.get("name") or str(art.id),
+                    digest=text(digest) if digest not in (None, "") else None,
+                    source_type=(urlparse(art.uri).scheme or None) if art.uri else None, source=art.uri or None,
+                    context="input", tags={"kfp.artifact_id": str(art.id), "kfp.artifact_type": art.type,
+                                           "kfp.output_name": text(art.custom.get("name"))}))
+        states = {e.state for e in execs} - {"UNKNOWN", None}
+        status = _run_status(None, execs) if states else None
+        starts = [e.create_ms for e in execs if e.create_ms] + ([ctx.create_ms] if ctx.create_ms else [])
+        ends = [e.update_ms for e in execs if e.update_ms]
+        runs.append(Run(
+            run_id=ctx.name or str(ctx.id), experiment_id="", experiment=None, run_name=None, user=None,
+            status=status, start_time=ms_to_datetime(min(starts)) if starts else None,
+            end_time=ms_to_datetime(max(ends)) if ends and status in ("FINISHED", "FAILED", "KILLED") else None,
+            params=params, tags=tags, datasets=tuple(datasets)))
+    return runs
+
+
 def _run_status(root: Node | None, execs: list[Node]) -> str:
     if root is not None and root.state in STATUS:
         return STATUS[root.state]
@@ -378,3 +432,4 @@ def link_versions(m: Mapped) -> Mapped:
         found = by_uri.get(v.source or "", [])
         versions.append(dataclasses.replace(v, model_id=found[0].model_id) if len(found) == 1 else v)
     return Mapped(experiments=m.experiments, runs=m.runs, models=m.models, versions=versions, logged=m.logged)
+

@@ -21,7 +21,7 @@ import pytest
 from conftest import FIXTURES, ROOT, file_sha256
 
 import auditkit
-from auditkit.connectors.mlmd import KFP_CANNOT_CARRY, MLMD_CANNOT_CARRY, REGISTRY_CANNOT_CARRY
+from auditkit.connectors.mlmd import KFP_CANNOT_CARRY, KFP_V1_CANNOT_CARRY, MLMD_CANNOT_CARRY, REGISTRY_CANNOT_CARRY
 from auditkit.lineage_facts import GAP_CANNOT_CARRY
 
 MLMD = FIXTURES / "mlmd"
@@ -280,8 +280,9 @@ def test_cannot_carry_facts_are_gaps(case, decision_log, cli_run):
     doc = json.loads(cli_run("lineage", "loan-1", "--store", uri, "--predictions", decision_log,
                              "--format", "json").stdout)
     absent = _facts_absent(doc)
-    assert list(absent) == list(MLMD_CANNOT_CARRY) == list(dict.fromkeys(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY))
-    for fact in MLMD_CANNOT_CARRY:
+    assert list(absent) == list(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY)
+    assert set(MLMD_CANNOT_CARRY) == set(absent) | set(KFP_V1_CANNOT_CARRY)
+    for fact in absent:
         assert absent[fact], fact
         assert GAP_CANNOT_CARRY.format(backend="mlmd", fact=fact) in doc["gaps"], fact
 
@@ -399,3 +400,33 @@ def test_registry_claim_contradicting_the_pipeline_output_is_a_gap(tmp_path, dec
     assert doc["run"]["id"] == other
     assert (f"model version credit-risk/v1 names run {other} but its logged model m-kfp-{model_art} names run "
             f"{producer}") in doc["gaps"]
+
+
+def test_kubeflow_pipelines_v1_runs(tmp_path, cli_run):
+    """Runs recorded by KFP v1's metadata-writer (KfpRun contexts), written by ml-metadata."""
+    path = tmp_path / "kfp-v1.sqlite"
+    out = subprocess.run([mlmd_python(), str(MLMD / "make_mlmd_store.py"), "--sqlite", str(path),
+                          "--parts", "pipelines-v1"], check=True, capture_output=True, text=True)
+    oracle = json.loads(out.stdout)
+    with auditkit.open_store(str(path)) as store:  # detected by path
+        runs = {r.run_id: r for r in store.runs()}
+        assert store.info().counts["kfp_v1_runs"] == len(runs) == len(contexts(oracle, "KfpRun")) == 2
+        for cid, ctx in contexts(oracle, "KfpRun").items():
+            run = runs[ctx["name"]]
+            execs = executions_of(oracle, cid)
+            want = {f"{e['properties']['component_id']}.{k[len('input:'):]}": as_param(v)
+                    for e in execs for k, v in e["custom_properties"].items() if k.startswith("input:")}
+            assert dict(run.params) == want and "train-model.max_depth" in want
+            assert {e["state"] for e in execs} == {"UNKNOWN"} and run.status is None and run.metrics == {}
+            read = [(ev["key"], oracle["artifacts"][str(ev["artifact"])]) for ev in oracle["events"]
+                    if ev["type"] == "INPUT" and ev["execution"] in {e["id"] for e in execs}]
+            assert [(d.name, d.source, d.context) for d in run.datasets] == [(k, a["uri"], "input") for k, a in read]
+            assert store.unrecorded(run) == KFP_V1_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
+    log = tmp_path / "v1.csv"
+    run_id = next(iter(runs))
+    log.write_text(f"prediction_id,timestamp,model_uri,decision\nd1,2099-01-01T00:00:00Z,runs:/{run_id}/model,deny\n",
+                   encoding="utf-8")
+    doc = json.loads(cli_run("lineage", "d1", "--store", str(path), "--predictions", log, "--format", "json").stdout)
+    assert doc["run"]["id"] == run_id and doc["datasets"]
+    for fact in ("the run's status", "metrics", "the pipeline's name"):
+        assert GAP_CANNOT_CARRY.format(backend="mlmd", fact=fact) in doc["gaps"]
