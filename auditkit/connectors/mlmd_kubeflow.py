@@ -312,15 +312,15 @@ def _run_status(root: Node | None, execs: list[Node]) -> str:
 
 # -- Model Registry: experiments and runs -----------------------------------------------------
 def registry_runs(t: Tables) -> tuple[list[Experiment], list[Run]]:
-    experiments = [
-        Experiment(experiment_id=str(c.id), name=c.name or str(c.id),
-                   lifecycle_stage="deleted" if c.prop("state") == "ARCHIVED" else "active",
-                   creation_time=ms_to_datetime(c.create_ms), last_update_time=ms_to_datetime(c.update_ms),
-                   tags={k: text(v) for k, v in {**c.properties, **c.custom}.items() if k != "description"
-                         and v is not None} | ({"mlflow.note.content": c.prop("description")}
-                                               if c.prop("description") else {}))
-        for c in t.contexts_of_type(EXPERIMENT)
-    ]
+    experiments = []
+    for c in t.contexts_of_type(EXPERIMENT):
+        tags = {k: text(v) for k, v in {**c.properties, **c.custom}.items() if k != "description" and v is not None}
+        if c.prop("description"):
+            tags["mlflow.note.content"] = c.prop("description")
+        experiments.append(Experiment(
+            experiment_id=str(c.id), name=c.name or str(c.id),
+            lifecycle_stage="deleted" if c.prop("state") == "ARCHIVED" else "active",
+            creation_time=ms_to_datetime(c.create_ms), last_update_time=ms_to_datetime(c.update_ms), tags=tags))
     runs = []
     for ctx in t.contexts_of_type(EXPERIMENT_RUN):
         exp = _parent(t, ctx, EXPERIMENT)
