@@ -430,3 +430,24 @@ def test_kubeflow_pipelines_v1_runs(tmp_path, cli_run):
     assert doc["run"]["id"] == run_id and doc["datasets"]
     for fact in ("the run's status", "metrics", "the pipeline's name"):
         assert GAP_CANNOT_CARRY.format(backend="mlmd", fact=fact) in doc["gaps"]
+
+
+def test_reports_and_ledger_work_on_an_mlmd_store(tmp_path, decision_log, cli_run):
+    oracle = json.loads((MLMD / "kubeflow.oracle.json").read_text(encoding="utf-8"))
+    [art] = [a for a in oracle["artifacts"].values() if a["properties"].get("model_source_id")]
+    run_id = art["properties"]["model_source_id"]
+    uri = "mlmd://" + str(SQLITE_STORE)
+    report = tmp_path / "model.html"
+    result = cli_run("report", "model", "credit-risk", "--version", "v1", "--store", uri, "-o", report)
+    assert result.exit_code == 0, result.stderr
+    assert run_id in report.read_text(encoding="utf-8")
+    decision = tmp_path / "decision.html"
+    result = cli_run("report", "decision", "loan-1", "--store", uri, "--predictions", decision_log, "-o", decision)
+    assert result.exit_code == 0, result.stderr
+    assert "the mlmd store cannot carry git commit" in decision.read_text(encoding="utf-8")
+    ledger = tmp_path / "ledger.jsonl"
+    assert cli_run("snapshot", "--store", uri, "--ledger", ledger).exit_code == 0
+    history = cli_run("history", "--ledger", ledger, "--format", "json")
+    versions = {c["name"].split(":", 1)[1] for c in contexts(oracle, "kf.ModelVersion").values()}
+    registered = {c["subject"] for c in json.loads(history.stdout)["changes"] if c["kind"] == "version"}
+    assert registered == {f"version {v} registered" for v in versions}
