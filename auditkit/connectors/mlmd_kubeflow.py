@@ -34,6 +34,8 @@ Kubeflow Model Registry (kubeflow/model-registry ``internal/db/service/spec.go``
   (attribution) gives ``source`` (URI), tags ``kf.<property>`` (model format, storage,
   ``model_source_*``) and ``run_id``: ``model_source_id`` when ``model_source_class`` is
   ``pipelinerun`` (a KFP run), else the artifact's ``experiment_run_id`` (a registry run);
+* ``kf.InferenceService`` contexts naming a version (``model_version_id``) → the version's tag
+  ``kf.inference_services``: ``<serving environment>/<service> (<desired_state>)``, comma-separated;
 * ``kf.Experiment`` / ``kf.ExperimentRun`` contexts → :class:`Experiment` / :class:`Run`
   (run id = the context id; owner, status, start/end properties), with ``kf.Parameter``,
   ``kf.Metric`` (latest step) and ``kf.DataSet`` artifacts attributed to the run.
@@ -60,6 +62,8 @@ MODEL = "system.Model"
 REGISTERED_MODEL = "kf.RegisteredModel"
 MODEL_VERSION = "kf.ModelVersion"
 MODEL_ARTIFACT = "kf.ModelArtifact"
+INFERENCE_SERVICE = "kf.InferenceService"
+SERVING_ENVIRONMENT = "kf.ServingEnvironment"
 EXPERIMENT = "kf.Experiment"
 EXPERIMENT_RUN = "kf.ExperimentRun"
 PARAMETER = "kf.Parameter"
@@ -376,12 +380,22 @@ def registry_models(t: Tables) -> tuple[list[RegisteredModel], list[ModelVersion
         models.append(RegisteredModel(name=c.name or str(c.id), creation_time=ms_to_datetime(c.create_ms),
                                       last_updated_time=ms_to_datetime(c.update_ms),
                                       description=c.prop("description") or None, tags=tags))
+    served: dict[int, list[str]] = {}  # model version context id -> "<environment>/<service> (<state>)"
+    for isvc in t.contexts_of_type(INFERENCE_SERVICE):
+        env = _parent(t, isvc, SERVING_ENVIRONMENT) or t.contexts.get(isvc.prop("serving_environment_id") or -1)
+        name = f"{env.name}/{_owned_name(isvc, env.id)}" if env is not None else (isvc.name or str(isvc.id))
+        if isvc.prop("model_version_id") is not None:
+            served.setdefault(int(isvc.prop("model_version_id")), []).append(
+                f"{name} ({isvc.prop('desired_state') or 'state unknown'})")
     versions = []
     for c in t.contexts_of_type(MODEL_VERSION):
         rm = _parent(t, c, REGISTERED_MODEL) or by_id.get(c.prop("registered_model_id") or -1)
         if rm is None:
             continue
-        versions.append(_version(t, c, rm))
+        mv = _version(t, c, rm)
+        if c.id in served:
+            mv = dataclasses.replace(mv, tags={**mv.tags, "kf.inference_services": ", ".join(sorted(served[c.id]))})
+        versions.append(mv)
     models.sort(key=lambda m: m.name)
     versions.sort(key=lambda v: (v.name, _version_order(v)))
     return models, versions

@@ -173,6 +173,20 @@ def test_registered_model_and_versions(store, case):
     assert linked == 1
 
 
+def test_inference_services_are_serving_evidence_on_versions(store, case):
+    _, oracle = case
+    isvcs = contexts(oracle, "kf.InferenceService")
+    assert isvcs
+    want: dict[str, list[str]] = {}
+    for cid, isvc in isvcs.items():
+        [env] = [oracle["contexts"][str(p)] for p in oracle["parents"][cid]]
+        mv = oracle["contexts"][str(isvc["properties"]["model_version_id"])]
+        want.setdefault(mv["name"].split(":", 1)[1], []).append(
+            f"{env['name']}/{isvc['name'].split(':', 1)[1]} ({isvc['properties']['desired_state']})")
+    got = {v.version: v.tags.get("kf.inference_services") for v in store.model_versions("credit-risk")}
+    assert {k: v for k, v in got.items() if v} == {k: ", ".join(sorted(v)) for k, v in want.items()}
+
+
 def test_registry_experiment_runs(store, case):
     _, oracle = case
     [(cid, ctx)] = contexts(oracle, "kf.ExperimentRun").items()
