@@ -8,7 +8,8 @@ has a database of its own apart from Kubeflow Pipelines' ``metadb``: name the se
 ``?pipelines=`` (``mlmd+mysql://u@mr-db/model_registry?pipelines=mlmd+mysql://u@kfp-db/metadb``)
 and both are read as one store, so a version's ``model_source_id`` finds its pipeline run. The tables are read
 directly with SQLAlchemy (:mod:`auditkit.connectors.mlmd_tables`), never through the
-``ml-metadata`` client, and mapped to records by :mod:`auditkit.connectors.mlmd_kubeflow`.
+``ml-metadata`` client, and mapped to records by :mod:`auditkit.connectors.mlmd_pipelines` (Kubeflow
+Pipelines v2 and v1 runs) and :mod:`auditkit.connectors.mlmd_registry` (Kubeflow Model Registry).
 
 Kubeflow Pipelines' API server database (``mlpipeline``: runs, experiments, and in releases
 after the MLMD removal proposal also ``artifacts``/``artifact_tasks``) is not MLMD; it is
@@ -18,13 +19,16 @@ refused in one line naming it.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from .. import errors
 from ..records import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, redact_uri, unknown_experiment, unknown_model
-from .mlmd_kubeflow import CONTAINER_EXECUTION, EXPERIMENT_RUN, KFP_V1_RUN, PIPELINE_RUN, V1_TAG, Mapped, link_versions, map_store
+from .mlmd_pipelines import (CONTAINER_EXECUTION, KFP_V1_RUN, PIPELINE_RUN, V1_TAG, pipeline_models, pipeline_runs,
+                             pipeline_v1_runs)
+from .mlmd_registry import EXPERIMENT_RUN, link_versions, registry_models, registry_runs
 from .mlmd_tables import Tables, read_tables
 from .sql_engine import make_engine, normalize_server_url
 
@@ -72,6 +76,30 @@ MLMD_CANNOT_CARRY = tuple(dict.fromkeys(KFP_CANNOT_CARRY + REGISTRY_CANNOT_CARRY
 PIPELINES_PARAM = "pipelines="
 BAD_MLMD_URI = ("store {uri} is not an ML Metadata URI: expected mlmd:///abs/path.sqlite, "
                 "mlmd+mysql://user@host:port/db or mlmd+postgresql://user@host:port/db")
+
+
+@dataclass
+class Mapped:
+    """The records of one or more MLMD databases."""
+
+    experiments: list[Experiment]
+    runs: list[Run]
+    models: list[RegisteredModel]
+    versions: list[ModelVersion]
+    logged: list[LoggedModel]
+
+
+def map_store(t: Tables, *, id_prefix: str = "m-kfp-") -> Mapped:
+    """Every Kubeflow record of an MLMD store as auditkit records. ``id_prefix`` starts the ids
+    of the logged models (``system.Model`` artifacts) so that ids stay unique across databases."""
+    experiments, runs = pipeline_runs(t)
+    runs += pipeline_v1_runs(t)
+    mr_experiments, mr_runs = registry_runs(t)
+    models, versions = registry_models(t)
+    never = -1
+    runs = sorted(runs + mr_runs, key=lambda r: r.start_time.timestamp() if r.start_time else never, reverse=True)
+    return Mapped(experiments=sorted(experiments + mr_experiments, key=lambda e: e.name), runs=runs,
+                  models=models, versions=versions, logged=pipeline_models(t, id_prefix=id_prefix))
 
 
 class MlmdStoreWarning(errors.AuditkitWarning):
@@ -171,13 +199,13 @@ class MlmdConnector(Connector):
     def _map(self) -> Mapped:
         if self._mapped is None:
             mapped = [map_store(t, id_prefix="m-kfp-" if i == 0 else f"m-kfp{i}-") for i, t in enumerate(self._parts)]
-            merged = mapped[0] if len(mapped) == 1 else Mapped(
+            logged = [x for m in mapped for x in m.logged]
+            self._mapped = Mapped(
                 experiments=[e for m in mapped for e in m.experiments],
                 runs=sorted((r for m in mapped for r in m.runs),
                             key=lambda r: r.start_time.timestamp() if r.start_time else -1, reverse=True),
-                models=[x for m in mapped for x in m.models], versions=[v for m in mapped for v in m.versions],
-                logged=[x for m in mapped for x in m.logged])
-            self._mapped = link_versions(merged)
+                models=[x for m in mapped for x in m.models],
+                versions=link_versions([v for m in mapped for v in m.versions], logged), logged=logged)
         return self._mapped
 
     def _is_registry_run(self, run: Run) -> bool:

@@ -15,6 +15,7 @@ are read; older ones lack tables this module needs and are refused by name.
 from __future__ import annotations
 
 import base64
+import json
 import struct as _struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,6 +212,57 @@ def _index(rows: dict[str, list[dict[str, Any]]], version: int | None) -> Tables
                   executions=nodes("Execution", "execution_id"), contexts=nodes("Context", "context_id"),
                   events=events, attributions=attributions, associations=associations, parents=parents,
                   types=types)
+
+
+# -- helpers shared by the Kubeflow mappings ------------------------------------------------------
+def param_text(value: Any) -> str:
+    """A property value as MLflow stores a param: integral numbers without ``.0``, JSON for
+    structs and lists."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return "" if value is None else str(value)
+
+
+def number(value: Any) -> float | None:
+    """A numeric property value as float; ``None`` for anything else (booleans included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return None
+
+
+def owned_name(node: Node, owner_id: int | None) -> str:
+    """The user-facing name of a Model Registry entity named ``<owner id>:<name>``."""
+    name = node.name or ""
+    prefix, sep, rest = name.partition(":")
+    if sep and (owner_id is None or prefix == str(owner_id)):
+        return rest
+    return name
+
+
+def parent_of(t: Tables, node: Node, type_name: str) -> Node | None:
+    """The parent context of ``node`` (``ParentContext``) of type ``type_name``, if any."""
+    for pid in t.parents.get(node.id, []):
+        parent = t.contexts.get(pid)
+        if parent is not None and parent.type == type_name:
+            return parent
+    return None
+
+
+def row_count(values: dict[str, Any]) -> int | None:
+    """A row count recorded as ``num_rows``, ``rows`` or ``n_rows``; ``None`` when none is."""
+    for key in ("num_rows", "rows", "n_rows"):
+        v = values.get(key)
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+    return None
 
 
 def first_line(exc: BaseException) -> str:

@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
