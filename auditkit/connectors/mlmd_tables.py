@@ -148,12 +148,16 @@ def _check_tables(names: dict[str, str], where: str) -> None:
 
 
 def _rows(conn: Any, table: str) -> list[dict[str, Any]]:
-    import sqlalchemy as sa
-
-    # Column names are lower case in every MLMD dialect; the table name is quoted as stored.
-    result = conn.execute(sa.select(sa.text("*")).select_from(sa.table(table)))
-    keys = [k.lower() for k in result.keys()]
-    return [dict(zip(keys, row)) for row in result.fetchall()]
+    # Plain DBAPI cursor on the (read-only) connection: SQLAlchemy's row objects cost more than
+    # the query on large stores. Column names are lower case in every MLMD dialect; the table
+    # name is quoted as stored.
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT * FROM " + conn.dialect.identifier_preparer.quote_identifier(table))
+        keys = [d[0].lower() for d in cursor.description]
+        return [dict(zip(keys, row)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def _schema_version(rows: list[dict[str, Any]], where: str, notes: list[str]) -> int | None:
@@ -339,22 +343,28 @@ def _decode_value(data: bytes) -> Any:
 def _fields(data: bytes) -> list[tuple[int, int, Any]]:
     """(field number, wire type, value) of each field: varints as int, fixed64 as 8 bytes,
     length-delimited as bytes. Raises ValueError on a malformed message."""
-    out, pos = [], 0
-    while pos < len(data):
-        tag, pos = _varint(data, pos)
+    out, pos, end = [], 0, len(data)
+    while pos < end:
+        tag = data[pos]
+        pos += 1
+        if tag & 0x80:  # multi-byte tag (field numbers above 15)
+            tag, pos = _varint(data, pos - 1)
         number, wire = tag >> 3, tag & 7
-        if wire == 0:
+        if wire == 2:
+            size = data[pos]
+            pos += 1
+            if size & 0x80:
+                size, pos = _varint(data, pos - 1)
+            value, pos = data[pos:pos + size], pos + size
+        elif wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 1:
             value, pos = data[pos:pos + 8], pos + 8
-        elif wire == 2:
-            size, pos = _varint(data, pos)
-            value, pos = data[pos:pos + size], pos + size
         elif wire == 5:
             value, pos = data[pos:pos + 4], pos + 4
         else:
             raise ValueError(f"unsupported wire type {wire}")
-        if pos > len(data):
+        if pos > end:
             raise ValueError("truncated message")
         out.append((number, wire, value))
     return out
