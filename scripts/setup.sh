@@ -31,3 +31,8 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[$extras]"
   touch "$stamp"
 fi
+# The tests write ML Metadata stores with Google's ml-metadata client, whose protobuf pin
+# conflicts with the test extra: it gets a throwaway venv of its own (.venv-mlmd).
+if [ "${1:-}" = "--test" ]; then
+  scripts/mlmd_venv.sh >/dev/null
+fi

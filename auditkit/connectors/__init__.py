@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import sqlite3
 import stat
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from .. import errors
 from .base import Connector, redact_uri, runs_to_frame, unknown_experiment, unknown_model, unknown_run
@@ -28,6 +29,9 @@ STORE_FORMS = (
     "a path to an mlruns folder",
     "wandb:///abs/path/wandb",
     "a path to a wandb folder",
+    "mlmd:///abs/path.sqlite",
+    "mlmd+mysql://…",
+    "mlmd+postgresql://…",
 )
 
 # backend key -> (module, class name); imported on first use.
@@ -35,6 +39,7 @@ _BACKENDS = {
     "mlflow-sql": ("auditkit.connectors.mlflow_sql", "MlflowSqlConnector"),
     "mlflow-file": ("auditkit.connectors.mlflow_file", "MlflowFileConnector"),
     "wandb": ("auditkit.connectors.wandb", "WandbConnector"),
+    "mlmd": ("auditkit.connectors.mlmd", "MlmdConnector"),
 }
 
 MALFORMED_URL = (
@@ -71,6 +76,10 @@ def classify(uri: str) -> tuple[str, str]:
         raise errors.NotAStoreError(MALFORMED_URL.format(uri=redact_uri(uri), reason=exc)) from None
     scheme = parsed.scheme.lower()
     base_scheme = scheme.split("+", 1)[0]
+    if base_scheme == "mlmd":  # ML Metadata: mlmd:///path.sqlite, mlmd+mysql://…, mlmd+postgresql://…
+        if scheme == "mlmd":
+            _require_exists(Path(unquote(parsed.path)))
+        return "mlmd", uri
     if base_scheme in _SQL_SCHEMES:
         if base_scheme == "sqlite":
             _require_exists(sqlite_path(uri))
@@ -101,6 +110,8 @@ def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
     mode = path.stat().st_mode
     if stat.S_ISREG(mode):
+        if _looks_like_mlmd(path):
+            return "mlmd", "mlmd://" + str(path)
         return "mlflow-sql", "sqlite:///" + str(path)
     if not stat.S_ISDIR(mode):
 
@@ -120,6 +131,23 @@ def _classify_folder(path: Path) -> tuple[str, str]:
         f"folder {str(path)!r} is neither an MLflow mlruns folder (experiment folders with "
         f"meta.yaml) nor a wandb folder (run-*/offline-run-* folders)"
     )
+
+
+def _looks_like_mlmd(path: Path) -> bool:
+    """An sqlite file holding ML Metadata's ``MLMDEnv`` table (checked read-only)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return False
+        # immutable=1: no lock, and no -wal/-shm file is ever created beside the store
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
+        try:
+            row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = 'mlmdenv'").fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return row is not None
 
 
 def _looks_like_wandb(path: Path) -> bool:

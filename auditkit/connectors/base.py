@@ -38,6 +38,10 @@ class Connector(abc.ABC):
 
     #: Short backend name shown by ``auditkit inspect`` (e.g. ``"mlflow-sql"``).
     backend: str = ""
+    #: Facts this backend has no place for (one short noun phrase each, e.g. ``"git branch"``).
+    #: Lineage reports each one that concerns a decision as a gap naming the backend
+    #: (:meth:`unrecorded`), so an absent fact is never a silent null.
+    cannot_carry: tuple[str, ...] = ()
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -75,6 +79,12 @@ class Connector(abc.ABC):
 
     def close(self) -> None:
         """Release connections and file handles (idempotent)."""
+
+    def unrecorded(self, run: Run | None) -> tuple[str, ...]:
+        """The facts of :attr:`cannot_carry` that concern ``run`` (the run behind a decision,
+        ``None`` when none is known) and the model version behind it. Backends whose records
+        differ in what they can hold (e.g. two kinds of run) narrow this per run."""
+        return self.cannot_carry
 
     # -- derived reads ----------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:

@@ -45,5 +45,6 @@ GAP_APPROVED_AFTER = "the decision precedes the approval of model version {ref} 
 GAP_BEFORE_VERSION = ("the decision precedes the creation of model version {ref} ({created}); "
                       "the log's model reference cannot be right")
 GAP_NO_RUN_RESOLVED = "no training run is known for this decision; data, code and run owner cannot be shown"
+GAP_CANNOT_CARRY = "the {backend} store cannot carry {fact}, so it is not on record"
 GAP_NO_REASONS = ("the prediction log has no reason columns (reason_1 … or reasons); the principal reasons "
                   "for this decision are not on record")

@@ -21,6 +21,7 @@ from .gaps import (
     GAP_ALIAS_GONE,
     GAP_ALIAS_TODAY,
     GAP_ALIAS_VERSION_GONE,
+    GAP_CANNOT_CARRY,
     GAP_LOGGED_MANY,
     GAP_LOGGED_UNREGISTERED,
     GAP_NO_MODEL,
@@ -54,6 +55,12 @@ class Resolution:
     def no_model(cls, ref_columns: Sequence[str]) -> "Resolution":
         """The resolution of a decision whose model reference cells are all empty."""
         return cls(ModelRef("none", "", ""), gaps=[GAP_NO_MODEL.format(columns=", ".join(ref_columns))])
+
+
+def cannot_carry_gaps(store: Connector, run: Run | None) -> list[str]:
+    """One gap per fact the store's backend cannot carry about ``run`` and its model version
+    (:meth:`auditkit.connectors.Connector.unrecorded`)."""
+    return [GAP_CANNOT_CARRY.format(backend=store.backend, fact=fact) for fact in store.unrecorded(run)]
 
 
 class Resolver:
@@ -179,6 +186,7 @@ class Resolver:
         self._follow_version(res)
         if res.version is not None:
             res.registered = self.registered().get(res.version.name)
+        res.gaps.extend(cannot_carry_gaps(self.store, res.run))
         return res
 
     def _follow_version(self, res: Resolution) -> None:

@@ -10,8 +10,9 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, file_sha256
+
+from auditkit.connectors import STORE_FORMS
 
 
 def test_every_command_leaves_the_sqlite_file_byte_identical(sqlite_scenario, cli_run):
@@ -101,9 +102,8 @@ def _empty_sqlite(tmp_path):
         (_empty_sqlite, ["models"],
          "error: {t}/other.db holds no MLflow tracking tables (expected tables experiments, runs; found 'customers')"),
         (lambda t: "redis://127.0.0.1/0", ["inspect"],
-         "error: cannot tell which backend reads 'redis://127.0.0.1/0'; expected one of: sqlite:///abs/path/mlflow.db; "
-         "a path to a .db file; postgresql://…; postgresql+psycopg://…; mysql+pymysql://…; file:///abs/path/mlruns; "
-         "a path to an mlruns folder; wandb:///abs/path/wandb; a path to a wandb folder"),
+         "error: cannot tell which backend reads 'redis://127.0.0.1/0'; expected one of: "
+         + "; ".join(STORE_FORMS)),
     ],
 )
 def test_bad_store_gives_one_line_error_exit_2(tmp_path, cli_run, make, args, message):
