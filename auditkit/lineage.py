@@ -32,6 +32,7 @@ from .lineage_facts import (  # noqa: F401  (re-exported: the gap sentences are 
     GAP_ALIAS_VERSION_GONE,
     GAP_APPROVED_AFTER,
     GAP_BEFORE_VERSION,
+    GAP_CANNOT_CARRY,
     GAP_LOGGED_MANY,
     GAP_LOGGED_UNREGISTERED,
     GAP_NO_APPROVAL,
@@ -59,6 +60,7 @@ from .lineage_facts import (  # noqa: F401  (re-exported: the gap sentences are 
     GAP_VERSION_DELETED,
     approval_time,
     approvals_of,
+    cannot_carry_gaps,
     first_approval,
     owner_of,
     run_facts,
@@ -329,6 +331,7 @@ class Resolver:
         if res.version is not None:
             rm = self.registered().get(res.version.name)
             res.registered_owner_tag = rm.tags.get("owner") if rm is not None else None
+        res.gaps.extend(cannot_carry_gaps(self.store))
         return res
 
     def _follow_version(self, res: Resolution) -> None:

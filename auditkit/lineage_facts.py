@@ -61,10 +61,17 @@ GAP_APPROVED_AFTER = "the decision precedes the approval of model version {ref} 
 GAP_BEFORE_VERSION = ("the decision precedes the creation of model version {ref} ({created}); "
                       "the log's model reference cannot be right")
 GAP_NO_RUN_RESOLVED = "no training run is known for this decision; data, code and run owner cannot be shown"
+GAP_CANNOT_CARRY = "the {backend} store cannot carry {fact}; it is not on record for this decision"
 GAP_NO_REASONS = ("the prediction log has no reason columns (reason_1 … or reasons); the principal reasons "
                   "for this decision are not on record")
 
 # -- facts from a resolution (shared with lineage_batch) -----------------------------------------
+def cannot_carry_gaps(store: Any) -> list[str]:
+    """One gap per fact the store's backend cannot carry (its connector's ``cannot_carry``)."""
+    facts = getattr(store, "cannot_carry", ())
+    return [GAP_CANNOT_CARRY.format(backend=store.backend, fact=fact) for fact in facts]
+
+
 def owner_of(res: "Resolution") -> tuple[dict[str, Any], list[str]]:
     """``({"user", "evidence"}, gaps)``: creator, else run user / ``mlflow.user``, else an owner tag.
     An ``owner`` tag naming someone else is reported as a gap."""

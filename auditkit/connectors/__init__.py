@@ -25,6 +25,10 @@ STORE_FORMS = (
     "a path to an mlruns folder",
     "wandb:///abs/path/wandb",
     "a path to a wandb folder",
+    "comet:///abs/path (a folder of Comet offline .zip files, or one)",
+    "a path to a .zip file",
+    "neptune:///abs/path (a .neptune folder, a neptune-scale .sqlite3 file)",
+    "a path to a .neptune folder",
 )
 
 # backend key -> (module, class name); imported on first use.
@@ -32,7 +36,11 @@ _BACKENDS = {
     "mlflow-sql": ("auditkit.connectors.mlflow_sql", "MlflowSqlConnector"),
     "mlflow-file": ("auditkit.connectors.mlflow_file", "MlflowFileConnector"),
     "wandb": ("auditkit.connectors.wandb", "WandbConnector"),
+    "comet": ("auditkit.connectors.comet", "CometConnector"),
+    "neptune": ("auditkit.connectors.neptune", "NeptuneConnector"),
 }
+# URI scheme -> backend, for the schemes that take a local path (``scheme:///abs/path``).
+_PATH_SCHEMES = {"wandb": "wandb", "comet": "comet", "neptune": "neptune"}
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
@@ -67,10 +75,10 @@ def classify(uri: str) -> tuple[str, str]:
         path = Path(unquote(parsed.path))
         _require_exists(path)
         return _classify_path(path)
-    if scheme == "wandb":
+    if scheme in _PATH_SCHEMES:
         path = Path(unquote(parsed.path))
         _require_exists(path)
-        return "wandb", str(path)
+        return _PATH_SCHEMES[scheme], str(path)
     if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive, i.e. a path
         raise errors.NotAStoreError(
             errors.UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
@@ -88,15 +96,36 @@ def _require_exists(path: Path) -> None:
 def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
     if path.is_file():
+        if path.suffix.lower() == ".zip":  # no other backend keeps a store in a zip
+            return "comet", str(path)
         return "mlflow-sql", "sqlite:///" + str(path)
+    if _looks_like_neptune(path):
+        return "neptune", str(path)
     if _looks_like_wandb(path):
         return "wandb", str(path)
     if _looks_like_mlruns(path):
         return "mlflow-file", str(path)
+    if _looks_like_comet(path):
+        return "comet", str(path)
     raise errors.NotAStoreError(
         f"folder {str(path)!r} is neither an MLflow mlruns folder (experiment folders with "
-        f"meta.yaml) nor a wandb folder (run-*/offline-run-* folders)"
+        f"meta.yaml), a wandb folder (run-*/offline-run-* folders), a .neptune folder nor a folder "
+        f"of Comet offline .zip files"
     )
+
+
+def _looks_like_neptune(path: Path) -> bool:
+    """A neptune 1.x data folder: named ``.neptune``, or holding ``offline/run__*`` folders."""
+    if path.name == ".neptune":
+        return True
+    offline = path / "offline"
+    return offline.is_dir() and any(c.is_dir() and c.name.startswith("run__") for c in offline.iterdir())
+
+
+def _looks_like_comet(path: Path) -> bool:
+    """A folder holding only files, at least one of them a ``.zip`` (Comet offline archives)."""
+    children = list(path.iterdir())
+    return any(c.suffix.lower() == ".zip" for c in children) and not any(c.is_dir() for c in children)
 
 
 def _looks_like_wandb(path: Path) -> bool:

@@ -35,6 +35,9 @@ class Connector(abc.ABC):
 
     #: Short backend name shown by ``auditkit inspect`` (e.g. ``"mlflow-sql"``).
     backend: str = ""
+    #: The audit facts this kind of store has no place for (e.g. ``"git branch"``), in words.
+    #: Lineage reports each as a gap naming the backend, so an absent fact is never a silent null.
+    cannot_carry: tuple[str, ...] = ()
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
