@@ -28,7 +28,7 @@ STORE_FORMS = (
     "comet:///abs/path (a folder of Comet offline .zip files, or one)",
     "a path to a .zip file",
     "neptune:///abs/path (a .neptune folder, a neptune-scale .sqlite3 file)",
-    "a path to a .neptune folder",
+    "a path to a .neptune folder or a run_operations.sqlite3 file",
 )
 
 # backend key -> (module, class name); imported on first use.
@@ -98,6 +98,8 @@ def _classify_path(path: Path) -> tuple[str, str]:
     if path.is_file():
         if path.suffix.lower() == ".zip":  # no other backend keeps a store in a zip
             return "comet", str(path)
+        if path.name == "run_operations.sqlite3":  # neptune-scale's own file name
+            return "neptune", str(path)
         return "mlflow-sql", "sqlite:///" + str(path)
     if _looks_like_neptune(path):
         return "neptune", str(path)
@@ -115,11 +117,14 @@ def _classify_path(path: Path) -> tuple[str, str]:
 
 
 def _looks_like_neptune(path: Path) -> bool:
-    """A neptune 1.x data folder: named ``.neptune``, or holding ``offline/run__*`` folders."""
-    if path.name == ".neptune":
+    """A Neptune data folder: named ``.neptune``, holding one, holding ``offline/run__*`` folders (1.x)
+    or folders with a ``run_operations.sqlite3`` (neptune-scale)."""
+    if path.name == ".neptune" or (path / ".neptune").is_dir():
         return True
     offline = path / "offline"
-    return offline.is_dir() and any(c.is_dir() and c.name.startswith("run__") for c in offline.iterdir())
+    if offline.is_dir() and any(c.is_dir() and c.name.startswith("run__") for c in offline.iterdir()):
+        return True
+    return any((c / "run_operations.sqlite3").is_file() for c in path.iterdir() if c.is_dir())
 
 
 def _looks_like_comet(path: Path) -> bool:
