@@ -16,10 +16,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import shutil
 import sqlite3
 import struct
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -161,10 +164,32 @@ def _apply_v1(data: NeptuneRunData, op: dict, order: int, log: Path, line: int) 
 def read_scale_file(path: Path) -> NeptuneRunData:
     """One neptune-scale ``run_operations.sqlite3`` (opened read-only). Raises
     :class:`~auditkit.errors.StoreError` (one line) for a file that is not one, or a bad operation."""
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise errors.StoreError(SCALE_BAD_FILE.format(path=str(path), reason=str(exc))) from None
+    with _readable_copy(path) as (db, flags):
+        try:
+            conn = sqlite3.connect(f"{db.resolve().as_uri()}?{flags}", uri=True)
+        except sqlite3.Error as exc:
+            raise errors.StoreError(SCALE_BAD_FILE.format(path=str(path), reason=str(exc))) from None
+        return _read_scale(conn, path)
+
+
+@contextlib.contextmanager
+def _readable_copy(path: Path) -> Iterator[tuple[Path, str]]:
+    """``(file to open, URI flags)`` that leave the store untouched: SQLite creates ``-shm``/``-wal``
+    files beside a WAL-mode database even when it is opened ``mode=ro``, so a file without a
+    pending WAL is opened ``immutable=1``, and one with a pending WAL (a client that did not
+    close) is read from a temporary copy of both files."""
+    wal = path.with_name(path.name + "-wal")
+    if not wal.is_file() or wal.stat().st_size == 0:
+        yield path, "mode=ro&immutable=1"
+        return
+    with tempfile.TemporaryDirectory(prefix="auditkit-neptune-") as tmp:
+        copy = Path(tmp) / path.name
+        shutil.copyfile(path, copy)
+        shutil.copyfile(wal, Path(tmp) / wal.name)
+        yield copy, "mode=ro"
+
+
+def _read_scale(conn: sqlite3.Connection, path: Path) -> NeptuneRunData:
     try:
         try:
             meta = conn.execute("SELECT version, project, run_id FROM metadata ORDER BY id LIMIT 1").fetchone()
