@@ -25,9 +25,9 @@ STORE_FORMS = (
     "a path to an mlruns folder",
     "wandb:///abs/path/wandb",
     "a path to a wandb folder",
-    "comet:///abs/path (a folder of Comet offline .zip files, or one)",
-    "a path to a .zip file",
-    "neptune:///abs/path (a .neptune folder, a neptune-scale .sqlite3 file)",
+    "comet:///abs/path",
+    "a path to a Comet offline .zip file",
+    "neptune:///abs/path",
     "a path to a .neptune folder or a run_operations.sqlite3 file",
 )
 
