@@ -142,7 +142,14 @@ def test_code_facts_match_on_the_subset_carried(pair):
             commit = written["runs"][name]["commit"]
             assert got.get("mlflow.source.git.commit") == commit, name
             assert (commit is not None) == ("mlflow.source.git.commit" in want.tags), name
+        if label.startswith("neptune") and written["runs"][name]["commit"]:  # Neptune keeps the dirty state
+            dirty = written["runs"][name]["dirty"]
+            if label == "neptune-v1":  # 1.x uploads a diff when there is one, and says nothing otherwise
+                assert got.get("neptune.git_dirty") == ("true" if dirty else None), name
+            else:
+                assert got.get("neptune.git_dirty") == str(dirty).lower(), name
     assert compared >= (2 if label == "neptune-v1" else 4)
+    assert any(w["dirty"] for w in written["runs"].values())
 
 
 def test_datasets_match_by_name_and_source(pair):
