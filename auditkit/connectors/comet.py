@@ -138,14 +138,17 @@ class CometConnector(Connector):
         if self._data is None:
             runs, versions, layouts = [], [], set()
             workspaces: dict[str, str | None] = {}
+            segments: dict[str, list[Archive]] = {}
             for path in self.zips():
                 archive = read_archive(path)
                 layouts |= archive.layouts
-                run, run_versions = build_run(archive)
+                segments.setdefault(experiment_key(archive), []).append(archive)
+            for archives in segments.values():
+                run, run_versions = build_run(archives)
                 runs.append(run)
                 versions.extend(run_versions)
                 if run.experiment is not None:
-                    workspaces.setdefault(run.experiment, archive.experiment.get("workspace"))
+                    workspaces.setdefault(run.experiment, archives[0].experiment.get("workspace"))
             never = datetime.min.replace(tzinfo=timezone.utc)
             runs.sort(key=lambda r: r.start_time or never, reverse=True)  # newest first, like MLflow
             versions.sort(key=lambda v: (v.name, version_key(v.version)))
@@ -156,10 +159,24 @@ class CometConnector(Connector):
         return self._data
 
 
-def build_run(archive: Archive) -> tuple[Run, list[ModelVersion]]:
-    """One archive's :class:`Run` and the model versions it registered."""
-    meta = archive.experiment
-    run_id = str(meta.get("offline_id") or archive.path.stem)
+def experiment_key(archive: Archive) -> str:
+    """The experiment an archive belongs to: its ``offline_id`` (else the zip's name)."""
+    return str(archive.experiment.get("offline_id") or archive.path.stem)
+
+
+def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
+    """One experiment's :class:`Run` and the model versions it registered, from its archives:
+    one zip, or several when it was continued (``ExistingOfflineExperiment`` writes another zip
+    with the same key), read in start order as one run."""
+    archives = sorted(archives, key=lambda a: (_int(a.experiment.get("start_time")), a.path.name))
+    first, last = archives[0], archives[-1]
+    meta = {**first.experiment, "stop_time": last.experiment.get("stop_time"),
+            "customer_error_reported": last.experiment.get("customer_error_reported"),
+            "customer_error_message": last.experiment.get("customer_error_message"),
+            "tags": [t for a in archives for t in a.experiment.get("tags") or []]}
+    run_id = experiment_key(first)
+    messages = [m for a in archives for m in a.messages]
+    where = [a.path for a in archives for _ in a.messages]  # the zip each message came from
     params: dict[str, str] = {}
     metrics: dict[str, tuple[tuple[float, int], float]] = {}  # key -> ((step, order), value)
     others: dict[str, Any] = {}
@@ -169,7 +186,7 @@ def build_run(archive: Archive) -> tuple[Run, list[ModelVersion]]:
     dataset_hash = None
     uploads: list[dict[str, Any]] = []
     registrations: list[dict[str, Any]] = []
-    for order, (kind, payload) in enumerate(archive.messages):
+    for order, (kind, payload) in enumerate(messages):
         if kind == "parameter_msg":
             param = payload.get("param") or {}
             name, source = param.get("paramName"), param.get("source")
@@ -201,7 +218,7 @@ def build_run(archive: Archive) -> tuple[Run, list[ModelVersion]]:
         elif kind == "file_upload":
             uploads.append(payload)
         elif kind == "register_model":
-            registrations.append(payload)
+            registrations.append((payload, where[order]))
     user = _text(system.get("user"))
     name = _text(others.get("Name"))
     project = _text(meta.get("project_name"))
@@ -228,19 +245,21 @@ def build_run(archive: Archive) -> tuple[Run, list[ModelVersion]]:
     }
     tags.update({k: v for k, v in facts.items() if v})
     datasets = _datasets(others.get("dataset_info"), dataset_hash)
-    start, end = ms_to_datetime(meta.get("start_time")), ms_to_datetime(meta.get("stop_time"))
+    start, end = ms_to_datetime(first.experiment.get("start_time")), ms_to_datetime(meta.get("stop_time"))
     if meta.get("customer_error_reported"):
         status = "FAILED"
     else:
         status = "FINISHED" if end is not None else "RUNNING"
+    if len(archives) > 1:
+        tags["comet.archives"] = ", ".join(a.path.name for a in archives)
     run = Run(run_id=run_id, experiment_id=project or "", experiment=project, run_name=name, user=user,
-              status=status, start_time=start, end_time=end, artifact_uri=archive.path.resolve().as_uri(),
+              status=status, start_time=start, end_time=end, artifact_uri=first.path.resolve().as_uri(),
               params=params, metrics={k: v for k, (_, v) in metrics.items()}, tags=tags, datasets=datasets)
-    versions = [_version(reg, run, archive) for reg in registrations]
+    versions = [_version(reg, run, path) for reg, path in registrations]
     return run, [v for v in versions if v is not None]
 
 
-def _version(reg: dict[str, Any], run: Run, archive: Archive) -> ModelVersion | None:
+def _version(reg: dict[str, Any], run: Run, path: Path) -> ModelVersion | None:
     name = _text(reg.get("registry_name")) or _text(reg.get("model_name"))
     version = _text(reg.get("version"))
     if name is None:
@@ -256,7 +275,7 @@ def _version(reg: dict[str, Any], run: Run, archive: Archive) -> ModelVersion | 
     model = _text(reg.get("model_name")) or name
     return ModelVersion(
         name=name, version=version or "1.0.0", stage=stages[0] if stages else None, tags=tags,
-        source=f"comet model {model!r} of experiment {run.run_id} ({archive.path.name})",
+        source=f"comet model {model!r} of experiment {run.run_id} ({path.name})",
         run_id=_text(reg.get("experiment_id")) or run.run_id, creator=run.user,
         description=_text(reg.get("description")), status=_text(reg.get("status")),
     )
@@ -275,6 +294,10 @@ def param_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _number(value: Any) -> float | None:

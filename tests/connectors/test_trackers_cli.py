@@ -69,8 +69,24 @@ def test_inspect_runs_and_models(label, cli_run):
     result = cli_run("models", "--store", STORES[label], "--format", "json")
     assert result.exit_code == 0, result.stderr
     versions = json.loads(result.stdout)["model_versions"]
-    registered = [v["version"] for r in written["spec"]["runs"] for v in r["versions"]]
+    registered = [v["version"] for r in written["spec"]["runs"] + written["spec"].get("resumed", [])
+                  for v in r["versions"]]
     assert sorted(v["version"] for v in versions) == (sorted(registered) if label.startswith("comet") else [])
+
+
+@pytest.mark.parametrize("release", ["current", "old"])
+def test_a_continued_comet_experiment_is_one_run(release):
+    """ExistingOfflineExperiment writes a second zip with the same key: one run, both zips read."""
+    written = _written(f"comet-{release}")
+    zips = sorted((COMET / release).glob("*.zip"))
+    assert len(zips) == len(written["runs"]) + len(written["spec"]["resumed"])
+    resumed = written["spec"]["resumed"][0]
+    key = written["runs"][resumed["run"]]["key"]
+    with auditkit.open_store(f"comet://{COMET / release}") as store:
+        run = store.get_run(key)
+        assert run.tags["comet.archives"].count(".zip") == 2
+        assert [v.run_id for v in store.model_versions() if v.version == resumed["versions"][0]["version"]] == [key]
+        assert run.params and run.tags["mlflow.source.git.commit"] == written["runs"][resumed["run"]]["commit"]
 
 
 def test_experiment_filter_and_unknown_experiment(cli_run):
