@@ -20,9 +20,9 @@ Mapping (Comet → auditkit records):
   recorded facts under MLflow's system tag names (``mlflow.runName``, ``mlflow.user``,
   ``mlflow.source.name`` = the command's script, ``mlflow.source.git.commit`` = ``parent``,
   ``mlflow.source.git.branch`` (``refs/heads/`` stripped), ``mlflow.source.git.repoURL`` =
-  ``origin``) and ``comet.*`` keys (workspace, hostname, os, python version, python
-  executable, the command line, installed packages one per line, crash message, whether a
-  ``git-patch`` was uploaded, the uploaded assets);
+  ``origin``) and ``comet.*`` keys (workspace, hostname, os, machine, processor, GPUs,
+  ``log_system_info`` entries, python version, python executable, the command line, installed
+  packages one per line, crash message, whether a ``git-patch`` was uploaded, the uploaded assets);
 * ``log_dataset_info`` (``"NAME[-VERSION], PATH"``) and the ``dataset_hash`` comet-ml computes →
   one :class:`DatasetRef` (Comet keeps one dataset_info per experiment; no context);
 * ``register_model`` → :class:`ModelVersion` (registry name, version as logged, first stage,
@@ -183,6 +183,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
     system: dict[str, Any] = {}
     git: dict[str, Any] = {}
     packages: list[str] = []
+    system_info: dict[str, Any] = {}
+    gpus: Any = None
     dataset_hash = None
     uploads: list[dict[str, Any]] = []
     registrations: list[dict[str, Any]] = []
@@ -213,6 +215,12 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
             system.update(payload)
         elif kind == "git_metadata":
             git.update(payload.get("git_metadata") or {})
+        elif kind == "system_info":
+            info = payload.get("system_info") or payload.get("log_system_info") or {}
+            if isinstance(info, dict) and isinstance(info.get("key"), str):
+                system_info[info["key"]] = info.get("value")
+        elif kind == "gpu_static_info":
+            gpus = payload.get("gpu_static_info")
         elif kind == "installed_packages":
             packages = [p for p in payload.get("installed_packages") or [] if isinstance(p, str)]
         elif kind == "file_upload":
@@ -237,6 +245,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
         "comet.workspace": _text(meta.get("workspace")), "comet.hostname": _text(system.get("hostname")),
         "comet.os": _text(system.get("os")), "comet.python_version": _text(system.get("python_version")),
         "comet.python_exe": _text(system.get("python_exe")),
+        "comet.machine": _text(system.get("machine")), "comet.processor": _text(system.get("processor")),
+        "comet.gpus": json.dumps(gpus) if gpus else None,
         "comet.command": " ".join(str(c) for c in command) or None,
         "comet.installed_packages": "\n".join(packages) or None,
         "comet.crash": _text(meta.get("customer_error_message")) if meta.get("customer_error_reported") else None,
@@ -244,6 +254,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
         "comet.uploads": ",".join(upload_types) or None,
     }
     tags.update({k: v for k, v in facts.items() if v})
+    tags.update({f"comet.system_info.{k}": param_text(v) for k, v in system_info.items() if v is not None})
     datasets = _datasets(others.get("dataset_info"), dataset_hash)
     start, end = ms_to_datetime(first.experiment.get("start_time")), ms_to_datetime(meta.get("stop_time"))
     if meta.get("customer_error_reported"):

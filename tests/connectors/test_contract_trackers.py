@@ -386,3 +386,18 @@ def test_lineage_names_each_fact_the_backend_cannot_carry(pair, cli_run, tmp_pat
     for fact in tr.store.cannot_carry:
         assert GAP_CANNOT_CARRY.format(backend=tr.backend, fact=fact) in doc["gaps"], fact
     assert doc["code"]["source"] == "train.py"
+
+
+def test_environment_as_recorded(pair):
+    """The client's own record of the environment: python, the client's version, packages (Comet)."""
+    label, _, tr, written, _ = pair
+    for run in tr.runs.values():
+        if label.startswith("comet"):
+            packages = run.tags["comet.installed_packages"].splitlines()
+            assert {p.replace("-", "_").lower() for p in packages} >= {f"comet_ml=={written['comet_ml']}"}
+            assert run.tags["comet.python_version"].count(".") == 2
+        elif label == "neptune-v1":
+            assert run.tags["neptune.client_version"] == written["neptune"]
+            assert run.tags["neptune.python_version"].split()[0].count(".") == 2
+        else:
+            assert run.tags["neptune.client"] == "neptune-scale" and written["neptune_scale"]
