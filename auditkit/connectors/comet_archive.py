@@ -77,18 +77,7 @@ def read_archive(path: Path) -> Archive:
         text = message_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise errors.StoreError(BAD_MESSAGE_LINE.format(path=str(path), line=1, reason=str(exc))) from None
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            message = json.loads(line)
-        except ValueError as exc:
-            raise errors.StoreError(BAD_MESSAGE_LINE.format(path=str(path), line=number, reason=str(exc))) from None
-        if not isinstance(message, dict) or not isinstance(message.get("type"), str) \
-                or not isinstance(message.get("payload"), dict):
-            raise errors.StoreError(BAD_MESSAGE_LINE.format(
-                path=str(path), line=number, reason="no string 'type' and object 'payload'"))
-        kind, payload = message["type"], message["payload"]
+    for kind, payload in _messages(text, path):
         if kind == "ws_msg":
             archive.layouts.add("ws_msg")
             archive.messages.extend(_unwrap(payload))
@@ -97,6 +86,44 @@ def read_archive(path: Path) -> Archive:
                 archive.layouts.add("message_id")
             archive.messages.append((kind, payload))
     return archive
+
+
+def _messages(text: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """The ``(type, payload)`` of every line. All lines are parsed in one ``json.loads`` (a JSON
+    array of them); only when that fails is each line parsed alone, to name the bad one. The OS
+    package list (hundreds of entries, not read) is skipped when its line is complete."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    cheap = [_OS_PACKAGES_STUB if _is_os_packages(line) else line for line in lines]
+    try:
+        parsed = json.loads("[" + ",".join(cheap) + "]")
+    except ValueError:
+        parsed = None
+    if parsed is None or len(parsed) != len(lines):  # find and name the bad line
+        parsed = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                parsed.append(json.loads(line))
+            except ValueError as exc:
+                raise errors.StoreError(BAD_MESSAGE_LINE.format(path=str(path), line=number, reason=str(exc))) from None
+    out = []
+    for number, message in enumerate(parsed, start=1):
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str) \
+                or not isinstance(message.get("payload"), dict):
+            raise errors.StoreError(BAD_MESSAGE_LINE.format(
+                path=str(path), line=number, reason="no string 'type' and object 'payload'"))
+        out.append((message["type"], message["payload"]))
+    return out
+
+
+_OS_PACKAGES_STUB = '{"type": "os_packages", "payload": {}}'
+
+
+def _is_os_packages(line: str) -> bool:
+    """A complete ``os_packages`` line, current (``"type": "os_packages"}``) or ≤ 3.33 (``ws_msg``)."""
+    head, tail = line[:120], line.rstrip()[-40:]
+    return '"os_packages": [' in head and tail.endswith(('"type": "os_packages"}', '"type": "ws_msg"}'))
 
 
 def _unwrap(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
