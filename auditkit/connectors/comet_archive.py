@@ -122,8 +122,8 @@ _OS_PACKAGES_STUB = '{"type": "os_packages", "payload": {}}'
 
 def _is_os_packages(line: str) -> bool:
     """A complete ``os_packages`` line, current (``"type": "os_packages"}``) or ≤ 3.33 (``ws_msg``)."""
-    head, tail = line[:120], line.rstrip()[-40:]
-    return '"os_packages": [' in head and tail.endswith(('"type": "os_packages"}', '"type": "ws_msg"}'))
+    head, tail = line[:120].replace(" ", ""), line[-40:].replace(" ", "")
+    return '"os_packages":[' in head and tail.endswith(('"type":"os_packages"}', '"type":"ws_msg"}'))
 
 
 def _unwrap(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

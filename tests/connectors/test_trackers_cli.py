@@ -140,6 +140,13 @@ def _truncate_last_line(data: bytes) -> bytes:
     return ("\n".join(lines[:-1] + [lines[-1][: len(lines[-1]) // 2]]) + "\n").encode("utf-8")
 
 
+def _truncate_os_packages_line(data: bytes) -> bytes:
+    lines = data.decode("utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if '"os_packages"' in line[:120])
+    lines[at] = lines[at][: len(lines[at]) // 2]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
 def _corrupt_zip(tmp_path: Path) -> str:
     source = sorted((COMET / "current").glob("*.zip"))[0]
     target = tmp_path / "broken.zip"
@@ -182,6 +189,7 @@ BAD = [
     (lambda t: f"comet://{_zip_copy(t, drop='messages.json').parent}", "holds no messages.json"),
     (lambda t: f"comet://{_zip_copy(t, drop='experiment.json')}", "holds no experiment.json"),
     (lambda t: f"comet://{_zip_copy(t, edit=_truncate_last_line).parent}", "messages.json line"),
+    (lambda t: f"comet://{_zip_copy(t, edit=_truncate_os_packages_line).parent}", "messages.json line 2 "),
     (lambda t: f"comet://{t}", "holds no .zip files"),
     (lambda t: _neptune_v1_copy(t, _truncate_v1_log), "is not a neptune operation"),
     (lambda t: _neptune_v1_copy(t, lambda f: (f / "metadata.json").write_text("[1", encoding="utf-8")),
