@@ -178,6 +178,17 @@ def _wrong_sqlite(tmp_path: Path) -> str:
     return f"neptune://{target}"
 
 
+def _scale_other_version(tmp_path: Path) -> str:
+    source = sorted((NEPTUNE / "scale" / ".neptune").glob("*/run_operations.sqlite3"))[0]
+    target = tmp_path / "run_operations.sqlite3"
+    shutil.copyfile(source, target)
+    conn = sqlite3.connect(target)
+    with conn:
+        conn.execute("UPDATE metadata SET version = 'v9'")
+    conn.close()
+    return f"neptune://{target}"
+
+
 def _parquet_folder(tmp_path: Path) -> str:
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "part-0.parquet").write_bytes(b"PAR1")
@@ -196,6 +207,7 @@ BAD = [
      "is not a neptune offline metadata.json"),
     (_not_sqlite, "is not a neptune-scale run_operations.sqlite3"),
     (_wrong_sqlite, "is not a neptune-scale run_operations.sqlite3"),
+    (_scale_other_version, "is neptune-scale storage format 'v9'; auditkit reads v5"),
     (_parquet_folder, "holds Neptune exporter Parquet files; reading the exporter's Parquet is not supported yet"),
     (lambda t: f"neptune://{t}", "holds no Neptune offline data"),
 ]
