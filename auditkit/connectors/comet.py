@@ -185,6 +185,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
     packages: list[str] = []
     system_info: dict[str, Any] = {}
     gpus: Any = None
+    file_name = None
     dataset_hash = None
     uploads: list[dict[str, Any]] = []
     registrations: list[dict[str, Any]] = []
@@ -219,6 +220,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
             info = payload.get("system_info") or payload.get("log_system_info") or {}
             if isinstance(info, dict) and isinstance(info.get("key"), str):
                 system_info[info["key"]] = info.get("value")
+        elif kind == "file_name":  # the script comet-ml saw (log_code)
+            file_name = _text(payload.get("file_name") or payload.get("fileName"))
         elif kind == "gpu_static_info":
             gpus = payload.get("gpu_static_info")
         elif kind == "installed_packages":
@@ -239,7 +242,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
     tags.update({k: param_text(v) for k, v in others.items() if k not in OWN_OTHERS and v is not None})
     facts = {
         "mlflow.runName": name, "mlflow.user": user,
-        "mlflow.source.name": _text(command[0]) if command else None,
+        "mlflow.source.name": (_text(command[0]) if command else None) or file_name,
         "mlflow.source.git.commit": _text(git.get("parent")), "mlflow.source.git.branch": branch,
         "mlflow.source.git.repoURL": _text(git.get("origin")),
         "comet.workspace": _text(meta.get("workspace")), "comet.hostname": _text(system.get("hostname")),
@@ -247,7 +250,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
         "comet.python_exe": _text(system.get("python_exe")),
         "comet.machine": _text(system.get("machine")), "comet.processor": _text(system.get("processor")),
         "comet.gpus": json.dumps(gpus) if gpus else None,
-        "comet.command": " ".join(str(c) for c in command) or None,
+        "comet.command": " ".join(str(c) for c in command) or None, "comet.file_name": file_name,
         "comet.installed_packages": "\n".join(packages) or None,
         "comet.crash": _text(meta.get("customer_error_message")) if meta.get("customer_error_reported") else None,
         "comet.git_patch": "true" if "git-patch" in upload_types else None,

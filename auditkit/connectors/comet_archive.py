@@ -139,6 +139,8 @@ def _unwrap(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             out.append((kind, dict(value)))
         elif name == "git_meta":
             out.append((kind, {"git_metadata": value}))
+        elif name == "fileName":
+            out.append((kind, {"file_name": value}))
         else:
             out.append((kind, {name: value}))
     return out
