@@ -50,6 +50,8 @@ NOTHING_FOUND = ("{path!r} holds no Neptune offline data (expected a .neptune fo
                  "folders or neptune-scale run_operations.sqlite3 files)")
 PARQUET_REFUSED = ("{path!r} holds Neptune exporter Parquet files; reading the exporter's Parquet is not "
                    "supported yet (expected a .neptune folder or a neptune-scale run_operations.sqlite3 file)")
+ASYNC_REFUSED = ("{path!r} holds neptune 1.x async-mode run folders (data not yet synced to the server); "
+                 "auditkit reads offline-mode folders (.neptune/offline/run__*) only")
 NOT_SCALE_FILE = "{path!r} is not a neptune-scale .sqlite3 file (expected run_operations.sqlite3 or a .neptune folder)"
 
 #: Audit facts each Neptune client's offline data has no place for (each a lineage gap). A store's
@@ -118,9 +120,10 @@ class NeptuneConnector(Connector):
         for base in candidates:
             if not base.is_dir():
                 continue
-            for sub in ("offline", "async"):
-                if (base / sub).is_dir():
-                    folders.extend(v1_run_folders(base / sub))
+            if (base / "offline").is_dir():
+                folders.extend(v1_run_folders(base / "offline"))
+            if (base / "async").is_dir() and v1_run_folders(base / "async"):
+                raise errors.StoreError(ASYNC_REFUSED.format(path=str(base)))
             files.extend(sorted(base.glob("*/run_operations.sqlite3")))
             files.extend(sorted(base.glob("run_operations.sqlite3")))
         if not folders and not files:

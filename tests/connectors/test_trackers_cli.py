@@ -189,6 +189,13 @@ def _scale_other_version(tmp_path: Path) -> str:
     return f"neptune://{target}"
 
 
+def _async_folder(tmp_path: Path) -> str:
+    target = tmp_path / "np"
+    shutil.copytree(NEPTUNE / "v1" / ".neptune", target / ".neptune")
+    (target / ".neptune" / "async" / "run__0f39f3f0__1__x").mkdir(parents=True)
+    return f"neptune://{target}"
+
+
 def _parquet_folder(tmp_path: Path) -> str:
     (tmp_path / "export").mkdir()
     (tmp_path / "export" / "part-0.parquet").write_bytes(b"PAR1")
@@ -208,6 +215,7 @@ BAD = [
     (_not_sqlite, "is not a neptune-scale run_operations.sqlite3"),
     (_wrong_sqlite, "is not a neptune-scale run_operations.sqlite3"),
     (_scale_other_version, "is neptune-scale storage format 'v9'; auditkit reads v5"),
+    (_async_folder, "holds neptune 1.x async-mode run folders"),
     (_parquet_folder, "holds Neptune exporter Parquet files; reading the exporter's Parquet is not supported yet"),
     (lambda t: f"neptune://{t}", "holds no Neptune offline data"),
 ]
