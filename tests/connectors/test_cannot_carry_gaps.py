@@ -51,3 +51,15 @@ def test_mlflow_stores_list_nothing_they_cannot_carry(sqlite_scenario, cli_run, 
                      "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert not [g for g in json.loads(result.stdout)["gaps"] if "cannot carry" in g]
+
+
+def test_docs_list_what_each_backend_cannot_carry():
+    """docs/trackers.md lists each connector's facts, word for word and in order."""
+    from auditkit.connectors.comet import COMET_CANNOT_CARRY
+    from auditkit.connectors.neptune import NEPTUNE_SCALE_CANNOT_CARRY, NEPTUNE_V1_CANNOT_CARRY
+
+    text = (FIXTURES.parent.parent / "docs" / "trackers.md").read_text(encoding="utf-8")
+    for label, facts in (("wandb", WANDB_CANNOT_CARRY), ("comet", COMET_CANNOT_CARRY),
+                         ("neptune 1.x offline", NEPTUNE_V1_CANNOT_CARRY),
+                         ("neptune-scale offline", NEPTUNE_SCALE_CANNOT_CARRY)):
+        assert f"- **{label}**: " + "; ".join(facts) + "\n" in text, label
