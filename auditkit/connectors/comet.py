@@ -206,7 +206,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
             if number is None:
                 continue
             step = metric.get("step")
-            rank = (float(step) if isinstance(step, (int, float)) and not isinstance(step, bool) else float("-inf"), order)
+            numeric = isinstance(step, (int, float)) and not isinstance(step, bool)
+            rank = (float(step) if numeric else float("-inf"), order)
             if name not in metrics or rank >= metrics[name][0]:
                 metrics[name] = (rank, number)
         elif kind == "log_other":

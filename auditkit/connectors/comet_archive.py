@@ -29,7 +29,8 @@ from typing import Any
 from .. import errors
 
 NOT_A_ZIP = "{path!r} is not a readable zip archive (expected a Comet offline experiment zip): {reason}"
-MISSING_MEMBER = "{path!r} holds no {member} (expected a Comet offline experiment zip with experiment.json and messages.json)"
+MISSING_MEMBER = ("{path!r} holds no {member} (expected a Comet offline experiment zip with experiment.json "
+                  "and messages.json)")
 BAD_EXPERIMENT_JSON = "{path!r} experiment.json is not a JSON object as comet-ml writes it: {reason}"
 BAD_MESSAGE_LINE = "{path!r} messages.json line {line} is not a JSON message {{\"type\", \"payload\"}}: {reason}"
 

@@ -31,10 +31,12 @@ from typing import Any, Iterator
 from .. import errors
 
 V1_BAD_METADATA = "{path!r} is not a neptune offline metadata.json (expected a JSON object with containerId): {reason}"
-V1_BAD_LINE = "{path!r} line {line} is not a neptune operation {{\"obj\": {{\"type\", \"path\"}}, \"version\", \"at\"}}: {reason}"
+V1_BAD_LINE = ("{path!r} line {line} is not a neptune operation "
+               "{{\"obj\": {{\"type\", \"path\"}}, \"version\", \"at\"}}: {reason}")
 V1_NO_LOG = "neptune run folder {path!r} holds no data-<N>.log (expected the operations of an offline run)"
 V1_NOT_RUN = "{path!r} holds a neptune {kind}, not a run (only runs are read)"
-SCALE_BAD_FILE = "{path!r} is not a neptune-scale run_operations.sqlite3 (expected tables metadata and run_operations): {reason}"
+SCALE_BAD_FILE = ("{path!r} is not a neptune-scale run_operations.sqlite3 (expected tables metadata and "
+                  "run_operations): {reason}")
 SCALE_BAD_OPERATION = "{path!r} operation {seq} is not a neptune.ingest.v1 {message} protobuf: {reason}"
 SCALE_VERSIONS = ("v5",)
 SCALE_BAD_VERSION = "{path!r} is neptune-scale storage format {version!r}; auditkit reads {known}"
@@ -203,7 +205,8 @@ def _read_scale(conn: sqlite3.Connection, path: Path) -> NeptuneRunData:
         raise errors.StoreError(SCALE_BAD_FILE.format(path=str(path), reason="the metadata table is empty"))
     version, project, run_id = meta
     if version not in SCALE_VERSIONS:
-        raise errors.StoreError(SCALE_BAD_VERSION.format(path=str(path), version=version, known=", ".join(SCALE_VERSIONS)))
+        raise errors.StoreError(SCALE_BAD_VERSION.format(path=str(path), version=version,
+                                                         known=", ".join(SCALE_VERSIONS)))
     data = NeptuneRunData(client="neptune-scale", source=path, run_id=str(run_id), project=project,
                           format_version=version)
     for order, (seq, kind, blob) in enumerate(rows):
