@@ -9,10 +9,12 @@ Mapping (Comet → auditkit records):
 * experiment → :class:`Run`: id = the offline experiment key; name = the ``Name`` other
   (``set_name``); user = ``system_details.user``; start/end = ``experiment.json``
   ``start_time``/``stop_time``; status FAILED when comet-ml's exception hook reported a crash
-  (``customer_error_reported``), FINISHED when the archive has a stop time, RUNNING otherwise;
+  (``customer_error_reported``), FINISHED when the archive has a stop time, RUNNING otherwise —
+  ``None`` for archives of comet-ml 3.2x and older, which record no crash;
 * ``params`` = parameters logged by the user (``source`` ``manual`` or none); the ones comet-ml
   logs itself (``auto-logged``: ``curr_step``, ``dataset_hash``…; ``cli``: the script's
-  arguments as ``run_arg_N``) are left out. Values as text the way MLflow stores params;
+  arguments as ``run_arg_N``; older releases log these with no source) are left out. Values as
+  text the way MLflow stores params;
 * ``metrics`` = each metric's latest value (highest step, then last logged), comet-ml's own
   system metrics (``sys.*``, ``process duration``) left out;
 * ``tags`` = each Comet tag (a label) as a key with an empty value; each ``log_other`` as a
@@ -66,6 +68,8 @@ COMET_CANNOT_CARRY = (
 )
 #: ``log_other`` keys comet-ml writes itself (read as facts, not as tags).
 OWN_OTHERS = ("Name", "offline_experiment", "dataset_info")
+#: Parameters comet-ml logs itself (older releases mark them with no ``source``).
+OWN_PARAMS = ("curr_step", "curr_epoch")
 SYSTEM_METRIC_PREFIXES = ("sys.",)
 SYSTEM_METRICS = ("process duration",)
 
@@ -195,6 +199,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
             name, source = param.get("paramName"), param.get("source")
             if name == "dataset_hash":
                 dataset_hash = _text(param.get("paramValue"))
+            elif source is None and isinstance(name, str) and (name in OWN_PARAMS or _is_run_arg(name)):
+                continue  # comet-ml ≤ 3.2x logs its step counters and the script's arguments without a source
             elif isinstance(name, str) and source in (None, "manual"):
                 params[name] = param_text(param.get("paramValue"))
         elif kind == "metric_msg":
@@ -263,6 +269,8 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
     start, end = ms_to_datetime(first.experiment.get("start_time")), ms_to_datetime(meta.get("stop_time"))
     if meta.get("customer_error_reported"):
         status = "FAILED"
+    elif "customer_error_reported" not in last.experiment:
+        status = None  # comet-ml ≤ 3.2x records no crash: ended, but not whether it failed
     else:
         status = "FINISHED" if end is not None else "RUNNING"
     if len(archives) > 1:
@@ -309,6 +317,11 @@ def param_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+def _is_run_arg(name: str) -> bool:
+    """comet-ml's name for the script's N-th command-line argument (``parse_args``)."""
+    return name.startswith("run_arg_") and name[len("run_arg_"):].isdigit()
 
 
 def _int(value: Any) -> int:

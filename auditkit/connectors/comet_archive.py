@@ -15,7 +15,9 @@ Two message layouts exist, both read here and normalized to the current one:
   ``register_model`` as above, everything else wrapped in a ``ws_msg`` envelope whose one non-null
   field names the kind, with other key names: ``log_other`` ``{key, val}``, ``env_details``
   (system details), ``git_meta``, ``installed_packages``, ``os_packages``, ``log_dependency``,
-  ``log_system_info``, ``stdout``, ``fileName``, ``html``, ``graph``, ``code``.
+  ``log_system_info``, ``stdout``, ``fileName``, ``html``, ``graph``, ``code`` — and, before
+  comet-ml had ``metric_msg``/``parameter_msg`` (3.2x and older), ``metric``, ``param`` and
+  ``params`` too.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ BAD_MESSAGE_LINE = "{path!r} messages.json line {line} is not a JSON message {{\
 
 #: ``ws_msg`` envelope fields (comet-ml ≤ 3.33) → the current message type they became.
 WS_FIELDS = {
+    "metric": "metric_msg", "param": "parameter_msg", "params": "parameter_msg",
     "log_other": "log_other", "env_details": "system_details", "git_meta": "git_metadata",
     "installed_packages": "installed_packages", "os_packages": "os_packages",
     "log_dependency": "log_dependency", "log_system_info": "system_info", "stdout": "standard_output",
@@ -134,7 +137,14 @@ def _unwrap(payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         value = payload.get(name)
         if value is None:
             continue
-        if name == "log_other" and isinstance(value, dict):
+        if name in ("metric", "param", "params") and isinstance(value, dict):  # comet-ml ≤ 3.2x
+            body = dict(value)
+            if name == "params":  # a list-valued parameter
+                body["paramValue"] = value.get("paramValue")
+            out.append(("metric_msg" if name == "metric" else "parameter_msg",
+                        {"metric" if name == "metric" else "param": body,
+                         "local_timestamp": payload.get("local_timestamp")}))
+        elif name == "log_other" and isinstance(value, dict):
             out.append((kind, {"key": value.get("key"), "value": value.get("val")}))
         elif name in ("env_details",) and isinstance(value, dict):
             out.append((kind, dict(value)))

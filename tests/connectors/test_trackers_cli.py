@@ -21,13 +21,14 @@ NEPTUNE = FIXTURES / "neptune"
 STORES = {
     "comet-current": f"comet://{COMET / 'current'}",
     "comet-old": f"comet://{COMET / 'old'}",
+    "comet-older": f"comet://{COMET / 'older'}",  # 3.20: metrics in ws_msg, params without source
     "neptune-v1": f"neptune://{NEPTUNE / 'v1'}",
     "neptune-scale": f"neptune://{NEPTUNE / 'scale'}",
 }
 
 
 def _written(label: str) -> dict:
-    folder = {"comet-current": COMET / "current", "comet-old": COMET / "old",
+    folder = {"comet-current": COMET / "current", "comet-old": COMET / "old", "comet-older": COMET / "older",
               "neptune-v1": NEPTUNE / "v1", "neptune-scale": NEPTUNE / "scale"}[label]
     return json.loads((folder / "written.json").read_text(encoding="utf-8"))
 
@@ -45,7 +46,7 @@ def test_inspect_runs_and_models(label, cli_run):
     info = json.loads(result.stdout)
     assert info["backend"] == label.split("-")[0]
     assert info["counts"]["runs"] == len(written["runs"])
-    assert info["schema_revision"] == {"comet-current": "message_id", "comet-old": "ws_msg",
+    assert info["schema_revision"] == {"comet-current": "message_id", "comet-old": "ws_msg", "comet-older": "ws_msg",
                                        "neptune-v1": "neptune 1.x 3", "neptune-scale": "neptune-scale v5"}[label]
 
     result = cli_run("runs", "--store", STORES[label], "--format", "json")
@@ -70,7 +71,7 @@ def test_inspect_runs_and_models(label, cli_run):
     assert result.exit_code == 0, result.stderr
     versions = json.loads(result.stdout)["model_versions"]
     registered = [v["version"] for r in written["spec"]["runs"] + written["spec"].get("resumed", [])
-                  for v in r["versions"]]
+                  for v in r["versions"]] if written.get("register_model", True) else []
     assert sorted(v["version"] for v in versions) == (sorted(registered) if label.startswith("comet") else [])
 
 
@@ -89,6 +90,18 @@ def test_a_continued_comet_experiment_is_one_run(release):
         assert run.params and run.tags["mlflow.source.git.commit"] == written["runs"][resumed["run"]]["commit"]
 
 
+def test_comet_3_20_archives_record_no_crash_and_no_registry():
+    """comet-ml 3.20 writes no ``customer_error_reported`` (so a crashed run's status is unknown, not
+    FINISHED) and has no ``register_model``; its runs and users are read like the newer ones'."""
+    written = _written("comet-older")
+    assert written["comet_ml"] == "3.20.0" and written["register_model"] is False
+    with auditkit.open_store(STORES["comet-older"]) as store:
+        runs = {r.run_name: r for r in store.runs()}
+        assert {r.status for r in runs.values()} == {None}
+        assert {n: r.user for n, r in runs.items()} == {r["name"]: r["user"] for r in written["spec"]["runs"]}
+        assert store.model_versions() == [] and all(r.end_time for r in runs.values())
+
+
 def test_experiment_filter_and_unknown_experiment(cli_run):
     result = cli_run("runs", "--store", STORES["comet-current"], "--experiment", "credit-risk", "--format", "json")
     assert result.exit_code == 0 and len(json.loads(result.stdout)["runs"]) == 4
@@ -96,7 +109,8 @@ def test_experiment_filter_and_unknown_experiment(cli_run):
     assert result.exit_code == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("folder", [COMET / "current", COMET / "old", NEPTUNE / "v1", NEPTUNE / "scale"])
+@pytest.mark.parametrize("folder", [COMET / "current", COMET / "old", COMET / "older", NEPTUNE / "v1",
+                                    NEPTUNE / "scale"])
 def test_every_command_leaves_the_store_byte_identical(folder, cli_run, tmp_path):
     before = _tree_digest(folder)
     scheme = "comet" if folder.parent == COMET else "neptune"
