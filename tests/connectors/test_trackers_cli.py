@@ -244,3 +244,31 @@ def test_bad_input_is_one_line_exit_2(make, message, tmp_path, cli_run):
         assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
         assert message in result.stderr and "Traceback" not in result.stderr
         assert result.stdout == ""
+
+
+def test_a_pending_neptune_scale_wal_is_read_and_left_untouched(tmp_path):
+    """A client that has not closed leaves its last operations in ``-wal``: they are read (from a
+    temporary copy), and the store's files stay byte-identical."""
+    written = _written("neptune-scale")
+    run_id = written["runs"]["logreg-c1"]["id"]
+    files = (NEPTUNE / "scale" / ".neptune").glob("*/run_operations.sqlite3")
+    source = next(p for p in files if run_id in p.parent.name)
+    target = tmp_path / "run_operations.sqlite3"
+    shutil.copyfile(source, target)
+    with auditkit.open_store(f"neptune://{target}") as store:
+        assert "accuracy" in store.runs()[0].metrics  # the last operation logs it
+    writer = sqlite3.connect(target)  # a writer still open: the change sits in the WAL
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        with writer:
+            writer.execute("DELETE FROM run_operations "
+                           "WHERE sequence_id = (SELECT max(sequence_id) FROM run_operations)")
+        wal = tmp_path / "run_operations.sqlite3-wal"
+        assert wal.stat().st_size > 0
+        before = _tree_digest(tmp_path)
+        with auditkit.open_store(f"neptune://{target}") as store:
+            assert "accuracy" not in store.runs()[0].metrics
+        assert _tree_digest(tmp_path) == before
+    finally:
+        writer.close()
