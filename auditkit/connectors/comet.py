@@ -192,7 +192,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
     file_name = None
     dataset_hash = None
     uploads: list[dict[str, Any]] = []
-    registrations: list[dict[str, Any]] = []
+    registrations: list[tuple[dict[str, Any], Path]] = []  # (payload, the zip it came from)
     for order, (kind, payload) in enumerate(messages):
         if kind == "parameter_msg":
             param = payload.get("param") or {}
@@ -200,7 +200,7 @@ def build_run(archives: list[Archive]) -> tuple[Run, list[ModelVersion]]:
             if name == "dataset_hash":
                 dataset_hash = _text(param.get("paramValue"))
             elif source is None and isinstance(name, str) and (name in OWN_PARAMS or _is_run_arg(name)):
-                continue  # comet-ml ≤ 3.2x logs its step counters and the script's arguments without a source
+                continue  # comet-ml ≤ 3.2x logs its step counters and the script's arguments unmarked
             elif isinstance(name, str) and source in (None, "manual"):
                 params[name] = param_text(param.get("paramValue"))
         elif kind == "metric_msg":
