@@ -25,7 +25,8 @@ Mapping (Neptune fields → auditkit records), the same for both clients:
   ``…branch`` / ``…repoURL`` from neptune-scale's ``source_code/commit/commit_id``,
   ``source_code/branch`` (not "Detached HEAD"), ``source_code/remote/origin``) and ``neptune.*``
   keys (client and its version, hostname, os, python version, run command, git dirty state from
-  neptune-scale's ``source_code/dirty`` or a 1.x ``source_code/diff`` upload, uploaded files);
+  neptune-scale's ``source_code/dirty`` or a 1.x ``source_code/diff`` upload, uploaded files,
+  the traceback 1.x records when a run fails);
 * ``datasets/<name>`` → :class:`DatasetRef` (1.x: the files ``track_files`` tracked, as source;
   neptune-scale: the string logged there); no digest offline.
 
@@ -219,6 +220,10 @@ def build_run(d: NeptuneRunData) -> Run:
         if path.startswith("datasets/") and isinstance(value, str) and path not in d.artifacts:
             datasets.append(DatasetRef(name=path.split("/")[-1], digest=None, source_type="neptune-field",
                                        source=value, tags={"neptune.path": path}))
+    traceback = [line for path, lines in sorted(d.texts.items()) if path.startswith("monitoring/")
+                 and path.endswith("/traceback") for line in lines]
+    if traceback:
+        tags["neptune.traceback"] = "\n".join(traceback)
     failed = atoms.get("sys/failed")
     return Run(run_id=d.run_id, experiment_id=d.experiment or "", experiment=d.experiment,
                run_name=_text(atoms.get("sys/name")), user=_text(atoms.get("sys/owner")),

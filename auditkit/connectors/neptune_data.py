@@ -62,6 +62,7 @@ class NeptuneRunData:
     sets: dict[str, set[str]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     artifacts: dict[str, list[str]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)  # string series (1.x LogStrings)
     format_version: str | None = None
 
     def seen(self, when: datetime | None) -> None:
@@ -147,6 +148,9 @@ def _apply_v1(data: NeptuneRunData, op: dict, order: int, log: Path, line: int) 
             if value is not None:
                 step = point.get("step")
                 points.append((float(step) if isinstance(step, (int, float)) else -math.inf, order, value))
+    elif kind == "LogStrings":
+        data.texts.setdefault(path, []).extend(
+            str(point.get("value")) for point in op.get("values") or [] if isinstance(point, dict))
     elif kind == "ClearFloatLog":
         data.series[path] = []
     elif kind in ("UploadFile", "UploadFileContent"):

@@ -109,8 +109,9 @@ def test_user_status_and_experiment_where_carried(pair):
         if label.startswith("comet"):
             assert (got.user, got.status, got.experiment) == (want.user, want.status, want.experiment), name
             assert got.end_time is not None
-        elif label == "neptune-v1":  # 1.x marks failures only; no project offline
+        elif label == "neptune-v1":  # 1.x marks failures only (with the traceback); no project offline
             assert got.status == ("FAILED" if want.status == "FAILED" else None), name
+            assert ("diverged" in got.tags.get("neptune.traceback", "")) == (want.status == "FAILED"), name
             assert got.experiment is None
         else:
             assert got.experiment == want.experiment, name
