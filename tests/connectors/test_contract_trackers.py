@@ -108,6 +108,7 @@ def test_user_status_and_experiment_where_carried(pair):
         got = tr.runs[name]
         if label.startswith("comet"):
             assert (got.user, got.status, got.experiment) == (want.user, want.status, want.experiment), name
+            assert ("diverged" in got.tags.get("comet.crash", "")) == (want.status == "FAILED"), name
             assert got.end_time is not None
         elif label == "neptune-v1":  # 1.x marks failures only (with the traceback); no project offline
             assert got.status == ("FAILED" if want.status == "FAILED" else None), name
