@@ -32,6 +32,10 @@ STORE_FORMS = (
     "mlmd:///abs/path.sqlite",
     "mlmd+mysql://…",
     "mlmd+postgresql://…",
+    "comet:///abs/path",
+    "a path to a Comet offline .zip file",
+    "neptune:///abs/path",
+    "a path to a .neptune folder or a run_operations.sqlite3 file",
 )
 
 # backend key -> (module, class name); imported on first use.
@@ -40,14 +44,18 @@ _BACKENDS = {
     "mlflow-file": ("auditkit.connectors.mlflow_file", "MlflowFileConnector"),
     "wandb": ("auditkit.connectors.wandb", "WandbConnector"),
     "mlmd": ("auditkit.connectors.mlmd", "MlmdConnector"),
+    "comet": ("auditkit.connectors.comet", "CometConnector"),
+    "neptune": ("auditkit.connectors.neptune", "NeptuneConnector"),
 }
+# URI scheme -> backend, for the schemes that take a local path (``scheme:///abs/path``).
+_PATH_SCHEMES = {"wandb": "wandb", "comet": "comet", "neptune": "neptune"}
 
 MALFORMED_URL = (
     "store URL {uri!r} is malformed ({reason}); expected e.g. postgresql://user:password@host:5432/dbname"
 )
 NOT_FILE_OR_FOLDER = (
-    "store {path!r} is a {kind}, neither a file nor a folder; expected an MLflow .db file, an mlruns "
-    "folder or a wandb folder"
+    "store {path!r} is a {kind}, neither a file nor a folder; expected a store file (MLflow .db, ML Metadata "
+    "sqlite, Comet .zip, neptune-scale run_operations.sqlite3) or a store folder"
 )
 
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
@@ -88,10 +96,10 @@ def classify(uri: str) -> tuple[str, str]:
         path = Path(unquote(parsed.path))
         _require_exists(path)
         return _classify_path(path)
-    if scheme == "wandb":
+    if scheme in _PATH_SCHEMES:
         path = Path(unquote(parsed.path))
         _require_exists(path)
-        return "wandb", str(path)
+        return _PATH_SCHEMES[scheme], str(path)
     if scheme and len(scheme) > 1:  # a one-letter scheme is a Windows drive, i.e. a path
         raise errors.NotAStoreError(
             UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
@@ -110,11 +118,14 @@ def _classify_path(path: Path) -> tuple[str, str]:
     path = path.resolve()
     mode = path.stat().st_mode
     if stat.S_ISREG(mode):
+        if path.suffix.lower() == ".zip":  # no other backend keeps a store in a zip
+            return "comet", str(path)
+        if path.name == "run_operations.sqlite3":  # neptune-scale's own file name
+            return "neptune", str(path)
         if _looks_like_mlmd(path):
             return "mlmd", "mlmd://" + str(path)
         return "mlflow-sql", "sqlite:///" + str(path)
     if not stat.S_ISDIR(mode):
-
         raise errors.NotAStoreError(NOT_FILE_OR_FOLDER.format(path=str(path), kind=file_kind(mode)))
     try:
         return _classify_folder(path)
@@ -123,13 +134,18 @@ def _classify_path(path: Path) -> tuple[str, str]:
 
 
 def _classify_folder(path: Path) -> tuple[str, str]:
+    if _looks_like_neptune(path):
+        return "neptune", str(path)
     if _looks_like_wandb(path):
         return "wandb", str(path)
     if _looks_like_mlruns(path):
         return "mlflow-file", str(path)
+    if _looks_like_comet(path):
+        return "comet", str(path)
     raise errors.NotAStoreError(
         f"folder {str(path)!r} is neither an MLflow mlruns folder (experiment folders with "
-        f"meta.yaml) nor a wandb folder (run-*/offline-run-* folders)"
+        f"meta.yaml), a wandb folder (run-*/offline-run-* folders), a .neptune folder nor a folder "
+        f"of Comet offline .zip files"
     )
 
 
@@ -148,6 +164,23 @@ def _looks_like_mlmd(path: Path) -> bool:
     except (OSError, sqlite3.Error):
         return False
     return row is not None
+
+
+def _looks_like_neptune(path: Path) -> bool:
+    """A Neptune data folder: named ``.neptune``, holding one, holding ``offline/run__*`` folders (1.x)
+    or folders with a ``run_operations.sqlite3`` (neptune-scale)."""
+    if path.name == ".neptune" or (path / ".neptune").is_dir():
+        return True
+    offline = path / "offline"
+    if offline.is_dir() and any(c.is_dir() and c.name.startswith("run__") for c in offline.iterdir()):
+        return True
+    return any((c / "run_operations.sqlite3").is_file() for c in path.iterdir() if c.is_dir())
+
+
+def _looks_like_comet(path: Path) -> bool:
+    """A folder holding only files, at least one of them a ``.zip`` (Comet offline archives)."""
+    children = list(path.iterdir())
+    return any(c.suffix.lower() == ".zip" for c in children) and not any(c.is_dir() for c in children)
 
 
 def _looks_like_wandb(path: Path) -> bool:

@@ -66,6 +66,29 @@ TIME_OUT_OF_RANGE = (
 #: Artifact types that are not datasets (code, jobs, W&B's own bookkeeping) or are models.
 NON_DATASET_TYPES = ("model", "job", "code")
 RUN_FOLDER_PREFIXES = ("run-", "offline-run-")
+#: Audit facts a wandb folder has no place for (each a lineage gap; checked against MLflow's
+#: store of the same scenario in tests/test_contract_wandb.py).
+WANDB_CANNOT_CARRY = (
+    "experiment tags",
+    "experiments without runs",
+    "deleted experiments",
+    "deleted runs",
+    "run tag values",
+    "git branch",
+    "dataset context",
+    "dataset schema",
+    "dataset source type",
+    "dataset digest",
+    "registered model description",
+    "registered model tags",
+    "registered models without versions",
+    "version stages",
+    "version tags",
+    "version status",
+    "version times",
+    "deleted versions",
+    "logged models",
+)
 
 
 class WandbStoreWarning(errors.AuditkitWarning):
@@ -123,6 +146,7 @@ class WandbConnector(Connector):
     """
 
     backend = "wandb"
+    cannot_carry = WANDB_CANNOT_CARRY
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
@@ -571,4 +595,4 @@ def _build_experiments(states: list[_RunState]) -> list[Experiment]:
     ]
 
 
-__all__ = ["WandbConnector", "WandbStoreWarning", "param_text", "run_folders", "summary_metrics"]
+__all__ = ["WANDB_CANNOT_CARRY", "WandbConnector", "WandbStoreWarning", "param_text", "run_folders", "summary_metrics"]

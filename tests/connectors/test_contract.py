@@ -19,9 +19,9 @@ import json
 import re
 
 import pytest
+from conftest import FIXTURES
 
 import auditkit
-from conftest import FIXTURES
 
 LEGACY = FIXTURES / "legacy"
 _ID = re.compile(r"\b(?:m-)?[0-9a-f]{32}\b")

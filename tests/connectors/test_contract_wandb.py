@@ -27,29 +27,7 @@ import pytest
 from scenario_wandb import RECORDED_TAGS, SYSTEM_TAG_SETTINGS, write_wandb_scenario
 
 import auditkit
-
-#: The scenario's facts W&B cannot carry (each checked in CHECKS below).
-WANDB_CANNOT_CARRY = (
-    "experiment tags",
-    "experiments without runs",
-    "deleted experiments",
-    "deleted runs",
-    "run tag values",
-    "git branch",
-    "dataset context",
-    "dataset schema",
-    "dataset source type",
-    "dataset digest",
-    "registered model description",
-    "registered model tags",
-    "registered models without versions",
-    "version stages",
-    "version tags",
-    "version status",
-    "version times",
-    "deleted versions",
-    "logged models",
-)
+from auditkit.connectors.wandb import WANDB_CANNOT_CARRY  # each a lineage gap on W&B stores
 
 #: MLflow tags W&B records as facts of its own (run name, user, git commit/remote, program).
 CARRIED_SYSTEM_TAGS = frozenset(RECORDED_TAGS) | frozenset(SYSTEM_TAG_SETTINGS)

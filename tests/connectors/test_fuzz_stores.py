@@ -19,7 +19,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from hostile_support import MLRUNS, SMALL_DB, WANDB_LEGACY, frame_log, tree_digest
 
 SEED = 20261130

@@ -17,7 +17,6 @@ import sys
 import textwrap
 
 import pytest
-
 from hostile_support import (
     assert_clean,
     auditkit,

@@ -9,7 +9,6 @@ finished, with exit 2 and one `error:` line, never how long it took.
 from __future__ import annotations
 
 import pytest
-
 from conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER
 from hostile_support import SilentServer, assert_clean, assert_one_line_error, auditkit
 

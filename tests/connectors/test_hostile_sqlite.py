@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 
 import pytest
-
 from hostile_support import (
     SAMPLE_DB,
     SMALL_DB,

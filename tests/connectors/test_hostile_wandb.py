@@ -15,7 +15,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from hostile_support import WANDB_LEGACY, assert_clean, auditkit, auditkit_here, frame_log, notes, tree_digest
 
 from auditkit.connectors.wandb_log import scan_log

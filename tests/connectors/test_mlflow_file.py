@@ -13,14 +13,26 @@ import warnings
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
+from oracle import compare_all
 
 import auditkit
 from auditkit import errors
+from auditkit.connectors.messages import (
+    MLRUNS_BAD_META,
+    MLRUNS_BAD_METRIC_LINE,
+    MLRUNS_NOT_A_FOLDER,
+    MLRUNS_SKIPPED,
+    MLRUNS_VERSION_RUN_MISSING,
+    MLRUNS_WARNING_SUMMARY,
+    STORE_PATH_MISSING,
+    UNKNOWN_EXPERIMENT,
+    UNKNOWN_MODEL,
+    UNKNOWN_RUN,
+    UNKNOWN_VERSION,
+)
 from auditkit.connectors.mlflow_file import MlflowFileConnector
 from auditkit.connectors.mlflow_file_io import MlrunsWarning
-from conftest import FIXTURES
-from oracle import compare_all
-from auditkit.connectors.messages import MLRUNS_BAD_META, MLRUNS_BAD_METRIC_LINE, MLRUNS_NOT_A_FOLDER, MLRUNS_SKIPPED, MLRUNS_VERSION_RUN_MISSING, MLRUNS_WARNING_SUMMARY, STORE_PATH_MISSING, UNKNOWN_EXPERIMENT, UNKNOWN_MODEL, UNKNOWN_RUN, UNKNOWN_VERSION
 
 LEGACY_MLRUNS = FIXTURES / "legacy" / "mlflow-2.9.2" / "mlruns"
 LEGACY_ORACLE = FIXTURES / "legacy" / "mlflow-2.9.2" / "oracle-mlruns.json"

@@ -10,11 +10,11 @@ import sqlite3
 
 import pytest
 import sqlalchemy as sa
+from conftest import ROOT, file_sha256
+from oracle import compare_all
 
 import auditkit
 from auditkit import errors
-from conftest import ROOT, file_sha256
-from oracle import compare_all
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])

@@ -21,7 +21,7 @@ from conftest import FIXTURES, ROOT, file_sha256
 
 import auditkit
 from auditkit.connectors.mlmd import KFP_CANNOT_CARRY, KFP_V1_CANNOT_CARRY, MLMD_CANNOT_CARRY, REGISTRY_CANNOT_CARRY
-from auditkit.lineage_facts import GAP_CANNOT_CARRY
+from auditkit.provenance.gaps import GAP_CANNOT_CARRY
 
 MLMD = FIXTURES / "mlmd"
 SQLITE_STORE = MLMD / "kubeflow.sqlite"

@@ -26,9 +26,18 @@ from click.testing import CliRunner
 
 from auditkit import errors, open_store
 from auditkit.cli import cli
+from auditkit.connectors.messages import (
+    UNKNOWN_EXPERIMENT,
+    UNKNOWN_VERSION,
+    WANDB_BAD_CHECKSUM,
+    WANDB_BAD_CHUNK,
+    WANDB_BAD_HEADER,
+    WANDB_NO_LOG,
+    WANDB_NOT_INSTALLED,
+    WANDB_TRUNCATED,
+)
 from auditkit.connectors.wandb import WandbConnector, WandbStoreWarning, run_folders
 from auditkit.connectors.wandb_log import iter_payloads, parse_records, scan_log
-from auditkit.connectors.messages import UNKNOWN_EXPERIMENT, UNKNOWN_VERSION, WANDB_BAD_CHECKSUM, WANDB_BAD_CHUNK, WANDB_BAD_HEADER, WANDB_NOT_INSTALLED, WANDB_NO_LOG, WANDB_TRUNCATED
 
 
 def _load_scenario():
