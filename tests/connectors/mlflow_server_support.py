@@ -1,0 +1,226 @@
+"""Real `mlflow server` processes for the REST connector's tests and bench, and two tiny local
+HTTP servers: a recording reverse proxy (every request a client makes, forwarded unchanged to the
+real server; optionally answering 503 first, as a load balancer in front of a restarting server
+does) and a stand-in for a login wall (a redirect to a login page, or the login page itself).
+
+Everything binds 127.0.0.1 on a free port.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+MLFLOW = str(Path(sys.executable).with_name("mlflow"))
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "auditkit-Admin-pw-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MlflowServer:
+    """One `mlflow server` subprocess; ``url`` is where it answers."""
+
+    process: subprocess.Popen
+    url: str
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = False,
+                        timeout: float = 180.0) -> MlflowServer:
+    """Start ``mlflow server`` on ``backend_uri`` (the tracking and registry store) and wait until
+    it answers ``/health``. With ``basic_auth`` it runs MLflow's basic-auth app (admin
+    :data:`ADMIN_USER` / :data:`ADMIN_PASSWORD`, every user may read)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_", "AUDITKIT_"))}
+    cmd = [MLFLOW, "server", "--backend-store-uri", backend_uri, "--default-artifact-root",
+           str(workdir / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    if basic_auth:
+        ini = workdir / "basic_auth.ini"
+        ini.write_text(
+            "[mlflow]\n"
+            "default_permission = READ\n"
+            f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
+            f"admin_username = {ADMIN_USER}\n"
+            f"admin_password = {ADMIN_PASSWORD}\n"
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+            encoding="utf-8",
+        )
+        env["MLFLOW_AUTH_CONFIG_PATH"] = str(ini)
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "auditkit-tests-secret"
+        cmd += ["--app-name", "basic-auth"]
+    log_path = workdir / "server.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    server = MlflowServer(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited ({process.returncode}): {log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + "/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"mlflow server did not answer within {timeout} s: {log_path.read_text()[-3000:]}")
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    body: bytes
+    status: int
+
+
+@dataclass
+class _ProxyState:
+    upstream: tuple[str, int]
+    requests: list[Recorded] = field(default_factory=list)
+    fail_next: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: _ProxyState
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        state = self.server.state  # type: ignore[attr-defined]
+        with state.lock:
+            inject = state.fail_next > 0
+            if inject:
+                state.fail_next -= 1
+        if inject:
+            payload = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "upstream restarting"}'
+            self._answer(503, {"Content-Type": "application/json", "Retry-After": "0"}, payload)
+            status = 503
+        else:
+            conn = http.client.HTTPConnection(*state.upstream, timeout=120)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+            headers["Host"] = f"{state.upstream[0]}:{state.upstream[1]}"
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+            out = {k: v for k, v in resp.getheaders()
+                   if k.lower() not in ("transfer-encoding", "connection", "content-length")}
+            self._answer(resp.status, out, payload)
+            status = resp.status
+            conn.close()
+        with state.lock:
+            state.requests.append(Recorded(self.command, self.path, body, status))
+
+    def _answer(self, status: int, headers: dict, payload: bytes) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any
+
+
+class RecordingProxy:
+    """A reverse proxy on 127.0.0.1 forwarding to ``upstream_url`` and recording each request."""
+
+    def __init__(self, upstream_url: str) -> None:
+        host, port = upstream_url.split("://", 1)[1].rsplit(":", 1)
+        self.state = _ProxyState(upstream=(host, int(port)))
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        self._server.state = self.state  # type: ignore[attr-defined]
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def requests(self) -> list[Recorded]:
+        with self.state.lock:
+            return list(self.state.requests)
+
+    def clear(self) -> None:
+        with self.state.lock:
+            self.state.requests.clear()
+
+    def fail_next(self, count: int) -> None:
+        with self.state.lock:
+            self.state.fail_next = count
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+LOGIN_PAGE = (b"<!DOCTYPE html><html><head><title>Sign in - Example SSO</title></head>"
+              b"<body><form method=post><input name=user><input name=password type=password></form></body></html>")
+
+
+class _LoginWallHandler(BaseHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "https://sso.example.com/login?next=/api&session=s3cr3t")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(LOGIN_PAGE)))
+        self.end_headers()
+        self.wfile.write(LOGIN_PAGE)
+
+    do_GET = do_POST = _any
+
+
+class LoginWall:
+    """What a tracking URL behind single sign-on answers without a session: ``/redirect…`` paths
+    get a 302 to a login page, every other path the login page itself (HTML, status 200)."""
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginWallHandler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
