@@ -67,7 +67,9 @@ def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = F
             f"database_uri = sqlite:///{workdir / 'basic_auth.db'}\n"
             f"admin_username = {ADMIN_USER}\n"
             f"admin_password = {ADMIN_PASSWORD}\n"
-            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+            "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+            # each check of a password is a deliberately slow PBKDF2 hash: cache good ones
+            "auth_cache_ttl_seconds = 600\n",
             encoding="utf-8",
         )
         env["MLFLOW_AUTH_CONFIG_PATH"] = str(ini)
@@ -98,6 +100,7 @@ class Recorded:
     path: str
     body: bytes
     status: int
+    authorization: str | None = None
 
 
 @dataclass
@@ -118,6 +121,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
     def _any(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        self._body = body
         state = self.server.state  # type: ignore[attr-defined]
         with state.lock:
             inject = state.fail_next > 0
@@ -126,7 +130,6 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         if inject:
             payload = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "upstream restarting"}'
             self._answer(503, {"Content-Type": "application/json", "Retry-After": "0"}, payload)
-            status = 503
         else:
             conn = http.client.HTTPConnection(*state.upstream, timeout=120)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
@@ -136,13 +139,15 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             payload = resp.read()
             out = {k: v for k, v in resp.getheaders()
                    if k.lower() not in ("transfer-encoding", "connection", "content-length")}
-            self._answer(resp.status, out, payload)
-            status = resp.status
             conn.close()
-        with state.lock:
-            state.requests.append(Recorded(self.command, self.path, body, status))
+            self._answer(resp.status, out, payload)
 
     def _answer(self, status: int, headers: dict, payload: bytes) -> None:
+        # recorded before answering, so a client that has its answer finds its request listed
+        state = self.server.state  # type: ignore[attr-defined]
+        with state.lock:
+            state.requests.append(Recorded(self.command, self.path, self._body, status,
+                                           self.headers.get("Authorization")))
         self.send_response(status)
         for k, v in headers.items():
             self.send_header(k, v)
@@ -196,6 +201,8 @@ class _LoginWallHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        if self.path.startswith("/slow"):
+            time.sleep(3)
         if self.path.startswith("/redirect"):
             self.send_response(302)
             self.send_header("Location", "https://sso.example.com/login?next=/api&session=s3cr3t")
@@ -213,7 +220,8 @@ class _LoginWallHandler(BaseHTTPRequestHandler):
 
 class LoginWall:
     """What a tracking URL behind single sign-on answers without a session: ``/redirect…`` paths
-    get a 302 to a login page, every other path the login page itself (HTML, status 200)."""
+    get a 302 to a login page, every other path the login page itself (HTML, status 200);
+    ``/slow…`` paths answer after 3 s (a hung gateway, for timeouts)."""
 
     def __init__(self) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _LoginWallHandler)
