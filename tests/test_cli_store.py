@@ -103,7 +103,8 @@ def _empty_sqlite(tmp_path):
         (lambda t: "redis://127.0.0.1/0", ["inspect"],
          "error: cannot tell which backend reads 'redis://127.0.0.1/0'; expected one of: sqlite:///abs/path/mlflow.db; "
          "a path to a .db file; postgresql://…; postgresql+psycopg://…; mysql+pymysql://…; file:///abs/path/mlruns; "
-         "a path to an mlruns folder; wandb:///abs/path/wandb; a path to a wandb folder"),
+         "a path to an mlruns folder; wandb:///abs/path/wandb; a path to a wandb folder; http://host:port; "
+         "https://…; databricks[://PROFILE]"),
     ],
 )
 def test_bad_store_gives_one_line_error_exit_2(tmp_path, cli_run, make, args, message):
