@@ -55,6 +55,10 @@ NOT_MLFLOW = (
     "{server} is not an MLflow tracking server: {request} answered without an 'experiments' list; "
     "expected MLflow's REST API under {api}{origin}"
 )
+REPEATED_TOKEN = (
+    "MLflow server {server} returned the same next_page_token twice for {path}; expected each page "
+    "to advance{origin}"
+)
 UNKNOWN_METRIC = "run {run_id!r} logged no metric {key!r}; metrics: {choices}"
 
 
@@ -139,6 +143,7 @@ class MlflowRestConnector(Connector):
     def _pages(self, method: str, path: str, args: dict[str, Any], key: str) -> Iterator[dict[str, Any]]:
         """Every item under ``key`` of a paginated endpoint, following ``next_page_token``."""
         token: str | None = None
+        seen: set[str] = set()
         while True:
             page_args = {**args, "page_token": token} if token else dict(args)
             if method == "GET":
@@ -149,6 +154,10 @@ class MlflowRestConnector(Connector):
             token = doc.get("next_page_token") or None
             if not token:
                 return
+            if token in seen:  # a server handing back a token twice would page forever
+                raise errors.StoreError(REPEATED_TOKEN.format(server=self._client.server, path=API + path,
+                                                              origin=self._origin))
+            seen.add(token)
 
     def _experiment_docs(self) -> list[dict[str, Any]]:
         if "experiments" not in self._cache:
@@ -260,7 +269,8 @@ class MlflowRestConnector(Connector):
             known = [d["name"] for d in registered]
             if name not in known:
                 raise unknown_model(name, sorted(known))
-            args["filter"] = "name = '{}'".format(name.replace("\\", "\\\\").replace("'", "\\'"))
+            quote = '"' if "'" in name else "'"  # MLflow's filter grammar takes either quote
+            args["filter"] = f"name = {quote}{name}{quote}"
         # model-versions/search leaves `aliases` empty; registered models carry them.
         aliases: dict[tuple[str, str], list[str]] = {}
         for d in registered:
