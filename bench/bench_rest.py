@@ -96,7 +96,7 @@ def check(ours, theirs, n_runs: int) -> None:
     assert len(ours) == len(theirs) == n_runs, (len(ours), len(theirs))
     theirs = theirs.set_index("run_id")
     ours = ours.set_index("run_id")
-    cols = [c for c in theirs.columns if c.split(".")[0] in ("params", "metrics", "tags") and not c.startswith("tags.mlflow.")]
+    cols = [c for c in theirs.columns if c.split(".")[0] in ("params", "metrics", "tags")]
     assert cols, "no value columns"
     for col in cols:
         for rid in theirs.index:

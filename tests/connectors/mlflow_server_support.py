@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,13 +41,17 @@ class MlflowServer:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
+        """Stop the server and its workers (its own process group, started for it)."""
+        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
             try:
-                self.process.wait(timeout=20)
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=wait)
+                break
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+                continue
 
 
 def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = False,
@@ -77,7 +82,8 @@ def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = F
         cmd += ["--app-name", "basic-auth"]
     log_path = workdir / "server.log"
     log = open(log_path, "wb")
-    process = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     log.close()
     server = MlflowServer(process=process, url=f"http://127.0.0.1:{port}", log_path=log_path)
     deadline = time.monotonic() + timeout
