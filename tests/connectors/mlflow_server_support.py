@@ -62,6 +62,9 @@ def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = F
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_TRACKING_", "AUDITKIT_"))}
+    # MLflow 3 also starts a job runner with a dozen huey consumers (GenAI jobs, periodic tasks):
+    # nothing auditkit reads needs them, and on 2 cores they slow the start by seconds.
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
     cmd = [MLFLOW, "server", "--backend-store-uri", backend_uri, "--default-artifact-root",
            str(workdir / "artifacts"), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     if basic_auth:

@@ -203,21 +203,26 @@ def _same_json(cli_run, args, rest_url, sql_uri):
     return json.loads(rest.stdout), json.loads(sql.stdout)
 
 
-def test_store_reading_commands_work_through_the_server(sqlite_server, cli_run, tmp_path):
-    url, sql_uri = sqlite_server["url"], sqlite_server["sql"]
+def test_json_commands_answer_as_from_the_database_behind_the_server(served, cli_run, tmp_path):
+    url, sql_uri = served["url"], served["sql"]
     runs_rest, runs_sql = _same_json(cli_run, ["runs"], url, sql_uri)
-    assert runs_rest == runs_sql and len(runs_rest["runs"]) == len(sqlite_server["oracle"]["runs"])
+    assert runs_rest == runs_sql and len(runs_rest["runs"]) == len(served["oracle"]["runs"])
     models_rest, models_sql = _same_json(cli_run, ["models"], url, sql_uri)
     assert models_rest["model_versions"] == [v for v in models_sql["model_versions"] if not v["deleted"]]
     inspect_rest, _ = _same_json(cli_run, ["inspect"], url, sql_uri)
     assert inspect_rest["backend"] == "mlflow-rest" and inspect_rest["uri"] == url
-    check_rest, check_sql = _same_json(cli_run, ["check"], url, sql_uri)
+    check_rest, check_sql = _same_json(cli_run, ["check", "--as-of", "2026-06-01T00:00:00Z"], url, sql_uri)
     assert check_rest == check_sql
     log = _decisions(tmp_path)
     for pid in ("D-1", "D-2"):
         lin_rest, lin_sql = _same_json(cli_run, ["lineage", pid, "--predictions", log], url, sql_uri)
         assert lin_rest == lin_sql
         assert lin_rest["run"]["name"] == ("logreg-c1" if pid == "D-1" else "gbm-d3")
+
+
+def test_store_reading_commands_work_through_the_server(sqlite_server, cli_run, tmp_path):
+    url, sql_uri = sqlite_server["url"], sqlite_server["sql"]
+    log = _decisions(tmp_path)
     out_rest, out_sql = tmp_path / "all-rest.jsonl", tmp_path / "all-sql.jsonl"
     assert cli_run("lineage", "--all", "--store", url, "--predictions", log, "-o", out_rest).exit_code == 0
     assert cli_run("lineage", "--all", "--store", sql_uri, "--predictions", log, "-o", out_sql).exit_code == 0
