@@ -16,13 +16,14 @@ import scenario  # tests/fixtures/scenario.py
 from auditkit import errors
 from auditkit.connectors import mlflow_rest
 from conftest import file_sha256
-from mlflow_server_support import ADMIN_PASSWORD, ADMIN_USER, LoginWall, RecordingProxy, free_port, start_mlflow_server
+from mlflow_server_support import (ADMIN_PASSWORD, ADMIN_USER, LoginWall, RecordingProxy, free_port, self_signed_cert,
+                                   start_mlflow_server)
 from oracle import compare_all
 
 #: The only requests the connector may make: any GET, and POST to the searches MLflow offers
 #: only as POST (they read).
 READ_POSTS = {"/api/2.0/mlflow/runs/search", "/api/2.0/mlflow/logged-models/search"}
-CLEAN_ENV = ("MLFLOW_TRACKING_URI", "AUDITKIT_STORE", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
+CLEAN_ENV = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_SERVER_CERT_PATH", "AUDITKIT_STORE", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
              "MLFLOW_TRACKING_PASSWORD", "DATABRICKS_HOST", "DATABRICKS_TOKEN", "AUDITKIT_HTTP_RETRIES",
              "AUDITKIT_HTTP_TIMEOUT", "AUDITKIT_HTTP_BACKOFF")
 
@@ -381,3 +382,29 @@ def test_databricks_uri_maps_to_the_same_rest_api(sqlite_server, monkeypatch, tm
     with auditkit.open_store("databricks://audit") as rest:
         assert len(rest.registered_models()) == len(sqlite_server["oracle"]["registered_models"])
     assert {r.authorization for r in proxy.requests} == {"Bearer dapi-profile-token"}
+
+
+def test_https_gateway_needs_its_ca_or_insecure_tls(sqlite_server, monkeypatch, tmp_path):
+    cert, key = self_signed_cert(tmp_path / "tls")
+    gateway = RecordingProxy(sqlite_server["direct"], tls=(cert, key))
+    try:
+        assert gateway.url.startswith("https://")
+        with pytest.raises(errors.StoreError) as exc:
+            auditkit.open_store(gateway.url)
+        assert "TLS with MLflow server " + gateway.url in str(exc.value)
+        assert "MLFLOW_TRACKING_SERVER_CERT_PATH" in str(exc.value)
+        with auditkit.open_store(sqlite_server["sql"]) as sql:
+            want = sql.registered_models()
+        monkeypatch.setenv("MLFLOW_TRACKING_SERVER_CERT_PATH", str(cert))
+        with auditkit.open_store(gateway.url) as rest:
+            assert rest.registered_models() == want
+        monkeypatch.delenv("MLFLOW_TRACKING_SERVER_CERT_PATH")
+        monkeypatch.setenv("MLFLOW_TRACKING_INSECURE_TLS", "true")
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", "tok-123")
+        gateway.clear()
+        with auditkit.open_store(gateway.url) as rest:
+            assert rest.registered_models() == want
+        assert {r.authorization for r in gateway.requests} == {"Bearer tok-123"}
+        _assert_only_reads(gateway.requests)
+    finally:
+        gateway.stop()
