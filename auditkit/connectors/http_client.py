@@ -31,7 +31,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from .. import errors
 from .base import redact_uri
@@ -92,7 +92,7 @@ class Settings:
     client_cert_path: str | None = None
 
     @classmethod
-    def from_env(cls, env: "os._Environ[str] | dict[str, str] | None" = None) -> "Settings":
+    def from_env(cls, *, env: "Mapping[str, str] | None" = None) -> "Settings":
         """Settings from ``AUDITKIT_HTTP_*`` and MLflow's own variables."""
         env = os.environ if env is None else env
         return cls(
@@ -105,7 +105,7 @@ class Settings:
         )
 
 
-def _number(env: Any, names: tuple[str, ...], default: float, kind: type) -> float:
+def _number(env: Mapping[str, str], names: tuple[str, ...], default: float, kind: type) -> float:
     for name in names:
         raw = env.get(name)
         if raw is None or raw.strip() == "":
@@ -142,7 +142,7 @@ class Credentials:
         return f"<Credentials {kind}>"
 
     @classmethod
-    def from_env(cls, env: "os._Environ[str] | dict[str, str] | None" = None) -> "Credentials":
+    def from_env(cls, *, env: "Mapping[str, str] | None" = None) -> "Credentials":
         env = os.environ if env is None else env
         return cls(token=env.get("MLFLOW_TRACKING_TOKEN") or None,
                    username=env.get("MLFLOW_TRACKING_USERNAME") or None,

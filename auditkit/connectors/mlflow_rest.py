@@ -20,7 +20,7 @@ import configparser
 import os
 import urllib.parse
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .. import errors
 from ..records import DatasetRef, Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime
@@ -68,14 +68,14 @@ def is_rest_uri(uri: str) -> bool:
     return scheme in ("http", "https", "databricks") or uri.strip().lower() == "databricks"
 
 
-def server_target(uri: str, env: "os._Environ[str] | dict[str, str] | None" = None) -> tuple[str, Credentials]:
+def server_target(uri: str, *, env: "Mapping[str, str] | None" = None) -> tuple[str, Credentials]:
     """``(base_url, credentials)`` for a store URI: credentials from MLflow's variables, from
     ``user:password@`` in the URL, or for ``databricks[://PROFILE]`` from Databricks' own settings."""
     env = os.environ if env is None else env
     parsed = urllib.parse.urlparse(uri)
     if uri.strip().lower() == "databricks" or parsed.scheme.lower() == "databricks":
         return _databricks_target(uri, parsed, env)
-    creds = Credentials.from_env(env)
+    creds = Credentials.from_env(env=env)
     if parsed.username is not None and not creds.token and creds.username is None:
         creds = Credentials(username=urllib.parse.unquote(parsed.username),
                             password=urllib.parse.unquote(parsed.password or ""))
@@ -87,7 +87,7 @@ def server_target(uri: str, env: "os._Environ[str] | dict[str, str] | None" = No
     return base, creds
 
 
-def _databricks_target(uri: str, parsed: urllib.parse.ParseResult, env: Any) -> tuple[str, Credentials]:
+def _databricks_target(uri: str, parsed: urllib.parse.ParseResult, env: Mapping[str, str]) -> tuple[str, Credentials]:
     profile = (parsed.netloc or "").split(":", 1)[0] or None
     host = token = username = password = None
     if profile is None:

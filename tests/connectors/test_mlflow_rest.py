@@ -86,6 +86,13 @@ def _assert_same_records(rest, sql) -> None:
     assert rest.logged_models() == sql.logged_models()
     for run in sql.runs():
         assert rest.get_run(run.run_id) == run
+    for read in (lambda s: s.runs("credit-riks"), lambda s: s.model_versions("credit"),
+                 lambda s: s.get_model_version("credit-risk", 9)):
+        with pytest.raises(errors.RecordNotFoundError) as from_rest:
+            read(rest)
+        with pytest.raises(errors.RecordNotFoundError) as from_sql:
+            read(sql)
+        assert str(from_rest.value) == str(from_sql.value).replace(", '4'", "")  # 4: soft-deleted
 
 
 def test_records_equal_the_sql_connector_over_the_same_database(served):
