@@ -10,7 +10,7 @@ Credentials come from MLflow's own variables and are never shown:
 - ``MLFLOW_TRACKING_CLIENT_CERT_PATH``: a client certificate (PEM with its key).
 
 Every request has a timeout (``AUDITKIT_HTTP_TIMEOUT`` seconds, else
-``MLFLOW_HTTP_REQUEST_TIMEOUT``, default 30) and is retried on HTTP 429/500/502/503/504 and on
+``MLFLOW_HTTP_REQUEST_TIMEOUT``, default 60) and is retried on HTTP 429/500/502/503/504 and on
 dropped connections, at most ``AUDITKIT_HTTP_RETRIES`` times (else
 ``MLFLOW_HTTP_REQUEST_MAX_RETRIES``, default 3), waiting ``Retry-After`` or an exponential backoff
 (``AUDITKIT_HTTP_BACKOFF`` seconds, default 0.5, doubled per attempt, at most 10 s per wait).
@@ -37,7 +37,7 @@ from .. import errors
 from .base import redact_uri
 
 #: Defaults of the settings read from the environment (see the module docstring).
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_TIMEOUT = 60.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5
 MAX_WAIT = 10.0

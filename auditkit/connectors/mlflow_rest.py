@@ -31,7 +31,7 @@ API = "/api/2.0/mlflow"
 #: Page sizes: each within the cap the MLflow server enforces for the endpoint
 #: (mlflow/server/handlers.py, mlflow/store/*/__init__.py of MLflow 3.17).
 EXPERIMENTS_PAGE = 1000       # SEARCH_MAX_RESULTS_THRESHOLD = 50000; 1000 is MLflow's default
-RUNS_PAGE = 5000              # runs/search: max_results <= 50000
+RUNS_PAGE = 1000              # runs/search: max_results <= 50000; 1000 keeps each answer quick
 REGISTERED_MODELS_PAGE = 1000  # registered-models/search: max_results <= 1000
 MODEL_VERSIONS_PAGE = 10000   # model-versions/search: max_results <= 200000 (default 10000)
 LOGGED_MODELS_PAGE = 100      # logged-models/search: default 100, no documented cap
