@@ -13,7 +13,8 @@ SCHEMA_VERSION = "1"
 store_option = click.option(
     "--store", "store_uri", default=None, metavar="URI",
     help="Tracking store: sqlite:///…/mlflow.db, a .db path, postgresql://…, mysql+pymysql://…, "
-    "file:///…/mlruns, an mlruns or wandb folder, an MLflow tracking server http(s)://host:port. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
+    "file:///…/mlruns, an mlruns or wandb folder, an MLflow tracking server http(s)://host:port. "
+    "Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
 )
 
 RUN_TABLE_COLUMNS = ["run_id", "experiment", "run_name", "user", "status", "start_time", "end_time"]
