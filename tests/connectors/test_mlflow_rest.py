@@ -70,9 +70,12 @@ def served(request, monkeypatch):
     """Each server, with the credentials it needs set the way MLflow users set them."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_server")
+    # the server (and the session's scenario store) first: MLflow writing the scenario would take
+    # MLFLOW_TRACKING_USERNAME as the runs' user
+    server = request.getfixturevalue("pg_auth_server")
     monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN_USER)
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
-    return request.getfixturevalue("pg_auth_server")
+    return server
 
 
 def _assert_same_records(rest, sql) -> None:
