@@ -142,7 +142,8 @@ def open_store(uri: str | None = None) -> Connector:
     ``uri`` is any form in :data:`STORE_FORMS`; ``None`` falls back to ``$AUDITKIT_STORE`` then
     ``$MLFLOW_TRACKING_URI``. Raises :class:`~auditkit.errors.UsageError` (no store given),
     :class:`~auditkit.errors.StoreNotFoundError`, :class:`~auditkit.errors.NotAStoreError` or
-    :class:`~auditkit.errors.StoreError` (the backend cannot read it).
+    :class:`~auditkit.errors.StoreError` (the backend cannot read it); when the URI came from the
+    environment, the message names the variable (``(store URI from $MLFLOW_TRACKING_URI)``).
     """
     resolved, origin = resolve_store_uri_origin(uri)
     try:
@@ -162,5 +163,5 @@ def open_store(uri: str | None = None) -> Connector:
         raise type(exc)(str(exc) + FROM_ENV.format(name=origin[1:])) from None
 
 
-__all__ = ["Connector", "STORE_FORMS", "classify", "open_store", "redact_uri", "resolve_store_uri", "resolve_store_uri_origin",
-           "runs_to_frame"]
+__all__ = ["Connector", "STORE_FORMS", "classify", "open_store", "redact_uri", "resolve_store_uri",
+           "resolve_store_uri_origin", "runs_to_frame"]
