@@ -25,6 +25,9 @@ from pathlib import Path
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 ADMIN_USER = "admin"
 ADMIN_PASSWORD = "auditkit-Admin-pw-2026"
+#: A plain user of the basic-auth server: no admin rights, the default READ permission.
+READER_USER = "auditor"
+READER_PASSWORD = "auditor-Reads-2026"
 
 
 def free_port() -> int:
@@ -102,6 +105,19 @@ def start_mlflow_server(backend_uri: str, workdir: Path, *, basic_auth: bool = F
             time.sleep(0.3)
     server.stop()
     raise RuntimeError(f"mlflow server did not answer within {timeout} s: {log_path.read_text()[-3000:]}")
+
+
+def create_reader(server_url: str) -> None:
+    """Create :data:`READER_USER` on a basic-auth server through MLflow's user API, as its admin."""
+    import base64
+    import json
+
+    auth = base64.b64encode(f"{ADMIN_USER}:{ADMIN_PASSWORD}".encode()).decode()
+    body = json.dumps({"username": READER_USER, "password": READER_PASSWORD}).encode()
+    request = urllib.request.Request(server_url + "/api/2.0/mlflow/users/create", data=body, method="POST",
+                                     headers={"Authorization": "Basic " + auth, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        assert resp.status == 200, resp.status
 
 
 @dataclass

@@ -16,8 +16,8 @@ import scenario  # tests/fixtures/scenario.py
 from auditkit import errors
 from auditkit.connectors import mlflow_rest
 from conftest import file_sha256
-from mlflow_server_support import (ADMIN_PASSWORD, ADMIN_USER, LoginWall, RecordingProxy, free_port, self_signed_cert,
-                                   start_mlflow_server)
+from mlflow_server_support import (ADMIN_PASSWORD, ADMIN_USER, READER_PASSWORD, READER_USER, LoginWall,
+                                   RecordingProxy, create_reader, free_port, self_signed_cert, start_mlflow_server)
 from oracle import compare_all
 
 #: The only requests the connector may make: any GET, and POST to the searches MLflow offers
@@ -51,9 +51,10 @@ def sqlite_server(sqlite_scenario, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pg_auth_server(pg_scenario, tmp_path_factory):
-    """A basic-auth server on the PostgreSQL scenario store."""
+    """A basic-auth server on the PostgreSQL scenario store, with a plain (READ-only) user."""
     uri, oracle = pg_scenario
     server = start_mlflow_server(uri, tmp_path_factory.mktemp("rest-pg"), basic_auth=True)
+    create_reader(server.url)
     yield {"url": server.url, "sql": uri, "oracle": oracle}
     server.stop()
 
@@ -67,14 +68,15 @@ def login_wall():
 
 @pytest.fixture(params=["sqlite", "postgresql+basic-auth"])
 def served(request, monkeypatch):
-    """Each server, with the credentials it needs set the way MLflow users set them."""
+    """Each server, with the credentials it needs set the way MLflow users set them: on the
+    basic-auth server a user with MLflow's READ permission and no admin rights."""
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_server")
     # the server (and the session's scenario store) first: MLflow writing the scenario would take
     # MLFLOW_TRACKING_USERNAME as the runs' user
     server = request.getfixturevalue("pg_auth_server")
-    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN_USER)
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", READER_USER)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", READER_PASSWORD)
     return server
 
 
@@ -311,14 +313,14 @@ def test_unknown_non_http_form_from_env_names_the_variable(monkeypatch):
 @pytest.mark.parametrize("how", ["no credentials", "wrong password"])
 def test_wrong_credentials_are_a_one_line_401(pg_auth_server, cli_run, monkeypatch, how):
     if how == "wrong password":
-        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN_USER)
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", READER_USER)
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "not-the-password")
     res = cli_run("models", "--store", pg_auth_server["url"])
     assert res.exit_code == 2
     line = res.stderr.strip()
     assert len(line.splitlines()) == 1 and line.startswith("error:"), line
     assert pg_auth_server["url"] in line and "HTTP 401" in line
-    assert "not-the-password" not in line and ADMIN_PASSWORD not in line
+    assert "not-the-password" not in line and READER_PASSWORD not in line
 
 
 def test_credentials_in_the_url_are_used_and_never_shown(pg_auth_server, cli_run):
