@@ -40,7 +40,8 @@ def _stack(*options: Decorator) -> Decorator:
 store_option: Decorator = click.option(
     "--store", "store_uri", default=None, metavar="URI",
     help="Tracking store: sqlite:///…/mlflow.db, a .db path, postgresql://…, mysql+pymysql://…, "
-    "file:///…/mlruns, an mlruns or wandb folder. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
+    "file:///…/mlruns, an mlruns or wandb folder, an MLflow tracking server http(s)://host:port, "
+    "comet:///…, neptune:///…, mlmd:///…. Default: $AUDITKIT_STORE, then $MLFLOW_TRACKING_URI.",
 )
 
 

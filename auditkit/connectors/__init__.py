@@ -29,6 +29,9 @@ STORE_FORMS = (
     "a path to an mlruns folder",
     "wandb:///abs/path/wandb",
     "a path to a wandb folder",
+    "http://host:port",
+    "https://…",
+    "databricks[://PROFILE]",
     "mlmd:///abs/path.sqlite",
     "mlmd+mysql://…",
     "mlmd+postgresql://…",
@@ -46,6 +49,7 @@ _BACKENDS = {
     "mlmd": ("auditkit.connectors.mlmd", "MlmdConnector"),
     "comet": ("auditkit.connectors.comet", "CometConnector"),
     "neptune": ("auditkit.connectors.neptune", "NeptuneConnector"),
+    "mlflow-rest": ("auditkit.connectors.mlflow_rest", "MlflowRestConnector"),
 }
 # URI scheme -> backend, for the schemes that take a local path (``scheme:///abs/path``).
 _PATH_SCHEMES = {"wandb": "wandb", "comet": "comet", "neptune": "neptune"}
@@ -58,6 +62,11 @@ NOT_FILE_OR_FOLDER = (
     "sqlite, Comet .zip, neptune-scale run_operations.sqlite3) or a store folder"
 )
 
+#: Environment variables a store URI may come from, in the order they are consulted.
+STORE_ENV_VARS = ("AUDITKIT_STORE", "MLFLOW_TRACKING_URI")
+#: Appended to errors about a store URI that came from the environment.
+FROM_ENV = " (store URI from ${name})"
+
 _SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 
@@ -66,9 +75,18 @@ def resolve_store_uri(uri: str | None) -> str:
 
     Raises :class:`~auditkit.errors.UsageError` when none is set.
     """
-    for candidate in (uri, os.environ.get("AUDITKIT_STORE"), os.environ.get("MLFLOW_TRACKING_URI")):
-        if candidate:
-            return candidate
+    return resolve_store_uri_origin(uri)[0]
+
+
+def resolve_store_uri_origin(uri: str | None) -> tuple[str, str | None]:
+    """Like :func:`resolve_store_uri`, with where the value came from: ``None`` for ``uri`` itself,
+    else the variable's name as ``"$AUDITKIT_STORE"`` / ``"$MLFLOW_TRACKING_URI"``."""
+    if uri:
+        return uri, None
+    for name in STORE_ENV_VARS:
+        value = os.environ.get(name)
+        if value:
+            return value, "$" + name
     raise errors.UsageError(NO_STORE_GIVEN)
 
 
@@ -96,6 +114,8 @@ def classify(uri: str) -> tuple[str, str]:
         path = Path(unquote(parsed.path))
         _require_exists(path)
         return _classify_path(path)
+    if scheme in ("http", "https", "databricks") or uri.strip().lower() == "databricks":
+        return "mlflow-rest", uri.strip().rstrip("/")
     if scheme in _PATH_SCHEMES:
         path = Path(unquote(parsed.path))
         _require_exists(path)
@@ -219,18 +239,27 @@ def open_store(uri: str | None = None) -> Connector:
     ``uri`` is any form in :data:`STORE_FORMS`; ``None`` falls back to ``$AUDITKIT_STORE`` then
     ``$MLFLOW_TRACKING_URI``. Raises :class:`~auditkit.errors.UsageError` (no store given),
     :class:`~auditkit.errors.StoreNotFoundError`, :class:`~auditkit.errors.NotAStoreError` or
-    :class:`~auditkit.errors.StoreError` (the backend cannot read it).
+    :class:`~auditkit.errors.StoreError` (the backend cannot read it); when the URI came from the
+    environment, the message names the variable (``(store URI from $MLFLOW_TRACKING_URI)``).
     """
-    backend, normalized = classify(resolve_store_uri(uri))
-    module_name, class_name = _BACKENDS[backend]
+    resolved, origin = resolve_store_uri_origin(uri)
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:  # a backend whose module or optional driver is missing
-        raise errors.StoreError(f"the {backend} backend cannot be loaded: {exc}") from None
-    cls = getattr(module, class_name)
-    return cls(normalized)
+        backend, normalized = classify(resolved)
+        module_name, class_name = _BACKENDS[backend]
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:  # a backend whose module or optional driver is missing
+            raise errors.StoreError(f"the {backend} backend cannot be loaded: {exc}") from None
+        cls = getattr(module, class_name)
+        if backend == "mlflow-rest":  # names the origin itself, also in errors after opening
+            return cls(normalized, origin=origin)
+        return cls(normalized)
+    except errors.StoreError as exc:
+        if origin is None or origin in str(exc):
+            raise
+        raise type(exc)(str(exc) + FROM_ENV.format(name=origin[1:])) from None
 
 
 __all__ = ["Connector", "STORE_FORMS", "classify", "make_engine", "open_store", "redact_uri", "resolve_store_uri",
-           "runs_to_frame", "sqlite_path",
-           "store_identity", "unknown_experiment", "unknown_model", "unknown_run"]
+           "resolve_store_uri_origin", "runs_to_frame", "sqlite_path", "store_identity", "unknown_experiment",
+           "unknown_model", "unknown_run"]

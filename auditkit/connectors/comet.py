@@ -43,6 +43,7 @@ from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo, ms_to_datetime, version_key
 from .base import Connector, unknown_experiment, unknown_model
 from .comet_archive import Archive, read_archive
+from .messages import STORE_PATH_MISSING
 
 NO_ARCHIVES = "folder {path!r} holds no .zip files (expected Comet offline experiment zips)"
 NOT_ZIP_FILE = "{path!r} is not a .zip file (expected a Comet offline experiment zip or a folder of them)"
@@ -89,7 +90,7 @@ class CometConnector(Connector):
         super().__init__(uri)
         self.root = Path(uri).expanduser()
         if not self.root.exists():
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(self.root)))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(self.root)))
         if self.root.is_file() and self.root.suffix.lower() != ".zip":
             raise errors.StoreError(NOT_ZIP_FILE.format(path=str(self.root)))
         self._data: tuple[list[Run], list[Experiment], list[ModelVersion], set[str]] | None = None

@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 from .. import errors
 from ..records import Experiment, LoggedModel, ModelVersion, RegisteredModel, Run, StoreInfo
 from .base import Connector, redact_uri, unknown_experiment, unknown_model
+from .messages import STORE_PATH_MISSING
 from .mlmd_pipelines import (
     CONTAINER_EXECUTION,
     KFP_V1_RUN,
@@ -253,7 +254,7 @@ def engine_url(uri: str) -> tuple[str, str]:
     if scheme == "mlmd":
         path = Path(unquote(urlparse(uri).path))
         if not path.exists():
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(path)))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(path)))
         return "sqlite:///" + str(path.resolve()), str(path)
     dialect = scheme[len("mlmd+"):]
     if not dialect or dialect.split("+", 1)[0] not in ("mysql", "mariadb", "postgresql", "postgres", "sqlite"):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
+from .messages import SERVER_UNREACHABLE
 
 #: Tables every MLMD database has; without them a database is not an MLMD store.
 REQUIRED_TABLES = ("Type", "Artifact", "Execution", "Context", "Event", "Association", "Attribution",
@@ -128,7 +129,7 @@ def read_tables(engine: Any, where: str) -> tuple[Tables, list[str]]:
         if engine.dialect.name == "sqlite":
             raise errors.NotAStoreError(NOT_SQLITE.format(path=where)) from None
         reason = first_line(exc.orig if getattr(exc, "orig", None) else exc)
-        raise errors.StoreNotFoundError(errors.SERVER_UNREACHABLE.format(where=where, reason=reason)) from None
+        raise errors.StoreNotFoundError(SERVER_UNREACHABLE.format(where=where, reason=reason)) from None
     except sa.exc.SQLAlchemyError as exc:
         raise errors.StoreError(f"cannot read {where}: {first_line(exc)}") from None
     notes: list[str] = []

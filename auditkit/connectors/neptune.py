@@ -45,6 +45,7 @@ from typing import Any
 from .. import errors
 from ..records import DatasetRef, Experiment, ModelVersion, RegisteredModel, Run, StoreInfo, iso
 from .base import Connector, unknown_experiment, unknown_model
+from .messages import STORE_PATH_MISSING
 from .neptune_data import NeptuneRunData, read_scale_file, read_v1_run, v1_run_folders
 
 NOTHING_FOUND = ("{path!r} holds no Neptune offline data (expected a .neptune folder with offline/run__* "
@@ -98,7 +99,7 @@ class NeptuneConnector(Connector):
         super().__init__(uri)
         self.root = Path(uri).expanduser()
         if not self.root.exists():
-            raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(self.root)))
+            raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(self.root)))
         if self.root.is_file() and self.root.suffix.lower() == ".parquet":
             raise errors.StoreError(PARQUET_REFUSED.format(path=str(self.root)))
         if self.root.is_file() and self.root.suffix.lower() not in (".sqlite3", ".sqlite", ".db"):
