@@ -27,7 +27,7 @@ from .context import (
 from .decision import build_decision_report
 from .fields import load_fields
 from .model import build_model_report
-from .render import render_html, render_pdf, template_dirs, write_report
+from .render import render_html, render_pdf, template_dirs, write_atomically, write_report
 
 __all__ = [
     "REPORT_KINDS",
@@ -49,7 +49,7 @@ __all__ = [
     "render_html",
     "render_pdf",
     "template_dirs",
-    "write_report",
+    "write_atomically", "write_report",
 ]
 
 

@@ -262,6 +262,14 @@ def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = N
         data = render_html(ctx, templates=templates).encode("utf-8")
     else:
         raise errors.UsageError(REPORT_BAD_OUTPUT.format(path=str(target)))
+    write_atomically(target, data)
+    return target
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (a temporary file beside it, then a
+    rename), with the permissions ``open()`` would give. Raises
+    :class:`~auditkit.errors.ReportError` when the file cannot be written."""
     tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -276,4 +284,3 @@ def write_report(ctx: Any, path: str | Path, *, templates: str | Path | None = N
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
         raise errors.ReportError(REPORT_CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
-    return target

@@ -11,14 +11,13 @@ recorded as a claimed role in the CMS ``signer-attributes-v2`` attribute and in 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .. import errors
+from ..reports import write_atomically
 from .appearance import BLOCK_FONT_SIZE, BlockText, add_signoff_page, media_box, next_block, signature_rects, text_style
 from .evidence import check_evidence
 from .keys import SigningIdentity
@@ -36,7 +35,6 @@ NOT_A_PDF = "{path!r} is not a PDF file (it does not start with %PDF-)"
 PDF_UNREADABLE = "cannot read PDF {path!r}: {reason}"
 PDF_ENCRYPTED = "{path!r} is encrypted; auditkit signs its own (unencrypted) reports"
 SAME_FILE = "the output {path!r} is the input; write the signed report to a new file"
-CANNOT_WRITE = "cannot write {path!r}: {reason}"
 TSA_FAILED = "the time-stamp authority {url!r} did not answer with a time stamp: {reason}"
 BAD_TSA_URL = "time-stamp URL {url!r} is not an http:// or https:// URL"
 SIGNING_FAILED = "pyHanko could not sign {path!r}: {reason}"
@@ -207,7 +205,7 @@ def sign_report(report: str | Path, out: str | Path, *, identity: SigningIdentit
         if timestamp_url and ("timestamp" in text.lower() or "tsa" in text.lower()):
             raise errors.ReportError(TSA_FAILED.format(url=timestamp_url, reason=text)) from None
         raise errors.ReportError(SIGNING_FAILED.format(path=str(src), reason=text)) from None
-    _write_atomically(dst, output.getvalue())
+    write_atomically(dst, output.getvalue())
     return SignedReport(path=str(dst), field=field_name, signer=identity.subject, role=role,
                         signed_at=now.isoformat().replace("+00:00", "Z"), page=count,
                         added_signoff_page=added_page, timestamped=timestamper is not None)
@@ -220,20 +218,3 @@ def _printed_fingerprint(data: bytes) -> str | None:
         return check_evidence(data).printed
     except Exception:  # pypdf cannot read what pyHanko can: the sign-off page just omits it
         return None
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    tmp = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=str(target.parent))
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        raise errors.ReportError(CANNOT_WRITE.format(path=str(target), reason=exc.strerror or exc)) from None
