@@ -39,7 +39,6 @@ def ledger_head(ledger: str | Path) -> str:
 
     Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
     """
-
     entries = load_ledger(str(ledger)).entries
     if not entries:
         return "The ledger holds no entry."

@@ -102,7 +102,7 @@ def build_model_report(
     if history is not None:
         events = tuple(history) + tuple(e for e in _record_history(mv, approval) if e.what.startswith("approved"))
         events = tuple(sorted(events, key=lambda e: (e.at or "", e.what)))
-        source = (history_source or "ledger") + "; approvals from the version's tags"
+        source = (history_source or "ledger").rstrip(".") + "; approvals from the version's tags."
     else:
         events = _record_history(mv, approval)
         source = HISTORY_FROM_RECORDS
