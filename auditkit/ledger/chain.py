@@ -191,14 +191,14 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise errors.LedgerError(LEDGER_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
 
 
-def read_verified(path: str | os.PathLike) -> tuple[list[dict[str, Any]], State]:
+def read_verified(path: str | os.PathLike, *, name: str | None = None) -> tuple[list[dict[str, Any]], State]:
     """The entries and final state of a verified ledger; raises ``LedgerError`` /
-    ``LedgerTamperedError`` (naming the first bad entry)."""
+    ``LedgerTamperedError`` (naming the first bad entry; the ledger as ``name`` when given)."""
     data = _read_bytes(path)
     try:
         return _check_chain(data)
     except _Bad as bad:
-        raise errors.LedgerTamperedError(bad_entry_message(str(path), bad.line, bad.seq, bad.problem)) from None
+        raise errors.LedgerTamperedError(bad_entry_message(name or str(path), bad.line, bad.seq, bad.problem)) from None
 
 
 def verify_ledger(path: str | os.PathLike, *, anchor: str | None = None) -> VerifyResult:
