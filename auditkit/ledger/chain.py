@@ -134,9 +134,11 @@ def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
         if not raw.strip():
             raise _Bad(lineno, None, LEDGER_P_EMPTY)
         try:
-            entry = json.loads(raw.decode("utf-8"))
+            entry = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason=str(exc).split(":")[0])) from None
+        except RecursionError:
+            raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason="nested too deeply")) from None
         if not isinstance(entry, dict):
             raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason="not an object"))
         seq = entry.get("seq")
@@ -173,6 +175,11 @@ def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
         entries.append(entry)
         prev_sha, prev_time = entry["sha256"], taken
     return entries, state
+
+
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity, and auditkit never writes them: such a line is not an entry."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _peek_seq(raw: bytes) -> int | None:

@@ -35,6 +35,7 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
     # lock, read, verify and append all go through the resolved real path.
     shown = str(ledger_path)
     path = Path(os.path.realpath(Path(ledger_path).expanduser()))
+    fixed = parse_time(now, what="--as-of") if now is not None else None  # bad input: no file touched
     backend, store_id = store_identity(store)
     if store_id.startswith("sqlite:///") and Path(store_id[len("sqlite:///"):]) == path:
         raise errors.UsageError(LEDGER_IS_STORE.format(path=shown))
@@ -45,14 +46,14 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
         raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=shown, reason=exc.strerror or exc)) from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        return _append_locked(store, path, shown, backend, store_id, now)
+        return _append_locked(store, path, shown, backend, store_id, fixed)
     finally:
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
 
 
 def _append_locked(store: "Connector | str | None", path: Path, shown: str, backend: str, store_id: str,
-                   now: datetime | str | None) -> dict[str, Any]:
+                   now: datetime | None) -> dict[str, Any]:
     created = not path.exists()
     entries: list[dict[str, Any]] = []
     old: State = {}
@@ -61,7 +62,7 @@ def _append_locked(store: "Connector | str | None", path: Path, shown: str, back
     last = entries[-1] if entries else None
     if last is not None and last["store"] != store_id:
         raise errors.LedgerError(LEDGER_OTHER_STORE.format(path=shown, recorded=last["store"], given=store_id))
-    taken = parse_time(now, what="--as-of") if now is not None else datetime.now(timezone.utc)
+    taken = now if now is not None else datetime.now(timezone.utc)
     if last is not None and taken < parse_time(last["taken_at"], what="ledger taken_at"):
         raise errors.LedgerError(LEDGER_CLOCK_BACKWARDS.format(
             taken_at=format_time(taken), last=last["taken_at"], seq=last["seq"], path=shown))
