@@ -17,6 +17,7 @@ from .messages import (
     FAIRNESS_BAD_CI,
     FAIRNESS_BAD_MIN_GROUP,
     FAIRNESS_BAD_N_BOOT,
+    FAIRNESS_TOO_MANY_BOOT,
     FAIRNESS_LENGTH_MISMATCH,
     FAIRNESS_NO_RECORDS,
     FAIRNESS_NO_SENSITIVE,
@@ -26,12 +27,19 @@ from .messages import (
 from .result import FairnessResult
 
 
+#: The most bootstrap resamples one assessment draws (each is a (groups × 6) count array): far
+#: beyond what stable 95 % intervals need (1,000–10,000), and bounded in time and memory.
+MAX_N_BOOT = 100_000
+
+
 def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
     if ci is not None:
         if isinstance(ci, bool) or not isinstance(ci, numbers.Real) or not 0.0 < float(ci) < 1.0:
             raise FairnessError(FAIRNESS_BAD_CI.format(value=ci))
         if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
             raise FairnessError(FAIRNESS_BAD_N_BOOT.format(value=n_boot))
+        if n_boot > MAX_N_BOOT:
+            raise FairnessError(FAIRNESS_TOO_MANY_BOOT.format(value=n_boot, limit=MAX_N_BOOT))
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, numbers.Integral) or min_group_size < 0:
         raise FairnessError(FAIRNESS_BAD_MIN_GROUP.format(value=min_group_size))
 

@@ -29,6 +29,9 @@ FAIRNESS_BIN_RANGE = (
 FAIRNESS_UNKNOWN_REFERENCE = "reference group {group} is not among the groups: {choices}"
 FAIRNESS_BAD_CI = "confidence level {value!r} must be a number between 0 and 1 (e.g. 0.95)"
 FAIRNESS_BAD_N_BOOT = "bootstrap resamples {value!r} must be a positive integer (e.g. 1000)"
+FAIRNESS_TOO_MANY_BOOT = (
+    "bootstrap resamples {value} exceed the limit of {limit}; 1000 to 10000 give stable intervals"
+)
 FAIRNESS_BAD_MIN_GROUP = "minimum group size {value!r} must be a non-negative integer"
 FAIRNESS_TOO_MANY_CELLS = (
     "the grouped counts have more than {limit} rows; check that the decision and label columns "
