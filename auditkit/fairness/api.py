@@ -17,15 +17,14 @@ from .messages import (
     FAIRNESS_BAD_CI,
     FAIRNESS_BAD_MIN_GROUP,
     FAIRNESS_BAD_N_BOOT,
-    FAIRNESS_TOO_MANY_BOOT,
     FAIRNESS_LENGTH_MISMATCH,
     FAIRNESS_NO_RECORDS,
     FAIRNESS_NO_SENSITIVE,
     FAIRNESS_NOTHING_INPUT,
+    FAIRNESS_TOO_MANY_BOOT,
     FAIRNESS_UNKNOWN_COLUMN,
 )
 from .result import FairnessResult
-
 
 #: The most bootstrap resamples one assessment draws (each is a (groups × 6) count array): far
 #: beyond what stable 95 % intervals need (1,000–10,000), and bounded in time and memory.
