@@ -20,6 +20,14 @@ FAIRNESS_LABEL_NOT_BINARY = (
     "labels have more than two values (values seen: {values}); expected a binary outcome"
 )
 FAIRNESS_MISSING_DECISION = "{count} record(s) have no decision; expected a decision on every record"
+FAIRNESS_MISSING_IDS = (
+    "prediction log {source!r}: {count} record(s) have no prediction id in column {column!r} (at {where}); "
+    "expected a unique id on every decision, so each is counted once"
+)
+FAIRNESS_NO_IDS = (
+    "prediction log {source!r} has no prediction_id column: decisions logged twice cannot be found "
+    "and would be counted twice (name the id column with --column prediction_id=NAME)"
+)
 FAIRNESS_BAD_BINS = "bins for {column!r} must be at least two increasing numbers, got {value!r}"
 FAIRNESS_BIN_NOT_IN_FEATURES = "bins name column {column!r}, which is not a sensitive feature ({features})"
 FAIRNESS_BIN_NOT_NUMERIC = "column {column!r} is not numeric (e.g. {example!r}); binning needs numbers"
