@@ -12,7 +12,7 @@ from import_graph import cycles, layering_problems, read_graph
 #: The parts in order: a module may import from its own layer and the ones before it.
 LAYERS = [
     ["auditkit.errors", "auditkit.version"],
-    ["auditkit.times"],
+    ["auditkit.times", "auditkit.csvout", "auditkit.safeyaml"],
     ["auditkit.records"],
     ["auditkit.accountability"],
     ["auditkit.connectors"],

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .. import errors
 from ..errors import FairnessError
 from .options import format_option, open_log, predictions_options
 from .output import render_json, render_table
@@ -21,6 +22,7 @@ FAIRNESS_BAD_REFERENCE_OPTION = (
     "--reference-group {value!r} is not VALUE or FEATURE=VALUE[,FEATURE=VALUE…]"
 )
 FAIRNESS_BAD_SEED = "--seed {value!r} must be an integer (e.g. 0)"
+CHART_NOT_WRITTEN = "cannot write chart {path!r}: {reason}; expected a writable .svg file path"
 
 SHORT = {
     "selection_rate": "selection", "accuracy": "accuracy", "true_positive_rate": "TPR",
@@ -196,7 +198,11 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
     if chart_path:
         from ..fairness.charts import fairness_chart  # heavy (matplotlib): only for --chart
 
-        Path(chart_path).write_text(fairness_chart(result), encoding="utf-8")
+        svg = fairness_chart(result)
+        try:
+            Path(chart_path).write_text(svg, encoding="utf-8")
+        except OSError as exc:
+            raise errors.UsageError(CHART_NOT_WRITTEN.format(path=chart_path, reason=exc.strerror or exc)) from None
     if fmt == "json":
         click.echo(render_json(result.to_dict()))
     else:

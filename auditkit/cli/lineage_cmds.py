@@ -12,13 +12,15 @@ import click
 
 from .. import errors
 from ..accountability import DEFAULT_APPROVAL_KEYS
-from ..connectors import open_store
+from ..connectors import open_store, store_identity
+from ..csvout import write_frame
 from ..provenance import iter_lineage_frames
 from ..provenance import lineage as lineage_of
 from .options import format_option, ledger_option, open_log, predictions_options, store_option
 from .output import cell, render_json
 
 LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
+OUTPUT_IS_INPUT = "output {path!r} is the {what} {given!r} (an input of this command); choose another file"
 LINEAGE_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
 
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
@@ -149,8 +151,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
     kind = OUTPUT_KINDS.get(path.suffix.lower())
     if kind is None:
         raise errors.UsageError(LINEAGE_BAD_OUTPUT.format(path=output))
-    if log.kind != "sql" and Path(log.source).resolve() == path.resolve():
-        raise errors.UsageError(f"output {output!r} is the prediction log itself; choose another file")
+    _refuse_inputs(output, store=store, log=log, ledger=ledger)
     if not path.parent.is_dir():
         raise errors.UsageError(f"cannot write {output!r}: folder {str(path.parent)!r} does not exist")
     bar = None
@@ -188,6 +189,22 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
     click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps")
 
 
+def _refuse_inputs(output: str, *, store: Any, log: Any, ledger: str | None) -> None:
+    """Refuse an output path that is (by its resolved real path) one of the command's inputs:
+    the ledger, the prediction log, or the store (or a file inside a store folder)."""
+    real = Path(os.path.realpath(Path(output).expanduser()))
+    store_id = store_identity(store)[1]
+    store_path = store_id[len("sqlite:///"):] if store_id.startswith("sqlite:///") else store_id
+    inputs = [("ledger", ledger), ("prediction log", None if log.kind == "sql" else str(log.source)),
+              ("store", store_path if store_path.startswith("/") else None)]
+    for what, given in inputs:
+        if given is None:
+            continue
+        other = Path(os.path.realpath(Path(given).expanduser()))
+        if real == other or (what == "store" and other in real.parents):
+            raise errors.UsageError(OUTPUT_IS_INPUT.format(path=output, what=what, given=given))
+
+
 def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
     cache: dict[tuple, str] = {}
 
@@ -202,7 +219,7 @@ def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
     out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
     if kind == "csv":
         out["gaps"] = [gaps_json(g) for g in out["gaps"]]
-        out.to_csv(fh, index=False, header=header, lineterminator="\n")
+        write_frame(fh, out, header=header)  # quoted, formulas neutralised (auditkit.csvout)
         return
     out["gaps"] = [list(g) for g in out["gaps"]]
     rows = out.astype(object).where(out.notna(), None).to_dict("records")

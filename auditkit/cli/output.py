@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Any, Iterable, Sequence
 
+from ..csvout import write_rows
 from ..records import jsonable
 
 
@@ -44,11 +44,10 @@ def _clip(text: str, width: int) -> str:
 
 
 def render_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow([cell(r.get(c)) for c in columns])
+    """Rows as CSV text by auditkit's one CSV writer (:mod:`auditkit.csvout`: quoted, formulas
+    neutralised)."""
+    buf = io.StringIO(newline="")
+    write_rows(buf, columns, ([cell(r.get(c)) for c in columns] for r in rows), line_end="\n")
     return buf.getvalue()
 
 

@@ -86,6 +86,12 @@ class Connector(abc.ABC):
         differ in what they can hold (e.g. two kinds of run) narrow this per run."""
         return self.cannot_carry
 
+    def unreadable(self) -> tuple[str, ...]:
+        """One sentence per part of the store its own format says must be there but that cannot be
+        read (e.g. a registry table missing from a known schema revision): reads of that part come
+        back empty. Empty when everything could be read (the default)."""
+        return ()
+
     # -- derived reads ----------------------------------------------------------------------
     def get_run(self, run_id: str) -> Run:
         """One run by id. Raises :class:`~auditkit.errors.RecordNotFoundError`."""

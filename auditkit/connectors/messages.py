@@ -12,6 +12,10 @@ NOT_SQLITE = "{path!r} is not an SQLite database (expected an MLflow tracking st
 NO_MLFLOW_TABLES = (
     "{where} holds no MLflow tracking tables (expected tables {tables}; found {found})"
 )
+MISSING_TABLE = (
+    "table {table!r} is missing from {where}, though its schema revision {revision} has it; "
+    "its records cannot be read"
+)
 SERVER_UNREACHABLE = "cannot connect to {where}: {reason}"
 UNKNOWN_EXPERIMENT = "experiment {name!r} is not in the store; experiments: {choices}"
 UNKNOWN_MODEL = "registered model {name!r} is not in the store; models: {choices}"

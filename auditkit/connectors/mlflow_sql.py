@@ -31,10 +31,12 @@ from .base import Connector, profile_rows, redact_uri, unknown_experiment, unkno
 
 if TYPE_CHECKING:
     import pandas as pd
+from .messages import MISSING_TABLE
 from .sql_engine import (
     KNOWN_REVISIONS,
     first_line,
     make_engine,
+    missing_tables,
     read_schema,
     sqlite_error,
     sqlite_path,
@@ -89,11 +91,19 @@ class MlflowSqlConnector(Connector):
             )
             self.warnings.append(msg)
             warnings.warn(msg, errors.AuditkitWarning, stacklevel=2)
+        self._unreadable = tuple(MISSING_TABLE.format(table=t, where=where, revision=self.schema.revision)
+                                 for t in missing_tables(self.schema))
+        for msg in self._unreadable:
+            self.warnings.append(msg)
+            warnings.warn(msg, errors.AuditkitWarning, stacklevel=2)
         self._cache: dict[str, Any] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
     def close(self) -> None:
         self._engine.dispose()
+
+    def unreadable(self) -> tuple[str, ...]:
+        return self._unreadable
 
     def _select(self, table: str, columns: Iterable[str], where: str | None = None,
                 params: dict[str, Any] | None = None, as_tuples: bool = False) -> list:

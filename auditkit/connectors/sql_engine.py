@@ -42,6 +42,31 @@ KNOWN_REVISIONS = frozenset(
 #: Tables every MLflow tracking store has; without them a database is not an MLflow store.
 REQUIRED_TABLES = ("experiments", "runs")
 
+#: The first MLflow schema revisions, oldest first (a straight line up to the datasets tables).
+EARLY_REVISIONS = (
+    "451aebb31d03 90e64c465722 181f10493468 df50e92ffc5e 7ac759974ad8 89d4b8295536 2b4d017a5e9b cfd24bdc0731 "
+    "0a8213491aaa 728d730b5ebd 27a6a02d2cf1 84291f40a231 a8c4a736bde6 39d1c3be5f05 c48cb773bb87 bd07f7e963c5 "
+    "0c779009ac13 cc1f77228345 97727af70f4d 3500859a5d39 7f2a7d5fae7d"
+).split()
+#: Registry and evidence tables, each with the revision that created it: a store at a known
+#: revision at or after that one must have the table (a missing one is reported, not read as empty).
+TABLE_SINCE = {
+    "registered_models": "2b4d017a5e9b", "model_versions": "2b4d017a5e9b",
+    "registered_model_tags": "728d730b5ebd", "model_version_tags": "27a6a02d2cf1",
+    "registered_model_aliases": "3500859a5d39", "tags": "451aebb31d03", "datasets": "7f2a7d5fae7d",
+    "inputs": "7f2a7d5fae7d",
+}
+
+
+def missing_tables(schema: "Schema") -> list[str]:
+    """Tables of :data:`TABLE_SINCE` that ``schema``'s (known) revision has but the store lacks."""
+    if schema.revision not in KNOWN_REVISIONS:
+        return []
+    early = EARLY_REVISIONS.index(schema.revision) if schema.revision in EARLY_REVISIONS else len(EARLY_REVISIONS)
+    return [t for t, since in TABLE_SINCE.items()
+            if early >= EARLY_REVISIONS.index(since) and not schema.has(t)]
+
+
 #: Tables the connector reads when they exist (older schemas lack some).
 READ_TABLES = (
     "alembic_version", "experiments", "experiment_tags", "runs", "params", "latest_metrics", "tags",

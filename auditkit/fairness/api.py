@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 
 from .. import errors
 from ..errors import FairnessError
+from ..logs import check_unique_ids
 from .assess import Options, assess_cells
 from .cells import cells_from_columns, check_bins
 from .messages import (
@@ -18,12 +20,19 @@ from .messages import (
     FAIRNESS_BAD_MIN_GROUP,
     FAIRNESS_BAD_N_BOOT,
     FAIRNESS_LENGTH_MISMATCH,
+    FAIRNESS_MISSING_IDS,
+    FAIRNESS_NO_IDS,
     FAIRNESS_NO_RECORDS,
     FAIRNESS_NO_SENSITIVE,
     FAIRNESS_NOTHING_INPUT,
+    FAIRNESS_TOO_MANY_BOOT,
     FAIRNESS_UNKNOWN_COLUMN,
 )
 from .result import FairnessResult
+
+#: The most bootstrap resamples one assessment draws (each is a (groups × 6) count array): far
+#: beyond what stable 95 % intervals need (1,000–10,000), and bounded in time and memory.
+MAX_N_BOOT = 100_000
 
 
 def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
@@ -32,6 +41,8 @@ def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
             raise FairnessError(FAIRNESS_BAD_CI.format(value=ci))
         if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 1:
             raise FairnessError(FAIRNESS_BAD_N_BOOT.format(value=n_boot))
+        if n_boot > MAX_N_BOOT:
+            raise FairnessError(FAIRNESS_TOO_MANY_BOOT.format(value=n_boot, limit=MAX_N_BOOT))
     if isinstance(min_group_size, bool) or not isinstance(min_group_size, numbers.Integral) or min_group_size < 0:
         raise FairnessError(FAIRNESS_BAD_MIN_GROUP.format(value=min_group_size))
 
@@ -201,5 +212,21 @@ def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: A
     if sql is not None:
         engine, table = sql
         return _assess_sql(engine, table, y_true, y_pred, features, bins, options)
-    frame = log.read(list(dict.fromkeys(wanted)))
+    idcol = log.roles.get("prediction_id")
+    has_ids = idcol is not None and idcol in log.column_names()
+    frame = log.read(list(dict.fromkeys([*wanted, *([idcol] if has_ids else [])])))
+    if has_ids:  # every decision counted once: ids present and unique, as lineage requires
+        _check_ids(frame[idcol], log)
+    else:
+        warnings.warn(FAIRNESS_NO_IDS.format(source=log.source), errors.AuditkitWarning, stacklevel=3)
     return _assess_frame(frame, y_true, y_pred, features, bins, options)
+
+
+def _check_ids(ids: pd.Series, log: Any) -> None:
+    """Raise when a decision has no prediction id, or an id repeats (each listed with its line)."""
+    missing = (ids.isna() | ids.astype(str).str.strip().eq("")).to_numpy()
+    if missing.any():
+        where = ", ".join(log.position(int(i)) for i in missing.nonzero()[0][:5])
+        raise FairnessError(FAIRNESS_MISSING_IDS.format(source=log.source, count=int(missing.sum()),
+                                                        column=ids.name, where=where))
+    check_unique_ids(ids, log)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Sequence
+from xml.etree import ElementTree
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -26,12 +28,37 @@ TITLES = {
 }
 
 
+# Characters XML 1.0 does not allow (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF),
+# and C1 controls: matplotlib writes text into the SVG as it is, so one such character in a run
+# or group name would make the whole SVG ill-formed (and a PDF renderer silently drop it).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def chart_text(text: object) -> str:
+    """``text`` as it may appear in a chart: whitespace runs as one space, characters XML cannot
+    hold (control characters) shown as ``\\xNN`` escapes, as the terminal shows them."""
+    text = " ".join(str(text).split())
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
+
+
+def check_svg(svg: str) -> str:
+    """``svg`` if it is well-formed XML; raises ValueError naming the problem otherwise (a chart
+    that cannot be shown is reported, never dropped silently)."""
+    try:
+        ElementTree.fromstring(svg)
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"the SVG is not well-formed XML ({exc})") from None
+    return svg
+
+
 def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = None, title: str | None = None) -> str:
     """SVG text: one panel per metric (default: selection rate and, when the log has labels,
     TPR, FPR and FNR), one horizontal bar per group, interval bars when the result has
     intervals, the four-fifths line (0.8 × the reference rate) on the selection-rate panel.
 
-    Raises KeyError for a metric name that is not in the result."""
+    Group names are shown by :func:`chart_text`. Raises KeyError for a metric name that is not in
+    the result, ValueError when the SVG drawn is not well-formed."""
     frame = result.by_group
     if metrics is None:
         has_labels = int(frame["labelled_count"].sum()) > 0
@@ -39,7 +66,7 @@ def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = No
     for m in metrics:
         if m not in frame.columns:
             raise KeyError(m)
-    labels = [", ".join(str(row[f]) for f in result.sensitive_features) for _, row in frame.iterrows()]
+    labels = [chart_text(", ".join(str(row[f]) for f in result.sensitive_features)) for _, row in frame.iterrows()]
     height = 1.2 + 0.32 * len(labels)
     # Text stays text (faster to lay out, selectable); a '$' in a group name is not mathtext.
     with matplotlib.rc_context({"svg.hashsalt": "auditkit-fairness", "svg.fonttype": "none",
@@ -76,7 +103,7 @@ def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = No
             ax.set_axisbelow(True)
         axes[0].set_yticks(ypos, labels)
         if title:
-            fig.suptitle(title)
+            fig.suptitle(chart_text(title))
         # Fixed margins from the longest group label instead of tight_layout (which measures
         # every text box and took most of the chart's time): ~0.55 em per character at 8 pt.
         width_in = fig.get_figwidth()
@@ -86,4 +113,4 @@ def fairness_chart(result: FairnessResult, *, metrics: Sequence[str] | None = No
                             bottom=0.35 / height, top=1 - top_in / height, wspace=0.12)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    return check_svg(buf.getvalue())

@@ -20,6 +20,14 @@ FAIRNESS_LABEL_NOT_BINARY = (
     "labels have more than two values (values seen: {values}); expected a binary outcome"
 )
 FAIRNESS_MISSING_DECISION = "{count} record(s) have no decision; expected a decision on every record"
+FAIRNESS_MISSING_IDS = (
+    "prediction log {source!r}: {count} record(s) have no prediction id in column {column!r} (at {where}); "
+    "expected a unique id on every decision, so each is counted once"
+)
+FAIRNESS_NO_IDS = (
+    "prediction log {source!r} has no prediction_id column: decisions logged twice cannot be found "
+    "and would be counted twice (name the id column with --column prediction_id=NAME)"
+)
 FAIRNESS_BAD_BINS = "bins for {column!r} must be at least two increasing numbers, got {value!r}"
 FAIRNESS_BIN_NOT_IN_FEATURES = "bins name column {column!r}, which is not a sensitive feature ({features})"
 FAIRNESS_BIN_NOT_NUMERIC = "column {column!r} is not numeric (e.g. {example!r}); binning needs numbers"
@@ -29,6 +37,9 @@ FAIRNESS_BIN_RANGE = (
 FAIRNESS_UNKNOWN_REFERENCE = "reference group {group} is not among the groups: {choices}"
 FAIRNESS_BAD_CI = "confidence level {value!r} must be a number between 0 and 1 (e.g. 0.95)"
 FAIRNESS_BAD_N_BOOT = "bootstrap resamples {value!r} must be a positive integer (e.g. 1000)"
+FAIRNESS_TOO_MANY_BOOT = (
+    "bootstrap resamples {value} exceed the limit of {limit}; 1000 to 10000 give stable intervals"
+)
 FAIRNESS_BAD_MIN_GROUP = "minimum group size {value!r} must be a non-negative integer"
 FAIRNESS_TOO_MANY_CELLS = (
     "the grouped counts have more than {limit} rows; check that the decision and label columns "

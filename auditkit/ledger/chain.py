@@ -134,9 +134,11 @@ def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
         if not raw.strip():
             raise _Bad(lineno, None, LEDGER_P_EMPTY)
         try:
-            entry = json.loads(raw.decode("utf-8"))
+            entry = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason=str(exc).split(":")[0])) from None
+        except RecursionError:
+            raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason="nested too deeply")) from None
         if not isinstance(entry, dict):
             raise _Bad(lineno, None, LEDGER_P_NOT_JSON.format(reason="not an object"))
         seq = entry.get("seq")
@@ -175,6 +177,11 @@ def _check_chain(data: bytes) -> tuple[list[dict[str, Any]], State]:
     return entries, state
 
 
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity, and auditkit never writes them: such a line is not an entry."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _peek_seq(raw: bytes) -> int | None:
     """The seq of a cut-off line, if the part that survived still shows it."""
     found = re.search(rb'"seq":(\d+)[,}]', raw)
@@ -191,14 +198,14 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise errors.LedgerError(LEDGER_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
 
 
-def read_verified(path: str | os.PathLike) -> tuple[list[dict[str, Any]], State]:
+def read_verified(path: str | os.PathLike, *, name: str | None = None) -> tuple[list[dict[str, Any]], State]:
     """The entries and final state of a verified ledger; raises ``LedgerError`` /
-    ``LedgerTamperedError`` (naming the first bad entry)."""
+    ``LedgerTamperedError`` (naming the first bad entry; the ledger as ``name`` when given)."""
     data = _read_bytes(path)
     try:
         return _check_chain(data)
     except _Bad as bad:
-        raise errors.LedgerTamperedError(bad_entry_message(str(path), bad.line, bad.seq, bad.problem)) from None
+        raise errors.LedgerTamperedError(bad_entry_message(name or str(path), bad.line, bad.seq, bad.problem)) from None
 
 
 def verify_ledger(path: str | os.PathLike, *, anchor: str | None = None) -> VerifyResult:

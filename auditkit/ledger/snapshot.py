@@ -12,7 +12,7 @@ from .. import errors
 from ..connectors import Connector, open_store, store_identity
 from ..times import format_time, parse_time
 from .chain import GENESIS_SHA256, LEDGER_KIND, LEDGER_SCHEMA_VERSION, entry_sha256, read_verified
-from .messages import LEDGER_CLOCK_BACKWARDS, LEDGER_NOT_WRITABLE, LEDGER_OTHER_STORE
+from .messages import LEDGER_CLOCK_BACKWARDS, LEDGER_IS_STORE, LEDGER_NOT_WRITABLE, LEDGER_OTHER_STORE
 from .state import State, canonical_json, diff_states, registry_state, state_sha256
 
 
@@ -23,7 +23,8 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
 
     ``store`` is an open connector or a store URI (``None``: ``$AUDITKIT_STORE``, then
     ``$MLFLOW_TRACKING_URI``). ``now`` overrides the clock (tests, ``--as-of``). The append holds an
-    exclusive lock (``<ledger>.lock``), re-reads and verifies the ledger under it, writes one line
+    exclusive lock (``<ledger>.lock`` beside the ledger's resolved real path, so a symlink to
+    the ledger shares its lock), re-reads and verifies the ledger under it, writes one line
     with a single ``os.write`` in append mode and fsyncs it (and the folder when the file is new).
     ``sign`` (e.g. an :class:`auditkit.signing.LedgerSigner`) is called with the new entry before
     its ``sha256`` is computed and returns fields to add to it (its ``signature``).
@@ -33,36 +34,42 @@ def snapshot(store: "Connector | str | None", ledger_path: str | os.PathLike, *,
     (unwritable, another store's ledger, clock earlier than the last entry) and
     :class:`~auditkit.errors.LedgerTamperedError` (the existing chain is broken: nothing is appended).
     """
-    path = Path(ledger_path)
+    # Every name of one ledger (a symlink, a relative path, ``..``) is one file and one lock:
+    # lock, read, verify and append all go through the resolved real path.
+    shown = str(ledger_path)
+    path = Path(os.path.realpath(Path(ledger_path).expanduser()))
+    fixed = parse_time(now, what="--as-of") if now is not None else None  # bad input: no file touched
     backend, store_id = store_identity(store)
+    if store_id.startswith("sqlite:///") and Path(store_id[len("sqlite:///"):]) == path:
+        raise errors.UsageError(LEDGER_IS_STORE.format(path=shown))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         lock_fd = os.open(str(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
+        raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=shown, reason=exc.strerror or exc)) from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        return _append_locked(store, path, backend, store_id, now, sign)
+        return _append_locked(store, path, shown, backend, store_id, fixed, sign)
     finally:
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
 
 
-def _append_locked(store: "Connector | str | None", path: Path, backend: str, store_id: str,
-                   now: datetime | str | None,
+def _append_locked(store: "Connector | str | None", path: Path, shown: str, backend: str, store_id: str,
+                   now: datetime | None,
                    sign: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
     created = not path.exists()
     entries: list[dict[str, Any]] = []
     old: State = {}
     if not created:
-        entries, old = read_verified(path)
+        entries, old = read_verified(path, name=shown)
     last = entries[-1] if entries else None
     if last is not None and last["store"] != store_id:
-        raise errors.LedgerError(LEDGER_OTHER_STORE.format(path=str(path), recorded=last["store"], given=store_id))
-    taken = parse_time(now, what="--as-of") if now is not None else datetime.now(timezone.utc)
+        raise errors.LedgerError(LEDGER_OTHER_STORE.format(path=shown, recorded=last["store"], given=store_id))
+    taken = now if now is not None else datetime.now(timezone.utc)
     if last is not None and taken < parse_time(last["taken_at"], what="ledger taken_at"):
         raise errors.LedgerError(LEDGER_CLOCK_BACKWARDS.format(
-            taken_at=format_time(taken), last=last["taken_at"], seq=last["seq"], path=str(path)))
+            taken_at=format_time(taken), last=last["taken_at"], seq=last["seq"], path=shown))
     if isinstance(store, Connector):
         new = registry_state(store)
     else:
@@ -94,5 +101,5 @@ def _append_locked(store: "Connector | str | None", path: Path, backend: str, st
             finally:
                 os.close(dir_fd)
     except OSError as exc:
-        raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=str(path), reason=exc.strerror or exc)) from None
+        raise errors.LedgerError(LEDGER_NOT_WRITABLE.format(path=shown, reason=exc.strerror or exc)) from None
     return entry

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..accountability import creator_of, owner_of
 from ..connectors import Connector
-from ..errors import FairnessError, PredictionLogError
+from ..errors import FairnessError, PredictionLogError, StoreError
 from ..logs import PredictionLog, open_predictions
 from ..provenance import model_ref_columns, model_ref_of
 from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
@@ -61,6 +61,7 @@ from .findings import (
     PROBLEM_TAG_PATTERN,
 )
 from .loader import load_policy
+from .messages import POLICY_STORE_INCOMPLETE
 from .model import (
     SEVERITIES,
     ApprovalAgeRule,
@@ -154,8 +155,10 @@ def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" =
     Raises :class:`~auditkit.policy_rules.PolicyError` for a bad policy file,
     :class:`~auditkit.errors.UsageError` for a malformed ``as_of``,
     :class:`~auditkit.errors.PredictionLogError` / :class:`~auditkit.errors.FairnessError` when a
-    fairness rule's prediction log cannot be read or lacks a named column, and what the
-    connector raises for an unreadable store.
+    fairness rule's prediction log cannot be read or lacks a named column,
+    :class:`~auditkit.errors.StoreError` when the store cannot read part of its registry
+    (:meth:`~auditkit.connectors.Connector.unreadable`, e.g. a missing aliases table), and what
+    the connector raises for an unreadable store.
     """
     return list(evaluate_policy(store, policy=policy, as_of=as_of).findings)
 
@@ -168,6 +171,9 @@ def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | N
     elif not isinstance(policy, Policy):
         policy = load_policy(policy)
     when = parse_as_of(as_of)
+    problems = store.unreadable()  # fail closed: a registry read only in part is no evidence
+    if problems:
+        raise StoreError(POLICY_STORE_INCOMPLETE.format(problems="; ".join(problems)))
     versions = [mv for mv in store.model_versions() if not mv.deleted and _serves(policy, mv)]
     versions.sort(key=lambda mv: (mv.name, version_key(mv.version)))
     checker = _Checker(store, policy, when)

@@ -1,6 +1,6 @@
 """Reading a policy file: a strict YAML loader that checks the file key by key.
 
-A policy (YAML, read with PyYAML's safe loader) is checked key by key; the first problem is
+A policy (YAML, read with auditkit's bounded safe loader, :mod:`auditkit.safeyaml`) is checked key by key; the first problem is
 reported as one :class:`~auditkit.errors.PolicyError` line naming the key and its line number:
 unknown rules and keys, wrong types, missing keys, duplicate keys, bad regular expressions.
 """
@@ -21,6 +21,7 @@ from .. import errors
 from ..errors import PolicyError
 from ..logs import is_sql_source
 from ..records import frozen
+from ..safeyaml import compose, problem_of
 from .messages import (
     POLICY_BAD_REGEX,
     POLICY_BAD_YAML,
@@ -76,20 +77,19 @@ def parse_policy(text: str, *, source: str = "<text>", base: Path | None = None)
 
     Raises :class:`PolicyError` as :func:`load_policy` does.
     """
-    loader = yaml.SafeLoader(text)
     try:
-        try:
-            root = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            raise PolicyError(POLICY_BAD_YAML.format(
-                source=source, line=mark.line + 1 if mark else 1, problem=exc.problem or exc.context)) from None
-        except yaml.YAMLError as exc:
-            raise PolicyError(POLICY_BAD_YAML.format(source=source, line=1, problem=exc)) from None
+        loader, root = compose(text)  # bounded: aliases, nesting and tags are limited
+    except yaml.YAMLError as exc:
+        line, problem = problem_of(exc)
+        raise PolicyError(POLICY_BAD_YAML.format(source=source, line=line, problem=problem)) from None
+    try:
         if root is None:
             raise PolicyError(POLICY_EMPTY.format(source=source))
         reader = _Reader(loader, source, base)
         return reader.policy(root, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    except yaml.YAMLError as exc:  # a value that cannot be built (e.g. a bad !!binary)
+        line, problem = problem_of(exc)
+        raise PolicyError(POLICY_BAD_YAML.format(source=source, line=line, problem=problem)) from None
     finally:
         loader.dispose()
 

@@ -19,3 +19,7 @@ POLICY_NO_SERVING = (
 )
 POLICY_NO_RULES = "policy {source!r} line {line}: rules is empty; expected at least one rule ({choices})"
 POLICY_NO_LIMIT = "policy {source!r} line {line}: {key} gives neither min nor max; expected at least one"
+POLICY_STORE_INCOMPLETE = (
+    "cannot check the policy: {problems}; a check on a partial registry could miss serving "
+    "versions, so nothing was checked (expected every registry table of the store's schema)"
+)

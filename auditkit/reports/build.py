@@ -14,6 +14,7 @@ from typing import Any
 from ..connectors import Connector, unknown_experiment
 from ..records import Run, iso
 from . import charts as _charts
+from .charts import chart_failed
 from .common import (
     approval_of,
     generated_at,
@@ -111,6 +112,7 @@ def build_experiment_report(
 
     best: list[BestRun] = []
     chart_list = []
+    failed: list[str] = []
     for metric in metric_keys:
         scored = [r for r in live if _finite(r.metrics.get(metric))]
         if not scored:
@@ -122,16 +124,19 @@ def build_experiment_report(
                             run_name=pick.run_name, value=pick.metrics[metric], runs_compared=len(scored)))
         if charts and len(chart_list) < MAX_CHARTS:
             chart_runs = [r for r in live if metric in r.metrics]
-            chart_list.append(_charts.bar_chart(
-                key=f"metric:{metric}",
-                title=f"{metric} ({'lower' if low else 'higher'} is better)",
-                labels=[_run_label(r) for r in chart_runs],
-                values=[r.metrics[metric] for r in chart_runs],
-                highlight=[r.run_id for r in chart_runs].index(pick.run_id),
-                xlabel=metric,
-            ))
+            try:
+                chart_list.append(_charts.bar_chart(
+                    key=f"metric:{metric}",
+                    title=f"{metric} ({'lower' if low else 'higher'} is better)",
+                    labels=[_run_label(r) for r in chart_runs],
+                    values=[r.metrics[metric] for r in chart_runs],
+                    highlight=[r.run_id for r in chart_runs].index(pick.run_id),
+                    xlabel=metric,
+                ))
+            except Exception as exc:  # noqa: BLE001 - a chart never stops the report; the tables carry the facts
+                failed.append(chart_failed(f"of metric {metric!r}", exc))
 
-    gaps = _experiment_gaps(runs, live, metric_keys, registered, len(chart_list))
+    gaps = _experiment_gaps(runs, live, metric_keys, registered, len(chart_list)) + tuple(failed)
     rule = ("Lower is better for metrics whose name contains " + ", ".join(LOWER_IS_BETTER_WORDS)
             + (" and for " + ", ".join(minimize) if minimize else "")
             + "; higher is better for all others. Deleted runs and missing or non-finite values are not compared.")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 from collections.abc import Sequence
 
+from ..errors import AuditkitWarning
 from .context import Chart
 
 _RC = {
@@ -32,8 +34,22 @@ BEST = "#d08c2a"
 
 
 def _clip(text: str, width: int = MAX_LABEL) -> str:
-    text = " ".join(str(text).split())
+    from ..fairness.charts import chart_text  # heavy (matplotlib): loaded with the first chart
+
+    text = chart_text(text)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+CHART_FAILED = "The chart {what} could not be drawn ({reason}); the report shows its values in the tables only."
+
+
+def chart_failed(what: str, exc: BaseException) -> str:
+    """The sentence (a report gap) for a chart that could not be drawn, also given as an
+    :class:`~auditkit.errors.AuditkitWarning` so the user running the command is told."""
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    message = CHART_FAILED.format(what=what, reason=reason)
+    warnings.warn(message, AuditkitWarning, stacklevel=2)
+    return message
 
 
 def _svg_data_uri(fig) -> str:
@@ -42,6 +58,9 @@ def _svg_data_uri(fig) -> str:
     FigureCanvasSVG(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    from ..fairness.charts import check_svg  # heavy (matplotlib): loaded with the first chart
+
+    check_svg(buf.getvalue().decode("utf-8"))
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -51,7 +70,9 @@ def bar_chart(*, key: str, title: str, labels: Sequence[str], values: Sequence[f
     """A horizontal bar chart, one bar per label (missing and non-finite values left blank).
 
     ``highlight`` marks one bar (the best run); ``ci`` adds error bars; ``reference`` draws a
-    dashed vertical line (e.g. the four-fifths threshold).
+    dashed vertical line (e.g. the four-fifths threshold). Text is shown by
+    :func:`auditkit.fairness.charts.chart_text` (control characters as escapes). Raises
+    ValueError when the SVG drawn is not well-formed.
     """
     import matplotlib  # heavy: loaded on first use
     from matplotlib.figure import Figure  # heavy: loaded on first use

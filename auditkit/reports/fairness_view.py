@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..logs.messages import PREDICTIONS_UNKNOWN_COLUMN
+from .charts import chart_failed
 from .context import Chart, FairnessGroup, FairnessSummary
 
 #: Bootstrap settings for report intervals (seeded: the same log gives the same report).
@@ -63,7 +64,7 @@ def summarize(result: Any, *, source: str, charts: bool = True) -> FairnessSumma
 
                 svg = fairness_chart(result, metrics=metrics)
             except Exception as exc:  # noqa: BLE001 - a chart must never stop the report; the tables carry the facts
-                warnings.append(f"The fairness chart {title!r} could not be drawn: {' '.join(str(exc).split())[:200]}")
+                warnings.append(chart_failed(f"{title!r}", exc))
                 continue
             alt = "; ".join(f"{g.group}: " + ", ".join(f"{m} {getattr(g, m)}" for m in metrics) for g in groups)
             chart_list.append(Chart(

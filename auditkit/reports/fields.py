@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import errors
+import yaml
+
+from .. import errors, safeyaml
 from .context import UserField
 from .messages import REPORT_FIELDS_NOT_MAPPING, REPORT_FIELDS_UNREADABLE
 
@@ -96,17 +98,23 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
         return {}
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_bytes().decode("utf-8")
     except OSError as exc:
         raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=exc.strerror or exc)) from None
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
     try:
         if p.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml  # loaded only for a YAML fields file
-            data = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - yaml/json syntax errors of every kind
-        reason = " ".join(str(exc).split())
+            data = safeyaml.load(text)  # bounded: aliases, nesting and tags are limited
+    except yaml.YAMLError as exc:
+        line, problem = safeyaml.problem_of(exc)
+        reason = f"line {line}: {' '.join(problem.split())}"
+        raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
+    except (ValueError, RecursionError) as exc:  # JSON syntax, or JSON nested past Python's limit
+        reason = " ".join(str(exc).split())[:200]
         raise errors.ReportError(REPORT_FIELDS_UNREADABLE.format(path=str(p), reason=reason)) from None
     if data is None:
         return {}

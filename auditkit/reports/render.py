@@ -3,7 +3,8 @@
 Templates are looked up first in the user's folder (``templates=DIR``), then in the packaged
 ``auditkit.report_templates``: a user overrides any template (or ``report.css``) by putting a file
 of the same name in their folder. Templates get ``report`` (the context), ``evidence_sha256`` and
-formatting filters; autoescaping is on for every template.
+formatting filters; autoescaping is on for every template, and every template (the packaged
+ones and a user's) is rendered in Jinja's sandbox, so a template cannot reach Python internals.
 
 PDFs are PDF/A-3b, tagged, with the context's evidence attached as ``evidence.json``. The same
 context gives byte-identical PDFs: dates come from ``report.cover.generated_at``, and WeasyPrint's
@@ -44,6 +45,7 @@ TEMPLATE_FOR_KIND = {
 PDF_VARIANT = "pdf/a-3b"
 EVIDENCE_NAME = "evidence.json"
 NOT_RECORDED = "—"
+TEMPLATE_RECURSION = "templates include, import or extend one another without end"
 #: Text longer than this is cut in the rendered report (the evidence keeps all of it).
 MAX_SHOWN = 1500
 
@@ -163,8 +165,11 @@ def _finalize(value: Any) -> Any:
 @lru_cache(maxsize=8)
 def _environment(dirs: tuple[Path, ...]):
     import jinja2  # loaded only to render: loaded on first use
+    from jinja2.sandbox import SandboxedEnvironment  # (the same)
 
-    env = jinja2.Environment(
+    # The sandbox: a user's template (--templates DIR) sees the report and the filters, but cannot
+    # reach Python internals (``cycler.__init__.__globals__``, ``__class__.__mro__``…) to run code.
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
         autoescape=True,  # every template, whatever its extension
         undefined=jinja2.StrictUndefined,
@@ -200,6 +205,11 @@ def _render_html(ctx: Any, dirs: tuple[Path, ...], sha256: str) -> str:
             name=exc.name, dirs=", ".join(str(d) for d in dirs))) from None
     except jinja2.TemplateError as exc:
         raise errors.ReportError(REPORT_TEMPLATE_ERROR.format(name=name, reason=exc)) from None
+    except RecursionError:
+        raise errors.ReportError(REPORT_TEMPLATE_ERROR.format(name=name, reason=TEMPLATE_RECURSION)) from None
+    except Exception as exc:  # noqa: BLE001 - a user's template is user code: any failure is the template's
+        reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+        raise errors.ReportError(REPORT_TEMPLATE_ERROR.format(name=name, reason=reason)) from None
 
 
 def _generated(ctx: Any) -> datetime:
