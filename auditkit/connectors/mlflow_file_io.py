@@ -379,7 +379,7 @@ def read_text(path: str) -> str:
         raise errors.StoreError(errors.MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
 
 
-def list_files(folder: str, problems: Problems | None = None) -> list[tuple[str, str]]:
+def list_files(folder: str, *, problems: Problems | None = None) -> list[tuple[str, str]]:
     """``(key, path)`` of every entry under ``folder`` that is not a folder, keys relative with
     ``/`` (MLflow stores a key ``a/b`` as a nested file). A missing folder gives an empty list.
 
@@ -415,7 +415,7 @@ def read_values(folder: str, problems: Problems, owner: str, kind: str) -> dict[
     """Every one-value file under ``folder`` as ``{key: text}``; unreadable ones are skipped into
     ``problems`` (``owner`` and ``kind`` say what was left out, e.g. ``run 'abc'`` / ``tag``)."""
     values: dict[str, str] = {}
-    for key, path in list_files(folder, problems):
+    for key, path in list_files(folder, problems=problems):
         try:
             values[key] = read_text(path)
         except errors.StoreError as exc:
@@ -498,7 +498,7 @@ def _long_line(path: str, number: int, line: bytes) -> errors.StoreError:
         path=path, line=number, cap=MAX_METRIC_LINE_BYTES, text=_show(line[:MESSAGE_TEXT_CHARS]) + "…"))
 
 
-def scan_dirs(folder: str, problems: Problems | None = None) -> list[os.DirEntry]:
+def scan_dirs(folder: str, *, problems: Problems | None = None) -> list[os.DirEntry]:
     """Sub-folders of ``folder`` (a missing folder gives none), sorted by name.
 
     Symbolic links are never followed: a linked ``folder``, and linked entries in it, are
