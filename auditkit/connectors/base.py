@@ -111,12 +111,20 @@ class Connector(abc.ABC):
 
 def unknown_experiment(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for an experiment name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(names)))
+    return errors.RecordNotFoundError(errors.UNKNOWN_EXPERIMENT.format(
+        name=_short(name), choices=errors.choices([_short(n) for n in names])))
 
 
 def unknown_model(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for a registered model name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)))
+    return errors.RecordNotFoundError(errors.UNKNOWN_MODEL.format(
+        name=_short(name), choices=errors.choices([_short(n) for n in names])))
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A stored name as shown in a message: a name longer than ``limit`` is cut, its length noted."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
