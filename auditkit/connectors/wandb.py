@@ -55,6 +55,7 @@ from .wandb_log import parse_records, read_store_file, record_class, scan_log
 MAX_NESTING = 64
 #: Most bytes read from ``files/wandb-metadata.json`` (wandb writes a few kilobytes).
 MAX_METADATA_BYTES = 4 << 20
+NOT_A_FOLDER = "{path!r} is not a folder; expected a wandb folder holding run-*/offline-run-* folders"
 LOG_REFUSED = "{path!r} was not read: {problem}; skipped it"
 LINK_PROBLEM = "it is a symbolic link, and auditkit never follows links in a store"
 TIME_OUT_OF_RANGE = (
@@ -125,8 +126,10 @@ class WandbConnector(Connector):
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
-        self.root = Path(uri).expanduser()
+        self.root = Path(os.path.expanduser(uri))
         if not self.root.is_dir():
+            if self.root.exists():
+                raise errors.NotAStoreError(NOT_A_FOLDER.format(path=str(self.root)))
             raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(self.root)))
         record_class()  # fail early, in one line, when wandb is not installed
         self._loaded: _Loaded | None = None

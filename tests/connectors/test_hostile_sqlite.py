@@ -197,3 +197,13 @@ def test_wal_file_left_without_shm_is_read_from_a_private_copy(tmp_path):
     assert folder_listing(crashed) == ["store.db", "store.db-wal"]
     assert tree_digest(crashed) == before
     assert not notes(auditkit_here("inspect", "--store", crashed / "store.db"))
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("~no-such-user-here/mlflow.db", "store '~no-such-user-here/mlflow.db' does not exist"),
+    ("wandb:///etc/passwd", "'/etc/passwd' is not a folder; expected a wandb folder"),
+    ("wandb:///dev/null", "'/dev/null' is not a folder; expected a wandb folder"),
+    ("postgresql://u@127.0.0.1:notaport/db", "cannot use store URL 'postgresql://u@127.0.0.1:notaport/db'"),
+])
+def test_odd_store_forms_are_one_error_line(uri, message):
+    assert_one_line_error(auditkit_here("inspect", "--store", uri), message)
