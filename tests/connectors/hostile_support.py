@@ -18,6 +18,8 @@ LEGACY = ROOT / "tests" / "fixtures" / "legacy" / "mlflow-2.9.2"
 #: A small mlruns folder and sqlite store written by real MLflow 2.9.2 (tests/fixtures/legacy).
 MLRUNS = LEGACY / "mlruns"
 SMALL_DB = LEGACY / "mlflow.db"
+#: The same scenario written by MLflow 3.1.4 (logged models, newer schema).
+SMALL_DB_3 = ROOT / "tests" / "fixtures" / "legacy" / "mlflow-3.1.4" / "mlflow.db"
 #: The sample store of sample_data/ (MLflow 3.17.2).
 SAMPLE_DB = ROOT / "sample_data" / "mlflow.db"
 #: Offline run folders written by real wandb 0.17.9 (older wandb also wrote wandb-metadata.json).
