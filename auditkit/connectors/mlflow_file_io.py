@@ -218,6 +218,8 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
             raise _bad(path, what, _yaml_problem(exc), expected) from None
         except RecursionError:
             raise _bad(path, what, f"it is nested more than {MAX_META_DEPTH} levels deep", expected) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # a tagged or date value PyYAML cannot build
+            raise _bad(path, what, f"invalid YAML value ({cut(exc)})", expected) from None
         problem = _shape_problem(doc)
         if problem:
             raise _bad(path, what, problem, expected)

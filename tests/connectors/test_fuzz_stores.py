@@ -32,6 +32,7 @@ NASTY = [
     b"experiment_id: [[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]\n", b"9" * 400 + b" nan 1\n",
     b"1760000000000 inf 99999999999999999999999\n", b"run_id: !!python/object:os.system ls\n",
     b"description: 2020-01-01\n", b"\xef\xbb\xbfname: bom\n", b"status: FAILED\nlifecycle_stage: [x]\n",
+    b"creation_time: 2020-13-45\n", b"run_id: !!int xyz\n", b"name: !!set {a, b}\n",
 ]
 
 

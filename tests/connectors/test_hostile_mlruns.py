@@ -226,3 +226,13 @@ def test_a_huge_stored_name_is_cut_in_an_error(store):
     line = assert_one_line_error(ran, "experiment 'no-such-experiment' is not in the store; experiments:",
                                  "'credit-xxxxx", "(100,007 characters)")
     assert len(line) < 1000
+
+
+@pytest.mark.parametrize("line", ["start_time: 2020-13-45", "status: !!int three", "user_id: !!float many"])
+def test_yaml_values_pyyaml_cannot_build_skip_the_run(store, line):
+    root, run = store
+    meta = run / "meta.yaml"
+    meta.write_text(meta.read_text() + line + "\n")
+    ran = auditkit_here("runs", "--store", root, "--format", "json")
+    assert_clean(ran)
+    assert any(f"'{meta}' is not a valid run meta.yaml: invalid YAML value (" in n for n in notes(ran))
