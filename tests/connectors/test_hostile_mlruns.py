@@ -236,3 +236,12 @@ def test_yaml_values_pyyaml_cannot_build_skip_the_run(store, line):
     ran = auditkit_here("runs", "--store", root, "--format", "json")
     assert_clean(ran)
     assert any(f"'{meta}' is not a valid run meta.yaml: invalid YAML value (" in n for n in notes(ran))
+
+
+def test_an_infinite_status_is_a_warning(store):
+    root, run = store
+    meta = run / "meta.yaml"
+    meta.write_text(meta.read_text().replace("status: 3", "status: .inf"))
+    ran = auditkit_here("runs", "--store", root, "--format", "json")
+    assert_clean(ran)
+    assert any("gives run status 'inf'; expected one of 1-5" in n for n in notes(ran))
