@@ -168,7 +168,7 @@ def profile_rows(profile: str | None) -> int | None:
 
     try:
         rows = json.loads(profile).get("num_rows")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 

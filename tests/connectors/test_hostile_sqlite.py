@@ -207,3 +207,11 @@ def test_wal_file_left_without_shm_is_read_from_a_private_copy(tmp_path):
 ])
 def test_odd_store_forms_are_one_error_line(uri, message):
     assert_one_line_error(auditkit_here("inspect", "--store", uri), message)
+
+
+def test_deeply_nested_dataset_profile_does_not_crash(sample):
+    edit(sample, "UPDATE datasets SET dataset_profile = '" + "[" * 100_000 + "]" * 100_000 + "'")
+    ran = auditkit_here("runs", "--store", sample, "--format", "json")
+    assert_clean(ran)
+    datasets = [d for r in json.loads(ran.stdout)["runs"] for d in r["datasets"]]
+    assert datasets and all(d["rows"] is None for d in datasets)
