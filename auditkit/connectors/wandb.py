@@ -56,6 +56,7 @@ MAX_NESTING = 64
 #: Most bytes read from ``files/wandb-metadata.json`` (wandb writes a few kilobytes).
 MAX_METADATA_BYTES = 4 << 20
 NOT_A_FOLDER = "{path!r} is not a folder; expected a wandb folder holding run-*/offline-run-* folders"
+TOO_DEEP = "(a value nested too deeply to show)"
 LOG_REFUSED = "{path!r} was not read: {problem}; skipped it"
 LINK_PROBLEM = "it is a symbolic link, and auditkit never follows links in a store"
 TIME_OUT_OF_RANGE = (
@@ -414,13 +415,19 @@ def _text(value: Any) -> str | None:
 def param_text(value: Any) -> str:
     """A config value as MLflow would store the param: ``str()`` for scalars, JSON for nested."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        try:
+            return json.dumps(value)
+        except RecursionError:  # parsed, but too deep to write back out
+            return TOO_DEEP
     return str(value)
 
 
-def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
-    """The numeric entries of a final summary (W&B's ``_``-keys and media dicts left out)."""
+def summary_metrics(summary: dict, prefix: str = "", *, depth: int = 0) -> dict[str, float]:
+    """The numeric entries of a final summary (W&B's ``_``-keys and media dicts left out;
+    dicts nested deeper than :data:`MAX_NESTING` are damage and left out too)."""
     out: dict[str, float] = {}
+    if depth > MAX_NESTING:
+        return out
     for key, value in summary.items():
         if not prefix and key.startswith("_"):
             continue
@@ -433,7 +440,7 @@ def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
             except OverflowError:  # an integer beyond float range is no metric value
                 continue
         elif isinstance(value, dict) and "_type" not in value:
-            out.update(summary_metrics(value, name + "."))
+            out.update(summary_metrics(value, name + ".", depth=depth + 1))
     return out
 
 

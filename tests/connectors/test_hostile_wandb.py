@@ -121,3 +121,26 @@ def test_linked_files_folder_is_not_followed(store, tmp_path):
     assert_clean(ran)
     assert "planted-user" not in ran.stdout
     assert any(f"'{files}' was not read: it is a symbolic link" in n for n in notes(ran))
+
+
+@pytest.mark.parametrize("depth", [900, 5000])
+def test_deeply_nested_config_and_summary_values_do_not_crash(store, depth):
+    def damage(record) -> None:
+        kind = record.WhichOneof("record_type")
+        config = record.run.config if kind == "run" else record.config if kind == "config" else None
+        summary = record.run.summary if kind == "run" else record.summary if kind == "summary" else None
+        if config is not None:
+            item = config.update.add()
+            item.key, item.value_json = "deep", "[" * depth + "]" * depth
+        if summary is not None:
+            item = summary.update.add()
+            item.key, item.value_json = "deep", '{"a": ' * depth + "1" + "}" * depth
+
+    rewrite_log(store / RUN, damage)
+    before = tree_digest(store)
+    for args in (("runs",), ("runs", "--format", "csv"), ("runs", "--format", "json"), ("models",)):
+        assert_clean(auditkit_here(*args, "--store", store))
+    run = next(r for r in json.loads(auditkit_here("runs", "--store", store, "--format", "json").stdout)["runs"]
+               if r["run_id"] == "6h8kvkcr")
+    assert "deep" in run["params"]
+    assert tree_digest(store) == before
