@@ -215,3 +215,27 @@ def test_deeply_nested_dataset_profile_does_not_crash(sample):
     assert_clean(ran)
     datasets = [d for r in json.loads(ran.stdout)["runs"] for d in r["datasets"]]
     assert datasets and all(d["rows"] is None for d in datasets)
+
+
+def test_hot_journal_of_a_crashed_writer_is_rolled_back_in_a_private_copy(sample):
+    """A writer that died mid-transaction leaves a -journal: the last committed state is read,
+    the store and its journal stay as they are (a read-only open in place would fail)."""
+    import subprocess
+    import sys
+
+    crash = (
+        "import os, sqlite3\n"
+        f"c = sqlite3.connect({str(sample)!r}, isolation_level=None)\n"
+        "c.execute('PRAGMA cache_size=1')\n"  # spill changed pages into the file before commit
+        "c.execute('BEGIN')\n"
+        "c.execute(\"UPDATE params SET value = value || '-UNCOMMITTED-' || hex(randomblob(32))\")\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash], check=True, timeout=60)
+    assert folder_listing(sample.parent) == ["store.db", "store.db-journal"]
+    before = tree_digest(sample.parent)
+    ran = auditkit_here("runs", "--store", sample, "--format", "csv")
+    assert_clean(ran)
+    assert "-UNCOMMITTED-" not in ran.stdout and "params." in ran.stdout
+    assert folder_listing(sample.parent) == ["store.db", "store.db-journal"]
+    assert tree_digest(sample.parent) == before
