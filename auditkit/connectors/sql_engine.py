@@ -136,7 +136,7 @@ def sqlite_file(path: Path) -> SqliteFile:
     """
     try:
         st = os.stat(path)
-    except OSError as exc:
+    except OSError:
         raise errors.StoreNotFoundError(errors.STORE_PATH_MISSING.format(path=str(path))) from None
     if not stat.S_ISREG(st.st_mode):
         raise errors.NotAStoreError(SQLITE_NOT_A_FILE.format(path=str(path), kind=file_kind(st.st_mode)))
