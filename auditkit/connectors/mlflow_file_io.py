@@ -132,6 +132,14 @@ def open_regular(path: str) -> int:
     :class:`Refused` for a symbolic link or anything that is not a regular file (FIFO, device,
     socket, folder), which is never read.
     """
+    # Look before opening: a device may act on open alone (a tape rewinds), so anything but a
+    # regular file is refused unopened. The flags and the fstat below close the gap in which the
+    # entry could be swapped after this look.
+    mode = os.lstat(path).st_mode
+    if stat.S_ISLNK(mode):
+        raise Refused(LINK_PROBLEM.format(target=_link_target(path)))
+    if not stat.S_ISREG(mode):
+        raise Refused(KIND_PROBLEM.format(kind=_kind(mode)))
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:

@@ -144,3 +144,14 @@ def test_deeply_nested_config_and_summary_values_do_not_crash(store, depth):
                if r["run_id"] == "6h8kvkcr")
     assert "deep" in run["params"]
     assert tree_digest(store) == before
+
+
+def test_metadata_over_the_cap_is_ignored_with_the_cap_named(store):
+    from auditkit.connectors.wandb import MAX_METADATA_BYTES
+
+    meta = store / RUN / "files" / "wandb-metadata.json"
+    meta.write_text(json.dumps({"username": "big", "pad": "x" * MAX_METADATA_BYTES}))
+    ran = auditkit_here("runs", "--store", store, "--format", "json")
+    assert_clean(ran)
+    assert any(f"cannot read wandb metadata file '{meta}': it holds {meta.stat().st_size:,} bytes, more than the "
+               f"{MAX_METADATA_BYTES:,}-byte limit (MAX_METADATA_BYTES); ignored it" in n for n in notes(ran))
