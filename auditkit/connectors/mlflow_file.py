@@ -296,9 +296,9 @@ class MlflowFileConnector(Connector):
         owner = f"run {run_id!r}"
         tags = read_values(os.path.join(folder, "tags"), problems, owner, "tag")
         metrics: dict[str, float] = {}
-        for key, metric_path in list_files(os.path.join(folder, "metrics"), problems=problems):
+        for key, metric_path, regular in list_files(os.path.join(folder, "metrics"), problems=problems):
             try:
-                metrics[key] = read_metric(metric_path)[1][1]
+                metrics[key] = read_metric(metric_path, regular=regular)[1][1]
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"metric {key!r} of {owner}")
         for model_dir in scan_dirs(os.path.join(folder, "outputs"), problems=problems):
