@@ -124,7 +124,7 @@ def classify(uri: str) -> tuple[str, str]:
         raise errors.NotAStoreError(
             UNKNOWN_STORE_FORM.format(uri=redact_uri(uri), forms="; ".join(STORE_FORMS))
         )
-    path = Path(uri).expanduser()
+    path = Path(os.path.expanduser(uri))  # os.path's form leaves an unknown ~user as it is
     _require_exists(path)
     return _classify_path(path)
 

@@ -131,19 +131,25 @@ class Connector(abc.ABC):
 
 def unknown_experiment(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for an experiment name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(UNKNOWN_EXPERIMENT.format(name=name, choices=errors.choices(names)),
-                                      kind="experiment", name=name)
+    return errors.RecordNotFoundError(UNKNOWN_EXPERIMENT.format(
+        name=_short(name), choices=errors.choices([_short(n) for n in names])), kind="experiment", name=name)
 
 
 def unknown_model(name: str, names: list[str]) -> errors.RecordNotFoundError:
     """The error for a registered model name the store does not hold (``names``: the valid ones)."""
-    return errors.RecordNotFoundError(UNKNOWN_MODEL.format(name=name, choices=errors.choices(names)),
-                                      kind="model", name=name)
+    return errors.RecordNotFoundError(UNKNOWN_MODEL.format(
+        name=_short(name), choices=errors.choices([_short(n) for n in names])), kind="model", name=name)
 
 
 def unknown_run(run_id: str, message: str | None = None) -> errors.RecordNotFoundError:
     """The error for a run id the store does not hold (``message``: a more specific text)."""
-    return errors.RecordNotFoundError(message or UNKNOWN_RUN.format(run_id=run_id), kind="run", name=run_id)
+    return errors.RecordNotFoundError(message or UNKNOWN_RUN.format(run_id=_short(run_id)), kind="run", name=run_id)
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A stored name as shown in a message: a name longer than ``limit`` is cut, its length noted."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def runs_to_frame(runs: list[Run]) -> "pd.DataFrame":
@@ -185,7 +191,7 @@ def profile_rows(profile: str | None) -> int | None:
         return None
     try:
         rows = json.loads(profile).get("num_rows")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return rows if isinstance(rows, int) and not isinstance(rows, bool) else None
 

@@ -226,8 +226,9 @@ class MlflowFileConnector(Connector):
         if self._tracking is not None:
             return self._tracking
         tracking = _Tracking()
-        candidates = [(e, False) for e in scan_dirs(self.root, self._problems) if e.name not in (TRASH, "models")]
-        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH), self._problems)]
+        candidates = [(e, False) for e in scan_dirs(self.root, problems=self._problems)
+                      if e.name not in (TRASH, "models")]
+        candidates += [(e, True) for e in scan_dirs(os.path.join(self.root, TRASH), problems=self._problems)]
         for entry, in_trash in candidates:
             self._read_experiment(entry.path, entry.name, in_trash, tracking)
         # The same orders as the SQL connector: experiments by id, runs oldest first.
@@ -266,7 +267,7 @@ class MlflowFileConnector(Connector):
             )
         tracking.experiment_dirs.append((folder_id, folder))
         datasets: dict[str, DatasetRef | str] = {}
-        for entry in scan_dirs(folder, self._problems):
+        for entry in scan_dirs(folder, problems=self._problems):
             if entry.name in RESERVED:
                 continue
             run = self._read_run(entry.path, entry.name, folder_id, folder, name, datasets, tracking)
@@ -303,12 +304,12 @@ class MlflowFileConnector(Connector):
         owner = f"run {run_id!r}"
         tags = read_values(os.path.join(folder, "tags"), problems, owner, "tag")
         metrics: dict[str, float] = {}
-        for key, metric_path in list_files(os.path.join(folder, "metrics"), problems):
+        for key, metric_path, regular in list_files(os.path.join(folder, "metrics"), problems=problems):
             try:
-                metrics[key] = read_metric(metric_path)[1][1]
+                metrics[key] = read_metric(metric_path, regular=regular)[1][1]
             except errors.StoreError as exc:
                 problems.skip(str(exc), f"metric {key!r} of {owner}")
-        for model_dir in scan_dirs(os.path.join(folder, "outputs"), problems):
+        for model_dir in scan_dirs(os.path.join(folder, "outputs"), problems=problems):
             tracking.outputs.setdefault(model_dir.name, run_id)
         return Run(
             run_id=run_id,
@@ -340,7 +341,7 @@ class MlflowFileConnector(Connector):
         self, run_folder: str, exp_folder: str, datasets: dict[str, DatasetRef | str], owner: str
     ) -> tuple[DatasetRef, ...]:
         refs: list[DatasetRef] = []
-        for input_dir in scan_dirs(os.path.join(run_folder, "inputs"), self._problems):
+        for input_dir in scan_dirs(os.path.join(run_folder, "inputs"), problems=self._problems):
             path = os.path.join(input_dir.path, META)
             try:
                 link = read_yaml(path, what="run input meta.yaml", required=("source_type", "source_id"))

@@ -134,13 +134,25 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
-def open_regular(path: str) -> int:
-    """A read-only file descriptor for the regular file at ``path`` (caller closes it).
+def open_regular(path: str, *, regular: bool = False) -> tuple[int, int]:
+    """A read-only file descriptor for the regular file at ``path`` and its size (caller closes it).
+
+    ``regular=True`` says the caller has just seen ``path`` listed as a regular file (an
+    ``os.scandir`` entry's type, which costs no system call), so the look before opening is skipped.
 
     Raises :class:`FileNotFoundError` (and other :class:`OSError`) as ``os.open`` does, and
     :class:`Refused` for a symbolic link or anything that is not a regular file (FIFO, device,
     socket, folder), which is never read.
     """
+    if not regular:
+        # Look before opening: a device may act on open alone (a tape rewinds), so anything but
+        # a regular file is refused unopened. The flags and the fstat below close the gap in
+        # which the entry could be swapped after the look (or after the listing).
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            raise Refused(LINK_PROBLEM.format(target=_link_target(path)))
+        if not stat.S_ISREG(mode):
+            raise Refused(KIND_PROBLEM.format(kind=_kind(mode)))
     try:
         fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
@@ -149,26 +161,29 @@ def open_regular(path: str) -> int:
         if exc.errno == errno.ENXIO:  # a socket, or a FIFO some systems refuse without a reader
             raise Refused(KIND_PROBLEM.format(kind=_kind(os.lstat(path).st_mode))) from None
         raise
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise Refused(KIND_PROBLEM.format(kind=_kind(mode)))
-    return fd
+        raise Refused(KIND_PROBLEM.format(kind=_kind(st.st_mode)))
+    return fd, st.st_size
 
 
-def read_bytes(path: str, *, cap: int = MAX_VALUE_BYTES, what: str = "value", name: str = "MAX_VALUE_BYTES") -> bytes:
-    """A whole regular file of at most ``cap`` bytes, read-only.
+def read_bytes(path: str, *, cap: int = MAX_VALUE_BYTES, what: str = "value", name: str = "MAX_VALUE_BYTES",
+               regular: bool = False) -> bytes:
+    """A whole regular file of at most ``cap`` bytes, read-only (``regular``: see :func:`open_regular`).
 
     Raises :class:`OSError` as ``open`` would and :class:`Refused` for a link, a non-regular file
     or a file larger than ``cap`` (``what``/``name`` word that message).
     """
-    fd = open_regular(path)
+    fd, size = open_regular(path, regular=regular)
     try:
-        size = os.fstat(fd).st_size
         if size > cap:
             raise Refused(TOO_BIG_PROBLEM.format(size=size, cap=cap, what=what, name=name))
-        chunks = [os.read(fd, min(cap + 1, 1 << 16))]
-        total = len(chunks[0])
+        data = os.read(fd, size + 1)  # one read for a file that is not being written to
+        if len(data) <= size:
+            return data
+        chunks = [data]
+        total = len(data)
         while chunks[-1] and total <= cap:
             chunks.append(os.read(fd, min(cap + 1 - total, _READ_CHUNK)))
             total += len(chunks[-1])
@@ -227,6 +242,8 @@ def read_yaml(path: str, *, what: str, required: Iterable[str | tuple[str, ...]]
             raise _bad(path, what, _yaml_problem(exc), expected) from None
         except RecursionError:
             raise _bad(path, what, f"it is nested more than {MAX_META_DEPTH} levels deep", expected) from None
+        except (ValueError, TypeError, OverflowError) as exc:  # a tagged or date value PyYAML cannot build
+            raise _bad(path, what, f"invalid YAML value ({cut(exc)})", expected) from None
         problem = _shape_problem(doc)
         if problem:
             raise _bad(path, what, problem, expected)
@@ -372,14 +389,14 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"invalid YAML{where} ({problem})"
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, *, regular: bool = False) -> str:
     """The whole content of a one-value file (param, tag, alias), exactly as stored.
 
     Raises :class:`~auditkit.errors.StoreError` when it is unreadable, not UTF-8, not a regular
     file (links are never followed) or larger than :data:`MAX_VALUE_BYTES`.
     """
     try:
-        return read_bytes(path).decode("utf-8")
+        return read_bytes(path, regular=regular).decode("utf-8")
     except Refused as exc:
         raise errors.StoreError(VALUE_REFUSED.format(path=path, problem=str(exc))) from None
     except UnicodeDecodeError as exc:
@@ -388,14 +405,15 @@ def read_text(path: str) -> str:
         raise errors.StoreError(MLRUNS_BAD_TEXT.format(path=path, reason=exc.strerror or str(exc))) from None
 
 
-def list_files(folder: str, problems: Problems | None = None) -> list[tuple[str, str]]:
-    """``(key, path)`` of every entry under ``folder`` that is not a folder, keys relative with
-    ``/`` (MLflow stores a key ``a/b`` as a nested file). A missing folder gives an empty list.
+def list_files(folder: str, *, problems: Problems | None = None) -> list[tuple[str, str, bool]]:
+    """``(key, path, regular)`` of every entry under ``folder`` that is not a folder, keys relative
+    with ``/`` (MLflow stores a key ``a/b`` as a nested file); ``regular`` is true for a regular
+    file. A missing folder gives an empty list.
 
     Symbolic links are never followed: a linked ``folder`` is reported into ``problems`` and
     read as empty; a linked entry is listed like a file (reading it then refuses it).
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, bool]] = []
     if is_link(folder):
         if problems is not None:
             problems.skip(LINK_FOLDER.format(path=folder, target=_link_target(folder)), "what it links to")
@@ -416,7 +434,7 @@ def list_files(folder: str, problems: Problems | None = None) -> list[tuple[str,
             if entry.is_dir(follow_symlinks=False):
                 stack.append((entry.path, key + "/"))
             else:
-                out.append((key, entry.path))
+                out.append((key, entry.path, entry.is_file(follow_symlinks=False)))
     return out
 
 
@@ -424,15 +442,17 @@ def read_values(folder: str, problems: Problems, owner: str, kind: str) -> dict[
     """Every one-value file under ``folder`` as ``{key: text}``; unreadable ones are skipped into
     ``problems`` (``owner`` and ``kind`` say what was left out, e.g. ``run 'abc'`` / ``tag``)."""
     values: dict[str, str] = {}
-    for key, path in list_files(folder, problems):
+    for key, path, regular in list_files(folder, problems=problems):
         try:
-            values[key] = read_text(path)
+            values[key] = read_text(path, regular=regular)
         except errors.StoreError as exc:
             problems.skip(str(exc), f"{kind} {cut(key)!r} of {owner}")
     return values
 
 
-def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, float, int]], tuple[int, float, int]]:
+def read_metric(
+    path: str, *, history: bool = False, regular: bool = False
+) -> tuple[list[tuple[int, float, int]], tuple[int, float, int]]:
     """Parse one metric file into ``(points, latest)``, each point ``(timestamp, value, step)``.
 
     ``latest`` is the run's value as MLflow picks it: the greatest step, then the latest
@@ -448,7 +468,7 @@ def read_metric(path: str, *, history: bool = False) -> tuple[list[tuple[int, fl
     over-long point, for a file with no point at all, and for a link or non-regular file.
     """
     try:
-        fd = open_regular(path)
+        fd, _ = open_regular(path, regular=regular)
     except Refused as exc:
         raise errors.StoreError(METRIC_REFUSED.format(path=path, problem=str(exc))) from None
     except OSError as exc:
@@ -507,7 +527,7 @@ def _long_line(path: str, number: int, line: bytes) -> errors.StoreError:
         path=path, line=number, cap=MAX_METRIC_LINE_BYTES, text=_show(line[:MESSAGE_TEXT_CHARS]) + "…"))
 
 
-def scan_dirs(folder: str, problems: Problems | None = None) -> list[os.DirEntry]:
+def scan_dirs(folder: str, *, problems: Problems | None = None) -> list[os.DirEntry]:
     """Sub-folders of ``folder`` (a missing folder gives none), sorted by name.
 
     Symbolic links are never followed: a linked ``folder``, and linked entries in it, are
@@ -547,5 +567,5 @@ def as_int(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None

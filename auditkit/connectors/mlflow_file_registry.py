@@ -49,7 +49,7 @@ class Registry:
 def read_registry(root: str, problems: Problems) -> Registry:
     """Read every registered model and version under ``<root>/models`` (none when it is absent)."""
     registry = Registry()
-    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER), problems):
+    for model_dir in scan_dirs(os.path.join(root, MODELS_FOLDER), problems=problems):
         folder_name = model_dir.name
         aliases = read_values(os.path.join(model_dir.path, "aliases"), problems, f"model {folder_name!r}", "alias")
         aliases = {alias: version.strip() for alias, version in aliases.items()}
@@ -71,7 +71,7 @@ def read_registry(root: str, problems: Problems) -> Registry:
                 aliases=aliases,
             )
         versions: list[ModelVersion] = []
-        for version_dir in scan_dirs(model_dir.path, problems):
+        for version_dir in scan_dirs(model_dir.path, problems=problems):
             if not version_dir.name.startswith("version-"):
                 continue
             folder_version = version_dir.name[len("version-"):]
@@ -140,7 +140,7 @@ def read_logged_models(
     """
     models: list[LoggedModel] = []
     for experiment_id, folder in experiment_dirs:
-        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER), problems):
+        for model_dir in scan_dirs(os.path.join(folder, MODELS_FOLDER), problems=problems):
             path = os.path.join(model_dir.path, META)
             try:
                 meta = read_yaml(path, what="logged model meta.yaml", required=("model_id", "experiment_id"))

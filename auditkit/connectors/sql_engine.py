@@ -237,25 +237,48 @@ def _sqlite_uri(path: Path, info: SqliteFile) -> tuple[str, str | None]:
       ``-shm`` and creates nothing.
     * a non-empty ``-wal`` without ``-shm``: ``mode=ro`` would create the ``-shm``; the database
       and its WAL are copied into a private temporary folder and the copy is read instead.
+
+    A database in rollback-journal mode with a non-empty ``-journal`` beside it is read from a
+    private copy too (see below).
     """
     wal = Path(str(path) + "-wal")
     shm = Path(str(path) + "-shm")
     if not info.wal:
+        if _size(Path(str(path) + "-journal")):
+            # A rollback journal beside the file: a writer crashed mid-transaction (a "hot"
+            # journal) or is inside one. Reading in place would need SQLite to roll the file back,
+            # which a read-only connection cannot do; the private copy rolls back instead and
+            # shows the last committed state.
+            return _private_copy(path, "-journal")
         return f"file:{quote(str(path))}?mode=ro", None
-    try:
-        wal_size = os.stat(wal).st_size
-    except FileNotFoundError:
-        wal_size = 0
-    if wal_size == 0:
+    if _size(wal) == 0:
         return f"file:{quote(str(path))}?mode=ro&immutable=1", None
     if shm.exists():
         return f"file:{quote(str(path))}?mode=ro", None
+    return _private_copy(path, "-wal")
 
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _private_copy(path: Path, suffix: str) -> tuple[str, str]:
+    """Copy the database and its ``suffix`` file (``-wal`` or ``-journal``) into a new private
+    folder; the URI opens the copy (read-write, so SQLite may replay or roll back its journal
+    there: the store itself is never touched)."""
     folder = tempfile.mkdtemp(prefix="auditkit-sqlite-")
-    copy = Path(folder) / path.name
-    shutil.copyfile(path, copy)
-    shutil.copyfile(wal, str(copy) + "-wal")
-    return f"file:{quote(str(copy))}?mode=ro", folder
+    copy = Path(folder) / "store.db"
+    try:
+        shutil.copyfile(path, copy)
+        shutil.copyfile(str(path) + suffix, str(copy) + suffix)
+    except OSError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise errors.StoreError(f"cannot copy {str(path)!r} with its {suffix} file to read it: "
+                                f"{exc.strerror or exc}") from None
+    return f"file:{quote(str(copy))}", folder
 
 
 def timeouts() -> tuple[float, float]:

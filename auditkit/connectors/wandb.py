@@ -56,6 +56,8 @@ from .wandb_log import parse_records, read_store_file, record_class, scan_log
 MAX_NESTING = 64
 #: Most bytes read from ``files/wandb-metadata.json`` (wandb writes a few kilobytes).
 MAX_METADATA_BYTES = 4 << 20
+NOT_A_FOLDER = "{path!r} is not a folder; expected a wandb folder holding run-*/offline-run-* folders"
+TOO_DEEP = "(a value nested too deeply to show)"
 LOG_REFUSED = "{path!r} was not read: {problem}; skipped it"
 LINK_PROBLEM = "it is a symbolic link, and auditkit never follows links in a store"
 TIME_OUT_OF_RANGE = (
@@ -150,8 +152,10 @@ class WandbConnector(Connector):
 
     def __init__(self, uri: str) -> None:
         super().__init__(uri)
-        self.root = Path(uri).expanduser()
+        self.root = Path(os.path.expanduser(uri))
         if not self.root.is_dir():
+            if self.root.exists():
+                raise errors.NotAStoreError(NOT_A_FOLDER.format(path=str(self.root)))
             raise errors.StoreNotFoundError(STORE_PATH_MISSING.format(path=str(self.root)))
         record_class()  # fail early, in one line, when wandb is not installed
         self._loaded: _Loaded | None = None
@@ -436,13 +440,19 @@ def _text(value: Any) -> str | None:
 def param_text(value: Any) -> str:
     """A config value as MLflow would store the param: ``str()`` for scalars, JSON for nested."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        try:
+            return json.dumps(value)
+        except RecursionError:  # parsed, but too deep to write back out
+            return TOO_DEEP
     return str(value)
 
 
-def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
-    """The numeric entries of a final summary (W&B's ``_``-keys and media dicts left out)."""
+def summary_metrics(summary: dict, prefix: str = "", *, depth: int = 0) -> dict[str, float]:
+    """The numeric entries of a final summary (W&B's ``_``-keys and media dicts left out;
+    dicts nested deeper than :data:`MAX_NESTING` are damage and left out too)."""
     out: dict[str, float] = {}
+    if depth > MAX_NESTING:
+        return out
     for key, value in summary.items():
         if not prefix and key.startswith("_"):
             continue
@@ -455,7 +465,7 @@ def summary_metrics(summary: dict, prefix: str = "") -> dict[str, float]:
             except OverflowError:  # an integer beyond float range is no metric value
                 continue
         elif isinstance(value, dict) and "_type" not in value:
-            out.update(summary_metrics(value, name + "."))
+            out.update(summary_metrics(value, name + ".", depth=depth + 1))
     return out
 
 

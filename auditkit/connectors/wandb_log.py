@@ -15,6 +15,7 @@ needs the optional ``wandb`` package (``pip install 'auditkit[wandb]'``), import
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import struct
@@ -31,7 +32,6 @@ from .messages import (
     WANDB_BAD_PAYLOAD,
     WANDB_NOT_INSTALLED,
     WANDB_TRUNCATED,
-    WANDB_UNREADABLE,
 )
 
 FILE_IDENT = b":W&B"
@@ -166,10 +166,14 @@ def read_store_file(path: Path, *, what: str = "W&B run log", cap: int | None = 
     """
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):  # refused unopened (links, FIFOs, devices)
+            raise OSError(errno.ELOOP if os.path.islink(path) else errno.EINVAL, "not a regular file")
         fd = os.open(path, flags)
     except OSError as exc:
         if os.path.islink(path):
             reason = "it is a symbolic link, and auditkit never follows links in a store"
+        elif exc.errno == errno.EINVAL:
+            reason = "it is not a regular file"
         else:
             reason = exc.strerror or str(exc)
         raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason=reason)) from None
@@ -178,8 +182,9 @@ def read_store_file(path: Path, *, what: str = "W&B run log", cap: int | None = 
         if not stat.S_ISREG(st.st_mode):
             raise errors.StoreError(FILE_UNREADABLE.format(what=what, path=str(path), reason="it is not a regular file"))
         if cap is not None and st.st_size > cap:
-            raise errors.StoreError(WANDB_UNREADABLE.format(
-                path=str(path), reason=f"it holds {st.st_size:,} bytes, more than the {cap:,}-byte limit ({name})"))
+            raise errors.StoreError(FILE_UNREADABLE.format(
+                what=what, path=str(path), reason=f"it holds {st.st_size:,} bytes, more than the {cap:,}-byte limit "
+                                                  f"({name})"))
         with os.fdopen(os.dup(fd), "rb") as f:
             return f.read() if cap is None else f.read(cap)
     except OSError as exc:

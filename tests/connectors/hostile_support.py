@@ -18,6 +18,8 @@ LEGACY = ROOT / "tests" / "fixtures" / "legacy" / "mlflow-2.9.2"
 #: A small mlruns folder and sqlite store written by real MLflow 2.9.2 (tests/fixtures/legacy).
 MLRUNS = LEGACY / "mlruns"
 SMALL_DB = LEGACY / "mlflow.db"
+#: The same scenario written by MLflow 3.1.4 (logged models, newer schema).
+SMALL_DB_3 = ROOT / "tests" / "fixtures" / "legacy" / "mlflow-3.1.4" / "mlflow.db"
 #: The sample store of sample_data/ (MLflow 3.17.2).
 SAMPLE_DB = ROOT / "sample_data" / "mlflow.db"
 #: Offline run folders written by real wandb 0.17.9 (older wandb also wrote wandb-metadata.json).
@@ -47,10 +49,28 @@ class Ran:
 
 def auditkit(*args: str, env: dict | None = None, timeout: float = CLI_TIMEOUT) -> Ran:
     """Run ``python -m auditkit ARGS`` in a fresh process (the installed console script's code)."""
-    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "auditkit", *map(str, args)], capture_output=True, text=True,
-                          env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
-    return Ran(proc.returncode, proc.stdout, proc.stderr)
+    return auditkit_many([(args, env)], timeout=timeout)[0]
+
+
+def auditkit_many(calls: list[tuple[tuple, dict | None]], timeout: float = CLI_TIMEOUT) -> list[Ran]:
+    """Run several ``python -m auditkit ARGS`` processes at once (``calls``: (args, env) pairs);
+    each must finish within ``timeout`` seconds, else the test fails as a hang."""
+    procs = []
+    for args, env in calls:
+        full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+        procs.append(subprocess.Popen([sys.executable, "-m", "auditkit", *map(str, args)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=full_env, stdin=subprocess.DEVNULL))
+    out = []
+    try:
+        for proc in procs:
+            stdout, stderr = proc.communicate(timeout=timeout)
+            out.append(Ran(proc.returncode, stdout, stderr))
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    return out
 
 
 def assert_one_line_error(ran: Ran, *fragments: str) -> str:

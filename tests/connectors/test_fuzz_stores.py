@@ -1,7 +1,7 @@
 """Randomly damaged stores (issue 18, "Done when": the fuzz test) fed to every reading command.
 
-A fixed seed makes 40 damaged copies of real stores (tests/fixtures: the MLflow 2.9.2 sqlite
-store and mlruns folder, the wandb 0.17.9 run folders); `inspect`, `runs` (CSV and JSON) and
+A fixed seed makes 40 damaged copies of real stores (tests/fixtures: the MLflow 2.9.2 and 3.1.4
+sqlite stores, the MLflow 2.9.2 mlruns folder, the wandb 0.17.9 run folders); `inspect`, `runs` (CSV and JSON) and
 `models` read each one. Every run must end with exit 0, 1 or 2, nothing may escape the CLI as a
 traceback, no command may hang (tests/connectors/fuzz_driver.py puts an alarm on each) and no
 store may change. One interpreter runs all cases of a kind, with a subprocess timeout.
@@ -19,7 +19,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hostile_support import MLRUNS, SMALL_DB, WANDB_LEGACY, frame_log, tree_digest
+
+from hostile_support import MLRUNS, SMALL_DB, SMALL_DB_3, WANDB_LEGACY, frame_log, tree_digest
 
 SEED = 20261130
 CASES = {"sqlite": 16, "mlruns": 12, "wandb": 12}
@@ -31,6 +32,7 @@ NASTY = [
     b"experiment_id: [[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]\n", b"9" * 400 + b" nan 1\n",
     b"1760000000000 inf 99999999999999999999999\n", b"run_id: !!python/object:os.system ls\n",
     b"description: 2020-01-01\n", b"\xef\xbb\xbfname: bom\n", b"status: FAILED\nlifecycle_stage: [x]\n",
+    b"creation_time: 2020-13-45\n", b"run_id: !!int xyz\n", b"name: !!set {a, b}\n",
 ]
 
 
@@ -54,7 +56,7 @@ def flip(rng: random.Random, data: bytes, start: int = 0, ops: int = 4) -> bytes
 
 def damage_sqlite(rng: random.Random, folder: Path) -> Path:
     path = folder / "mlflow.db"
-    data = SMALL_DB.read_bytes()
+    data = rng.choice([SMALL_DB, SMALL_DB_3]).read_bytes()
     roll = rng.random()
     if roll < 0.1:
         data = data[:rng.randrange(len(data))]  # cut short

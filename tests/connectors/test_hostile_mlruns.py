@@ -19,6 +19,7 @@ import textwrap
 import pytest
 from hostile_support import (
     assert_clean,
+    assert_one_line_error,
     auditkit,
     auditkit_here,
     copy_mlruns,
@@ -212,3 +213,34 @@ def test_the_root_may_be_a_link_but_nothing_below_it_is_followed(store, tmp_path
             runs = connector.runs()
     assert any(r.run_name == "logreg-c1" and r.params["C"] == "1.0" and "leak" not in r.tags for r in runs)
     assert any("is a symbolic link (to '/etc/passwd')" in str(w.message) for w in caught)
+
+
+def test_a_huge_stored_name_is_cut_in_an_error(store):
+    root, run = store
+    meta = run.parent / "meta.yaml"
+    name = "credit-" + "x" * 100_000
+    meta.write_text("\n".join(f"name: {name}" if line.startswith("name:") else line
+                              for line in meta.read_text().splitlines()) + "\n")
+    ran = auditkit_here("runs", "--store", root, "--experiment", "no-such-experiment")
+    line = assert_one_line_error(ran, "experiment 'no-such-experiment' is not in the store; experiments:",
+                                 "'credit-xxxxx", "(100,007 characters)")
+    assert len(line) < 1000
+
+
+@pytest.mark.parametrize("line", ["start_time: 2020-13-45", "status: !!int three", "user_id: !!float many"])
+def test_yaml_values_pyyaml_cannot_build_skip_the_run(store, line):
+    root, run = store
+    meta = run / "meta.yaml"
+    meta.write_text(meta.read_text() + line + "\n")
+    ran = auditkit_here("runs", "--store", root, "--format", "json")
+    assert_clean(ran)
+    assert any(f"'{meta}' is not a valid run meta.yaml: invalid YAML value (" in n for n in notes(ran))
+
+
+def test_an_infinite_status_is_a_warning(store):
+    root, run = store
+    meta = run / "meta.yaml"
+    meta.write_text(meta.read_text().replace("status: 3", "status: .inf"))
+    ran = auditkit_here("runs", "--store", root, "--format", "json")
+    assert_clean(ran)
+    assert any("gives run status 'inf'; expected one of 1-5" in n for n in notes(ran))

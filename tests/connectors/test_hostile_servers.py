@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import pytest
 from conftest import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER
-from hostile_support import SilentServer, assert_clean, assert_one_line_error, auditkit
+from hostile_support import (
+    SilentServer,
+    assert_clean,
+    assert_one_line_error,
+    auditkit,
+    auditkit_here,
+    auditkit_many,
+)
 
 
 def test_default_limits_are_ones_a_person_would_accept(monkeypatch):
@@ -23,39 +30,53 @@ def test_default_limits_are_ones_a_person_would_accept(monkeypatch):
     assert timeouts() == (0.0, 300.0)
 
 
-def test_silent_postgresql_server_ends_at_the_connect_limit():
+@pytest.fixture(scope="module")
+def silent():
+    """Every command against the silent listener, run at once (each in its own process with
+    its own timeout): {case: (Ran, port)}."""
     with SilentServer() as server:
-        url = f"postgresql://auditor:secret@127.0.0.1:{server.port}/mlflow"
-        ran = auditkit("inspect", "--store", url, env={"AUDITKIT_CONNECT_TIMEOUT": "2"}, timeout=40)
-        assert server.accepted >= 1  # it did connect: the wait was for an answer
+        port = server.port
+        cases = {
+            "postgresql": (("inspect", "--store", f"postgresql://auditor:secret@127.0.0.1:{port}/mlflow"),
+                           {"AUDITKIT_CONNECT_TIMEOUT": "2"}),
+            "mysql": (("runs", "--store", f"mysql+pymysql://auditor:secret@127.0.0.1:{port}/mlflow"),
+                      {"AUDITKIT_CONNECT_TIMEOUT": "1"}),
+            "postgresql-url": (("inspect", "--store", f"postgresql://u@127.0.0.1:{port}/db?connect_timeout=2"),
+                               {"AUDITKIT_CONNECT_TIMEOUT": "600"}),
+            "mysql-url": (("inspect", "--store", f"mysql+pymysql://u@127.0.0.1:{port}/db?connect_timeout=1"),
+                          {"AUDITKIT_CONNECT_TIMEOUT": "600"}),
+        }
+        results = auditkit_many(list(cases.values()), timeout=60)
+        assert server.accepted >= len(cases)  # each did connect: the wait was for an answer
+    return {name: (ran, port) for name, ran in zip(cases, results)}
+
+
+def test_silent_postgresql_server_ends_at_the_connect_limit(silent):
+    ran, port = silent["postgresql"]
     line = assert_one_line_error(
-        ran, f"cannot connect to postgresql://auditor:***@127.0.0.1:{server.port}/mlflow: connection timeout expired",
+        ran, f"cannot connect to postgresql://auditor:***@127.0.0.1:{port}/mlflow: connection timeout expired",
         "no answer within the time limits: connect 2 s, statement 300 s",
         "AUDITKIT_CONNECT_TIMEOUT / AUDITKIT_STATEMENT_TIMEOUT")
     assert "secret" not in line
 
 
-def test_silent_mysql_server_ends_at_the_configured_connect_limit():
+def test_silent_mysql_server_ends_at_the_configured_connect_limit(silent):
     """PyMySQL's own connect_timeout covers only the TCP connect: the handshake read is bounded too."""
-    with SilentServer() as server:
-        url = f"mysql+pymysql://auditor:secret@127.0.0.1:{server.port}/mlflow"
-        ran = auditkit("runs", "--store", url, env={"AUDITKIT_CONNECT_TIMEOUT": "2"}, timeout=40)
-        assert server.accepted >= 1
-    assert_one_line_error(ran, f"cannot connect to mysql+pymysql://auditor:***@127.0.0.1:{server.port}/mlflow:",
-                          "timed out", "connect 2 s, statement 300 s")
+    ran, port = silent["mysql"]
+    assert_one_line_error(ran, f"cannot connect to mysql+pymysql://auditor:***@127.0.0.1:{port}/mlflow:",
+                          "timed out", "connect 1 s, statement 300 s")
 
 
-def test_connect_limit_in_the_url_wins_over_the_environment():
-    with SilentServer() as server:
-        for url in (f"postgresql://u@127.0.0.1:{server.port}/db?connect_timeout=2",
-                    f"mysql+pymysql://u@127.0.0.1:{server.port}/db?connect_timeout=2"):
-            ran = auditkit("inspect", "--store", url, env={"AUDITKIT_CONNECT_TIMEOUT": "600"}, timeout=40)
-            assert_one_line_error(ran, "cannot connect to", "time")
+@pytest.mark.parametrize("case", ["postgresql-url", "mysql-url"])
+def test_connect_limit_in_the_url_wins_over_the_environment(silent, case):
+    """AUDITKIT_CONNECT_TIMEOUT=600 would outlast the 60 s the fixture allows each process."""
+    ran, _ = silent[case]
+    assert_one_line_error(ran, "cannot connect to", "time")
 
 
 @pytest.mark.parametrize("value", ["soon", "-5", "nan"])
 def test_a_bad_time_limit_is_one_error_line(value):
-    ran = auditkit("inspect", "--store", "postgresql://u@127.0.0.1:1/db", env={"AUDITKIT_STATEMENT_TIMEOUT": value})
+    ran = auditkit_here("inspect", "--store", "postgresql://u@127.0.0.1:1/db", env={"AUDITKIT_STATEMENT_TIMEOUT": value})
     assert_one_line_error(ran, f"AUDITKIT_STATEMENT_TIMEOUT {value!r} is not a number of seconds; expected e.g. 300 "
                                "(0 for no limit)")
 

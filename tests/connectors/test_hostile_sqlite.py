@@ -196,3 +196,45 @@ def test_wal_file_left_without_shm_is_read_from_a_private_copy(tmp_path):
     assert folder_listing(crashed) == ["store.db", "store.db-wal"]
     assert tree_digest(crashed) == before
     assert not notes(auditkit_here("inspect", "--store", crashed / "store.db"))
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("~no-such-user-here/mlflow.db", "store '~no-such-user-here/mlflow.db' does not exist"),
+    ("wandb:///etc/passwd", "'/etc/passwd' is not a folder; expected a wandb folder"),
+    ("wandb:///dev/null", "'/dev/null' is not a folder; expected a wandb folder"),
+    ("postgresql://u@127.0.0.1:notaport/db", "cannot use store URL 'postgresql://u@127.0.0.1:notaport/db'"),
+])
+def test_odd_store_forms_are_one_error_line(uri, message):
+    assert_one_line_error(auditkit_here("inspect", "--store", uri), message)
+
+
+def test_deeply_nested_dataset_profile_does_not_crash(sample):
+    edit(sample, "UPDATE datasets SET dataset_profile = '" + "[" * 100_000 + "]" * 100_000 + "'")
+    ran = auditkit_here("runs", "--store", sample, "--format", "json")
+    assert_clean(ran)
+    datasets = [d for r in json.loads(ran.stdout)["runs"] for d in r["datasets"]]
+    assert datasets and all(d["rows"] is None for d in datasets)
+
+
+def test_hot_journal_of_a_crashed_writer_is_rolled_back_in_a_private_copy(sample):
+    """A writer that died mid-transaction leaves a -journal: the last committed state is read,
+    the store and its journal stay as they are (a read-only open in place would fail)."""
+    import subprocess
+    import sys
+
+    crash = (
+        "import os, sqlite3\n"
+        f"c = sqlite3.connect({str(sample)!r}, isolation_level=None)\n"
+        "c.execute('PRAGMA cache_size=1')\n"  # spill changed pages into the file before commit
+        "c.execute('BEGIN')\n"
+        "c.execute(\"UPDATE params SET value = value || '-UNCOMMITTED-' || hex(randomblob(32))\")\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", crash], check=True, timeout=60)
+    assert folder_listing(sample.parent) == ["store.db", "store.db-journal"]
+    before = tree_digest(sample.parent)
+    ran = auditkit_here("runs", "--store", sample, "--format", "csv")
+    assert_clean(ran)
+    assert "-UNCOMMITTED-" not in ran.stdout and "params." in ran.stdout
+    assert folder_listing(sample.parent) == ["store.db", "store.db-journal"]
+    assert tree_digest(sample.parent) == before

@@ -120,3 +120,37 @@ def test_linked_files_folder_is_not_followed(store, tmp_path):
     assert_clean(ran)
     assert "planted-user" not in ran.stdout
     assert any(f"'{files}' was not read: it is a symbolic link" in n for n in notes(ran))
+
+
+@pytest.mark.parametrize("depth", [900, 5000])
+def test_deeply_nested_config_and_summary_values_do_not_crash(store, depth):
+    def damage(record) -> None:
+        kind = record.WhichOneof("record_type")
+        config = record.run.config if kind == "run" else record.config if kind == "config" else None
+        summary = record.run.summary if kind == "run" else record.summary if kind == "summary" else None
+        if config is not None:
+            item = config.update.add()
+            item.key, item.value_json = "deep", "[" * depth + "]" * depth
+        if summary is not None:
+            item = summary.update.add()
+            item.key, item.value_json = "deep", '{"a": ' * depth + "1" + "}" * depth
+
+    rewrite_log(store / RUN, damage)
+    before = tree_digest(store)
+    for args in (("runs",), ("runs", "--format", "csv"), ("runs", "--format", "json"), ("models",)):
+        assert_clean(auditkit_here(*args, "--store", store))
+    run = next(r for r in json.loads(auditkit_here("runs", "--store", store, "--format", "json").stdout)["runs"]
+               if r["run_id"] == "6h8kvkcr")
+    assert "deep" in run["params"]
+    assert tree_digest(store) == before
+
+
+def test_metadata_over_the_cap_is_ignored_with_the_cap_named(store):
+    from auditkit.connectors.wandb import MAX_METADATA_BYTES
+
+    meta = store / RUN / "files" / "wandb-metadata.json"
+    meta.write_text(json.dumps({"username": "big", "pad": "x" * MAX_METADATA_BYTES}))
+    ran = auditkit_here("runs", "--store", store, "--format", "json")
+    assert_clean(ran)
+    assert any(f"cannot read wandb metadata file '{meta}': it holds {meta.stat().st_size:,} bytes, more than the "
+               f"{MAX_METADATA_BYTES:,}-byte limit (MAX_METADATA_BYTES); ignored it" in n for n in notes(ran))
