@@ -25,10 +25,22 @@ _BODY_OPEN = re.compile(r"<body[^>]*>", re.I)
 _HEAD_CLOSE = re.compile(r"</head\s*>", re.I)
 
 
+# Control characters (C0 but newline and tab, DEL, C1) and bidirectional overrides in an id or a
+# message would be invisible or reorder text: shown as \xNN / \uNNNN escapes, like the CLI does.
+_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]}
+_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
+
+
+def visible(value: Any) -> Any:
+    """``value`` with control and bidi-override characters written as escapes (text only)."""
+    return value.translate(_UNSAFE) if isinstance(value, str) else value
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             finalize=visible)
     env.globals.update(url=url, stylesheet=STYLESHEET)
     return env
 
