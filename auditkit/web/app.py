@@ -104,6 +104,7 @@ class Views:
     def __init__(self, config: WebConfig) -> None:
         self.config = config
         self.cache = ReadCache(seconds=config.cache_seconds)
+        self.pages = ReadCache(seconds=config.cache_seconds)  # the finished pages of the reads above
         self.access = AccessLog(config.access_log) if config.access_log else None
 
     # -- store reads (worker threads) ------------------------------------------------------------
@@ -196,8 +197,13 @@ class Views:
 
     # -- pages ------------------------------------------------------------------------------------
 
-    def _html(self, report_html: str, status: int = 200) -> Response:
-        return HTMLResponse(report_html, status_code=status, headers={"content-security-policy": csp_for(report_html)})
+    def _page(self, key: tuple, refresh: bool, build: Callable[[], str]) -> Response:
+        """The page ``build()`` makes (kept like the reads), with its own Content-Security-Policy."""
+        def finished() -> tuple[str, str]:
+            text = build()
+            return text, csp_for(text)
+        text, csp = self.pages.get(key, finished, refresh=refresh)
+        return HTMLResponse(text, headers={"content-security-policy": csp})
 
     def _refresh(self, request: Request) -> tuple[bool, str]:
         refresh = request.query_params.get("refresh") == "1"
@@ -207,7 +213,7 @@ class Views:
     async def inventory(self, request: Request) -> Response:
         refresh, again = self._refresh(request)
 
-        def work() -> Response:
+        def build() -> str:
             ctx, experiments = self.cache.get(("inventory",), self._inventory, refresh=refresh)
             models = [(m.name, url("/models", m.name),
                        f"{len(m.versions)} version(s)" + (", aliases " + ", ".join(f"{a}→v{v}" for a, v in
@@ -217,11 +223,11 @@ class Views:
             links = [("Models", models)]
             if experiments:
                 links.append(("Experiments", [(e, url("/experiments", e), None) for e in experiments]))
-            return self._html(wrap_report(
+            return wrap_report(
                 render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at, refresh=again,
                 downloads=_downloads("inventory"), links=links,
-                notices=[] if self.config.policy else [("info", "No --policy given: findings are not listed.")]))
-        return await self.run(request, work)
+                notices=[] if self.config.policy else [("info", "No --policy given: findings are not listed.")])
+        return await self.run(request, lambda: self._page(("inventory",), refresh, build))
 
     async def model(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -229,7 +235,7 @@ class Views:
         alias = request.query_params.get("alias") or None
         refresh, again = self._refresh(request)
 
-        def work() -> Response:
+        def build() -> str:
             if version is not None and alias is not None:
                 raise errors.UsageError(WEB_VERSION_OR_ALIAS.format(name=name))
             ctx, versions, aliases = self.cache.get(("model", name, version, alias),
@@ -250,11 +256,11 @@ class Views:
                 notices.append(("info", "No --ledger given: the history below is the store's current state only."))
             if not self.config.sensitive:
                 notices.append(("info", "No --predictions and --sensitive given: no fairness section."))
-            return self._html(wrap_report(
+            return wrap_report(
                 render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at, refresh=again,
                 downloads=_downloads("model", name=name, version=version, alias=alias), links=links,
-                notices=notices))
-        return await self.run(request, work)
+                notices=notices)
+        return await self.run(request, lambda: self._page(("model", name, version, alias), refresh, build))
 
     async def lookup(self, request: Request) -> Response:
         pid = (request.query_params.get("id") or "").strip()
@@ -266,34 +272,37 @@ class Views:
         pid = request.path_params["pid"]
         refresh, again = self._refresh(request)
 
+        def build() -> str:
+            ctx, section = self.cache.get(("decision", pid), lambda: self._decision(pid), refresh=refresh)
+            return wrap_report(
+                render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at, refresh=again,
+                query=pid, downloads=_downloads("decision", id=pid),
+                links=[("Model", [(f"{ctx.model['name']} version {ctx.model['version']}",
+                                   url("/models", ctx.model["name"], version=ctx.model["version"]), None)])]
+                if ctx.model.get("name") else [],
+                reperform=section)
+
         def work() -> Response:
             try:
-                ctx, section = self.cache.get(("decision", pid), lambda: self._decision(pid), refresh=refresh)
+                response = self._page(("decision", pid), refresh, build)
             except (errors.AuditkitError, _Failure) as exc:
                 status = exc.status if isinstance(exc, _Failure) else _status_of(exc)
                 message = exc.message if isinstance(exc, _Failure) else str(exc)
                 self.record(request, "decision page", pid, status)
                 return error_response(request.url.path, status, message, query=pid)
             self.record(request, "decision page", pid, 200)
-            return self._html(wrap_report(
-                render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at, refresh=again,
-                query=pid, downloads=_downloads("decision", id=pid),
-                links=[("Model", [(f"{ctx.model['name']} version {ctx.model['version']}",
-                                   url("/models", ctx.model["name"], version=ctx.model["version"]), None)])]
-                if ctx.model.get("name") else [],
-                reperform=section))
+            return response
         return await self.run(request, work)
 
     async def experiment(self, request: Request) -> Response:
         name = request.path_params["name"]
         refresh, again = self._refresh(request)
 
-        def work() -> Response:
+        def build() -> str:
             ctx = self.cache.get(("experiment", name), lambda: self._experiment(name), refresh=refresh)
-            return self._html(wrap_report(render_html(ctx, templates=self.config.templates),
-                                          as_of=ctx.cover.generated_at, refresh=again,
-                                          downloads=_downloads("experiment", name=name)))
-        return await self.run(request, work)
+            return wrap_report(render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at,
+                               refresh=again, downloads=_downloads("experiment", name=name))
+        return await self.run(request, lambda: self._page(("experiment", name), refresh, build))
 
     async def download(self, request: Request) -> Response:
         kind = request.path_params["kind"]

@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from urllib.parse import quote
 
 import httpx
@@ -180,3 +181,16 @@ def test_decision_views_are_in_the_access_log(server):
     assert {("decision page", "APP-004711", 200), ("lineage json", "APP-004711", 200),
             ("decision page", HOSTILE_IDS[0], 404)} <= seen
     assert all(r["user"] == "local" and r["client"] == "127.0.0.1" and r["time"].endswith("Z") for r in rows)
+
+
+def test_pages_show_when_they_were_read_and_refresh_reads_again(server):
+    client, _ = server
+    as_of = re.compile(r'<time id="as-of">([^<]+)</time>')
+    first = as_of.search(client.get("/models/credit-risk").text).group(1)
+    assert as_of.search(client.get("/models/credit-risk").text).group(1) == first  # kept, not read again
+    time.sleep(1.1)  # the time shown has whole seconds
+    page = client.get("/models/credit-risk", params={"refresh": "1"}).text
+    again = as_of.search(page).group(1)
+    assert again > first
+    assert 'href="/models/credit-risk?refresh=1"' in page
+    assert as_of.search(client.get("/models/credit-risk").text).group(1) == again
