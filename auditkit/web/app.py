@@ -152,7 +152,8 @@ class Views:
             ctx = build_decision_report(store, plog, pid, ledger=self.config.ledger, fields=self.config.fields,
                                         sensitive=list(self.config.sensitive) or None,
                                         positive=self.config.positive, label_positive=self.config.label_positive)
-            return ctx, reperform_section(store, plog, pid, ledger=self.config.ledger)
+            return ctx, reperform_section(store, plog, pid, ledger=self.config.ledger,
+                                          options=self.config.explain_options)
         return self._with_log(work)
 
     def _lineage(self, pid: str) -> str:
@@ -161,7 +162,8 @@ class Views:
     def _explain(self, pid: str) -> str:
         def work(store: Any, plog: Any) -> str:
             try:
-                return document_json(explain_document(store, plog, pid, ledger=self.config.ledger))
+                return document_json(explain_document(store, plog, pid, ledger=self.config.ledger,
+                                                      options=self.config.explain_options))
             except NotImplementedError as exc:
                 raise _Failure(501, str(exc)) from None
         return self._with_log(work)

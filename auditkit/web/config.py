@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
@@ -61,6 +61,8 @@ class WebConfig:
     access_log: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     cache_seconds: float = DEFAULT_CACHE_SECONDS
+    #: Keyword options for ``auditkit.explain`` (artifact roots, reason map, background, …).
+    explain_options: Mapping[str, Any] = field(default_factory=dict)
 
     def open_log(self) -> PredictionLog:
         """Open the prediction log (the caller closes it). Raises what
@@ -75,7 +77,7 @@ def make_config(*, store: str | None, predictions: str | None = None, columns: S
                 templates: str | None = None, fields: Mapping[str, Any] | None = None,
                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, access_log: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT, cache_seconds: float = DEFAULT_CACHE_SECONDS,
-                environ: Mapping[str, str] | None = None) -> WebConfig:
+                explain_options: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> WebConfig:
     """A checked :class:`WebConfig`; the token comes from ``$AUDITKIT_SERVE_TOKEN``.
 
     Raises :class:`~auditkit.errors.UsageError` for a non-loopback ``host`` without a token, a
@@ -95,4 +97,4 @@ def make_config(*, store: str | None, predictions: str | None = None, columns: S
                      ledger=ledger, policy=policy, sensitive=tuple(sensitive), positive=positive,
                      label_positive=label_positive, templates=templates, fields=fields, host=host,
                      port=int(port), token=token, access_log=access_log, timeout=float(timeout),
-                     cache_seconds=float(cache_seconds))
+                     cache_seconds=float(cache_seconds), explain_options=dict(explain_options or {}))

@@ -3,6 +3,7 @@ build of auditkit has the explain part; otherwise a clear "not available" state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .. import errors
@@ -24,17 +25,17 @@ def reperform_available() -> bool:
 
 
 def explain_document(store: Connector, log: PredictionLog, prediction_id: str, *,
-                     ledger: str | None = None) -> dict[str, Any]:
+                     ledger: str | None = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The explain JSON of one decision. Raises :class:`NotImplementedError` (with
     :data:`~.messages.WEB_NO_REPERFORM`) when this build has no explain part, and what
     ``auditkit.explain`` raises."""
     if _explain is None:
         raise NotImplementedError(WEB_NO_REPERFORM)
-    return _explain(store, log, prediction_id, ledger=ledger)
+    return _explain(store, log, prediction_id, ledger=ledger, **dict(options or {}))
 
 
 def reperform_section(store: Connector, log: PredictionLog, prediction_id: str, *,
-                      ledger: str | None = None) -> dict[str, Any]:
+                      ledger: str | None = None, options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the decision page shows under "Re-performance": ``{"status": "unavailable"|"error"|"done",
     "message", "document"}``. An auditkit error of the explain part is shown as its line; the
     rest of the page stands."""
@@ -43,6 +44,6 @@ def reperform_section(store: Connector, log: PredictionLog, prediction_id: str, 
                 "and counterfactuals need the explain part of auditkit.", "document": None}
     try:
         return {"status": "done", "message": None,
-                "document": explain_document(store, log, prediction_id, ledger=ledger)}
+                "document": explain_document(store, log, prediction_id, ledger=ledger, options=options)}
     except errors.AuditkitError as exc:
         return {"status": "error", "message": str(exc), "document": None}
