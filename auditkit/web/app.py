@@ -3,7 +3,7 @@ with a time limit), and errors as pages (never a traceback).
 
 Routes: ``/`` (inventory), ``/models/{name}`` (``?version=N`` or ``?alias=A``; default the latest
 version), ``/decisions?id=ID`` (the lookup form's target: redirects), ``/decisions/{id}``,
-``/experiments/{name}``, ``/download/{inventory|model|decision|experiment}/{pdf|html|evidence.json}``
+``/experiments/{name}``, ``/history`` (the ledger's changes; ``?name=`` one model), ``/download/{inventory|model|decision|experiment}/{pdf|html|evidence.json}``
 and the JSON API ``/api/lineage/{id}`` and ``/api/explain/{id}``.
 """
 
@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from .. import errors
 from ..connectors import open_store, unknown_model
+from ..ledger import alias_history
 from ..provenance import lineage
 from ..records import jsonable
 from ..reports import (
@@ -43,12 +44,13 @@ from .messages import (
     WEB_EMPTY_ID,
     WEB_INTERNAL,
     WEB_MODEL_NO_VERSIONS,
+    WEB_NO_LEDGER,
     WEB_NO_PREDICTIONS,
     WEB_NOT_FOUND,
     WEB_TIMEOUT,
     WEB_VERSION_OR_ALIAS,
 )
-from .pages import STATIC, csp_for, page, url, wrap_report
+from .pages import STATIC, csp_for, page, render, url, wrap_report
 from .reperform_view import explain_document, reperform_section
 from .security import USER_KEY, Guard
 
@@ -223,6 +225,8 @@ class Views:
                                                           if m.aliases else ""))
                       for m in ctx.models]
             links = [("Models", models)]
+            if self.config.ledger:
+                links.append(("Registry", [("History of every alias and stage", "/history", None)]))
             if experiments:
                 links.append(("Experiments", [(e, url("/experiments", e), None) for e in experiments]))
             return wrap_report(
@@ -305,6 +309,19 @@ class Views:
             return wrap_report(render_html(ctx, templates=self.config.templates), as_of=ctx.cover.generated_at,
                                refresh=again, downloads=_downloads("experiment", name=name))
         return await self.run(request, lambda: self._page(("experiment", name), refresh, build))
+
+    async def history(self, request: Request) -> Response:
+        name = request.query_params.get("name") or None
+        refresh, again = self._refresh(request)
+
+        def build() -> str:
+            if not self.config.ledger:
+                raise _Failure(404, WEB_NO_LEDGER)
+            changes = self.cache.get(("history", name), lambda: alias_history(self.config.ledger, name=name),
+                                     refresh=refresh)
+            return render("history.html", changes=changes, model=name, ledger=self.config.ledger, refresh=again,
+                          as_of=None)
+        return await self.run(request, lambda: self._page(("history", name), refresh, build))
 
     async def download(self, request: Request) -> Response:
         kind = request.path_params["kind"]
@@ -415,6 +432,7 @@ def create_app(config: WebConfig) -> Guard:
         Route("/decisions", views.lookup, methods=["GET"]),
         Route("/decisions/{pid:path}", views.decision, methods=["GET"]),
         Route("/experiments/{name:path}", views.experiment, methods=["GET"]),
+        Route("/history", views.history, methods=["GET"]),
         Route("/download/{kind}/{form}", views.download, methods=["GET"]),
         Route("/api/lineage/{pid:path}", views.api_lineage, methods=["GET"]),
         Route("/api/explain/{pid:path}", views.api_explain, methods=["GET"]),

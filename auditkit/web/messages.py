@@ -33,3 +33,5 @@ WEB_EMPTY_ID = "give a decision id (for example APP-004711)"
 WEB_VERSION_OR_ALIAS = "give ?version=N or ?alias=A for model {name!r}, not both"
 #: A model with no version at all.
 WEB_MODEL_NO_VERSIONS = "model {name!r} has no version to show"
+#: The history page without a ledger.
+WEB_NO_LEDGER = "this server was started without --ledger; the registry history comes from the ledger"

@@ -194,3 +194,14 @@ def test_pages_show_when_they_were_read_and_refresh_reads_again(server):
     assert again > first
     assert 'href="/models/credit-risk?refresh=1"' in page
     assert as_of.search(client.get("/models/credit-risk").text).group(1) == again
+
+
+def test_the_registry_history_page_lists_every_ledger_change(server):
+    client, _ = server
+    out = auditkit("history", "--ledger", SAMPLE_ARGS[5], "--format", "json")
+    changes = json.loads(out.stdout)["changes"]
+    page = client.get("/history").text
+    rows = re.findall(r"<tr><td>([^<]*)</td><td><a href=\"([^\"]*)\">([^<]*)</a></td><td>([^<]*)</td>", page)
+    assert [(at, model, html.unescape(change)) for at, _, model, change in rows] == [
+        (c["to_taken_at"], c["model"], c["change"]) for c in changes]
+    assert all(href == "/models/" + quote(model, safe="") for _, href, model, _ in rows)
