@@ -35,3 +35,5 @@ WEB_VERSION_OR_ALIAS = "give ?version=N or ?alias=A for model {name!r}, not both
 WEB_MODEL_NO_VERSIONS = "model {name!r} has no version to show"
 #: The history page without a ledger.
 WEB_NO_LEDGER = "this server was started without --ledger; the registry history comes from the ledger"
+#: The address cannot be listened on.
+WEB_CANNOT_LISTEN = "cannot listen on {host}:{port}: {reason}; choose another --port (0: any free port)"

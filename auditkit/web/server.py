@@ -9,9 +9,11 @@ from collections.abc import Callable
 
 import uvicorn
 
+from .. import errors
 from ..connectors import open_store
 from .app import create_app
 from .config import WebConfig
+from .messages import WEB_CANNOT_LISTEN
 
 
 def check_sources(config: WebConfig) -> None:
@@ -28,12 +30,17 @@ def check_sources(config: WebConfig) -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (0: a free port)."""
+    """A listening TCP socket on ``host``:``port`` (0: a free port). Raises
+    :class:`~auditkit.errors.UsageError` when it cannot listen there."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host.strip("[]"), port))
-    sock.listen(128)
+    try:
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise errors.UsageError(WEB_CANNOT_LISTEN.format(host=host, port=port, reason=exc.strerror or exc)) from None
     sock.set_inheritable(True)
     return sock
 
@@ -41,7 +48,8 @@ def bind(host: str, port: int) -> socket.socket:
 def serve(config: WebConfig, *, announce: Callable[[str], None] | None = None) -> None:
     """Serve ``config`` until interrupted; ``announce(url)`` is called once the socket listens.
 
-    Raises what :func:`check_sources` raises, and :class:`OSError` when the address is taken.
+    Raises what :func:`check_sources` raises, and :class:`~auditkit.errors.UsageError` when the
+    address cannot be listened on (taken, not this machine's).
     """
     check_sources(config)
     errors_log = logging.getLogger("auditkit.web")

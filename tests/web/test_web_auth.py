@@ -74,3 +74,16 @@ def test_the_token_opens_the_pages_and_the_access_log_names_the_user(guarded):
     rows = [json.loads(line) for line in access.read_text(encoding="utf-8").splitlines()]
     assert [(r["user"], r["what"], r["id"], r["status"]) for r in rows] == [
         ("c.officer", "decision page", "APP-004711", 200), ("token", "lineage json", "APP-004711", 200)]
+
+
+def test_a_taken_port_is_one_error_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        out = start("--store", str(SAMPLE / "mlflow.db"), "--port", str(port))
+    assert out.returncode == 2
+    assert out.stderr == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port "
+                          "(0: any free port)\n")
