@@ -19,6 +19,9 @@ from .report_cmds import fairness_options
 @click.option("--host", default="127.0.0.1", show_default=True, metavar="HOST",
               help="Address to listen on. Beyond loopback, $AUDITKIT_SERVE_TOKEN must be set (basic-auth password).")
 @click.option("--port", default=8765, show_default=True, type=int, metavar="N", help="TCP port (0: any free port).")
+@click.option("--proxy-user-header", "proxy_user_header", default=None, metavar="NAME",
+              help="Header a trusted reverse proxy sets to the signed-in user (e.g. X-Forwarded-User); requests "
+              "without it are refused. Only when nothing but the proxy can reach this server.")
 @click.option("--access-log", "access_log", default=None, metavar="FILE",
               help="Append one JSON line per view of a decision (time, user, client, id, status).")
 @click.option("--timeout", default=60.0, show_default=True, type=float, metavar="SECONDS",
@@ -32,7 +35,7 @@ from .report_cmds import fairness_options
               help="YAML/JSON file with the user-supplied report fields (purpose, creditor, …).")
 def serve(store_uri: str | None, predictions: str | None, column_options: tuple[str, ...], time_unit: str | None,
           ledger: str | None, policy: str | None, sensitive: str | None, positive: str | None,
-          label_positive: str | None, host: str, port: int, access_log: str | None, timeout: float,
+          label_positive: str | None, host: str, port: int, proxy_user_header: str | None, access_log: str | None, timeout: float,
           cache_seconds: float, templates: str | None, fields_file: str | None) -> None:
     """Serve a read-only web view: the inventory, each model's report and alias history, decision
     lookup by id (lineage, reasons, gaps, PDF), and a JSON API (/api/lineage/ID, /api/explain/ID).
@@ -51,5 +54,5 @@ def serve(store_uri: str | None, predictions: str | None, column_options: tuple[
     config = make_config(store=store_uri, predictions=predictions, columns=column_options, time_unit=time_unit,
                          ledger=ledger, policy=policy, sensitive=parse_sensitive(sensitive), positive=positive,
                          label_positive=label_positive, templates=templates, fields=load_fields(fields_file),
-                         host=host, port=port, access_log=access_log, timeout=timeout, cache_seconds=cache_seconds)
+                         host=host, port=port, proxy_user_header=proxy_user_header, access_log=access_log, timeout=timeout, cache_seconds=cache_seconds)
     serve_web(config, announce=lambda url: click.echo(f"serving {url} (read-only; Ctrl+C stops)"))

@@ -417,8 +417,8 @@ def _filename(kind: str, ctx: Any, form: str) -> str:
 
 def allowed_hosts(config: WebConfig) -> set[str]:
     """Host header names accepted: on loopback, only the loopback names (no DNS rebinding);
-    beyond it (credentials required), any."""
-    if not is_loopback(config.host):
+    beyond it or behind a proxy (credentials required), any."""
+    if not is_loopback(config.host) or config.proxy_user_header:
         return set()
     return {"127.0.0.1", "localhost", "::1", config.host.lower().strip("[]")}
 
@@ -439,4 +439,5 @@ def create_app(config: WebConfig) -> Guard:
         Route("/static/web.css", views.stylesheet, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={404: views.not_found})
-    return Guard(app, allowed_hosts=allowed_hosts(config), token=config.token, error_page=guard_error_page)
+    return Guard(app, allowed_hosts=allowed_hosts(config), token=config.token, error_page=guard_error_page,
+                 proxy_user_header=config.proxy_user_header)

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import errors
 from ..logs import PredictionLog, open_predictions, parse_column_options
-from .messages import WEB_BAD_PORT, WEB_HOST_NEEDS_AUTH, WEB_SENSITIVE_NEEDS_LOG, WEB_TOKEN_TOO_SHORT
+from .messages import WEB_BAD_HEADER, WEB_BAD_PORT, WEB_HOST_NEEDS_AUTH, WEB_SENSITIVE_NEEDS_LOG, WEB_TOKEN_TOO_SHORT
 
 #: Environment variable holding the access token (basic-auth password; any user name).
 TOKEN_ENV = "AUDITKIT_SERVE_TOKEN"
 #: The shortest token accepted.
 MIN_TOKEN_LENGTH = 16
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,64}")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 #: Seconds a page may take to read the store before the request gets an error page.
@@ -58,6 +60,8 @@ class WebConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     token: str | None = None
+    #: A header a trusted reverse proxy sets to the signed-in user (named explicitly; requests without it are refused).
+    proxy_user_header: str | None = None
     access_log: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     cache_seconds: float = DEFAULT_CACHE_SECONDS
@@ -77,17 +81,21 @@ def make_config(*, store: str | None, predictions: str | None = None, columns: S
                 templates: str | None = None, fields: Mapping[str, Any] | None = None,
                 host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, access_log: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT, cache_seconds: float = DEFAULT_CACHE_SECONDS,
-                explain_options: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> WebConfig:
+                explain_options: Mapping[str, Any] | None = None, proxy_user_header: str | None = None,
+                environ: Mapping[str, str] | None = None) -> WebConfig:
     """A checked :class:`WebConfig`; the token comes from ``$AUDITKIT_SERVE_TOKEN``.
 
-    Raises :class:`~auditkit.errors.UsageError` for a non-loopback ``host`` without a token, a
+    Raises :class:`~auditkit.errors.UsageError` for a non-loopback ``host`` without a token or a
+    trusted proxy user header, a malformed header name, a
     short token, a bad port, or ``sensitive`` without ``predictions``.
     """
     env = os.environ if environ is None else environ
     token = env.get(TOKEN_ENV) or None
     if token is not None and len(token) < MIN_TOKEN_LENGTH:
         raise errors.UsageError(WEB_TOKEN_TOO_SHORT.format(env=TOKEN_ENV, n=MIN_TOKEN_LENGTH))
-    if not is_loopback(host) and token is None:
+    if proxy_user_header is not None and not _HEADER_NAME.fullmatch(proxy_user_header):
+        raise errors.UsageError(WEB_BAD_HEADER.format(name=proxy_user_header))
+    if not is_loopback(host) and token is None and proxy_user_header is None:
         raise errors.UsageError(WEB_HOST_NEEDS_AUTH.format(host=host, env=TOKEN_ENV))
     if not 0 <= int(port) <= 65535:
         raise errors.UsageError(WEB_BAD_PORT.format(port=port))
@@ -97,4 +105,5 @@ def make_config(*, store: str | None, predictions: str | None = None, columns: S
                      ledger=ledger, policy=policy, sensitive=tuple(sensitive), positive=positive,
                      label_positive=label_positive, templates=templates, fields=fields, host=host,
                      port=int(port), token=token, access_log=access_log, timeout=float(timeout),
-                     cache_seconds=float(cache_seconds), explain_options=dict(explain_options or {}))
+                     cache_seconds=float(cache_seconds), proxy_user_header=proxy_user_header and proxy_user_header.lower(),
+                     explain_options=dict(explain_options or {}))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 #: ``--host`` is not a loopback address and no credentials are configured.
 WEB_HOST_NEEDS_AUTH = ("--host {host!r} is not a loopback address: set {env} (a token the browser gives as the "
-                       "basic-auth password) before serving beyond this machine")
+                       "basic-auth password) or name a trusted proxy's --proxy-user-header before serving beyond "
+                       "this machine")
+#: A proxy user header name that is not a header name.
+WEB_BAD_HEADER = "--proxy-user-header {name!r} is not a header name; expected letters, digits and '-' (e.g. X-Forwarded-User)"
+#: The trusted proxy's user header is missing.
+WEB_NO_PROXY_USER = "no user from the trusted proxy (header {name} missing)"
 #: The token set in the environment is too short to protect anything.
 WEB_TOKEN_TOO_SHORT = "{env} is shorter than {n} characters; use a long random token"
 #: A port outside 0–65535.

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from .messages import WEB_AUTH_REQUIRED, WEB_BAD_HOST, WEB_READ_ONLY
+from .messages import WEB_AUTH_REQUIRED, WEB_BAD_HOST, WEB_NO_PROXY_USER, WEB_READ_ONLY
 
 #: The only methods served (HEAD is GET without a body).
 METHODS = ("GET", "HEAD")
@@ -98,12 +98,15 @@ class Guard:
     security headers to every response.
 
     ``allowed_hosts`` (lower case; empty: any) are the names the Host header may carry;
-    ``token`` (``None``: no credentials needed) is checked on every request; ``error_page(scope,
+    ``token`` (``None``: no credentials needed) is checked on every request; with
+    ``proxy_user_header`` (lower case) that header must name the user (set by a trusted proxy); ``error_page(scope,
     status, message)`` makes the response for a refused request (an ASGI app).
     """
 
-    def __init__(self, app: Any, *, allowed_hosts: Iterable[str], token: str | None, error_page: Any) -> None:
+    def __init__(self, app: Any, *, allowed_hosts: Iterable[str], token: str | None, error_page: Any,
+                 proxy_user_header: str | None = None) -> None:
         self.app = app
+        self.proxy_user_header = proxy_user_header
         self.allowed_hosts = frozenset(allowed_hosts)
         self.token = token
         self.error_page = error_page
@@ -143,6 +146,13 @@ class Guard:
                 return
         else:
             user = LOCAL_USER
+        if self.proxy_user_header is not None:
+            proxied = request_headers.get(self.proxy_user_header, "").strip()
+            if not proxied:
+                app = self.error_page(scope, 401, WEB_NO_PROXY_USER.format(name=self.proxy_user_header))
+                await app(scope, receive, send_secured)
+                return
+            user = proxied[:200]
         scope[USER_KEY] = user
         await self.app(scope, receive, send_secured)
 

@@ -27,7 +27,8 @@ def test_a_non_loopback_host_without_a_token_does_not_start(host):
     out = start("--store", str(SAMPLE / "mlflow.db"), "--host", host)
     assert out.returncode == 2
     assert out.stderr == (f"error: --host {host!r} is not a loopback address: set AUDITKIT_SERVE_TOKEN (a token the "
-                          "browser gives as the basic-auth password) before serving beyond this machine\n")
+                          "browser gives as the basic-auth password) or name a trusted proxy's --proxy-user-header "
+                          "before serving beyond this machine\n")
     assert out.stdout == ""
 
 
@@ -87,3 +88,17 @@ def test_a_taken_port_is_one_error_line():
     assert out.returncode == 2
     assert out.stderr == (f"error: cannot listen on 127.0.0.1:{port}: Address already in use; choose another --port "
                           "(0: any free port)\n")
+
+
+def test_behind_a_trusted_proxy_the_named_header_is_the_user(tmp_path):
+    access = tmp_path / "access.jsonl"
+    out = start("--store", str(SAMPLE / "mlflow.db"), "--proxy-user-header", "X-User: x")
+    assert out.returncode == 2 and out.stderr.startswith("error: --proxy-user-header 'X-User: x' is not a header name")
+    with serve([*SAMPLE_ARGS, "--proxy-user-header", "X-Forwarded-User", "--access-log", str(access)]) as base:
+        r = httpx.get(base + "/decisions/APP-004711", timeout=120)
+        assert r.status_code == 401
+        assert "no user from the trusted proxy (header x-forwarded-user missing)" in r.text
+        r = httpx.get(base + "/decisions/APP-004711", headers={"X-Forwarded-User": "c.officer@bank"}, timeout=120)
+        assert r.status_code == 200
+    rows = [json.loads(line) for line in access.read_text(encoding="utf-8").splitlines()]
+    assert [(r["user"], r["what"], r["status"]) for r in rows] == [("c.officer@bank", "decision page", 200)]
