@@ -147,7 +147,7 @@ def hostile(tmp_path_factory, chromium):
         yield base, written, frame.prediction_id[deny]
 
 
-def test_a_hostile_store_renders_as_text_and_runs_nothing(hostile, page):
+def test_a_hostile_store_renders_as_text_and_runs_nothing(hostile, page, tmp_path):
     base, written, pid = hostile
     page.goto(base + "/")
     assert page.title() != "pwned" and "pwned" not in page.evaluate("document.title")
@@ -162,6 +162,10 @@ def test_a_hostile_store_renders_as_text_and_runs_nothing(hostile, page):
     text = page.inner_text("main.web-report")
     assert HOSTILE["script"] in text and HOSTILE["img"] in text
     assert page.evaluate("document.title") != "pwned"
+    shot = tmp_path / "web-hostile-decision.png"
+    page.screenshot(path=str(shot))
+    assert_png(shot)
+    keep_screenshot(shot)
     assert page.errors == []
     # nothing was fetched from anywhere but this server (the hostile <img> points at 127.0.0.1:9)
     assert all(urlparse(u).netloc == urlparse(base).netloc for u in page.requested if not u.startswith("data:"))
