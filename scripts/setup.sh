@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up auditkit on a fresh machine: Debian packages WeasyPrint needs (and poppler-utils and
-# libnss3-tools: pdfsig and certutil, the independent signature checker of tests/signing), a virtualenv in .venv,
+# libnss3-tools: pdfsig and certutil, the independent signature checker of tests/signing; with --test
+# chromium, the browser of tests/web), a virtualenv in .venv,
 # and the package with its extras. Idempotent; safe to run again.
 #   scripts/setup.sh          runtime only (+ postgres/mysql drivers)
 #   scripts/setup.sh --test   also the test extra (pytest, mlflow, ...)
@@ -11,7 +12,10 @@ extras="postgres,mysql"
 [ "${1:-}" = "--test" ] && extras="postgres,mysql,test"
 
 need_apt=()
-for pkg in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils libnss3-tools; do
+apt_pkgs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils libnss3-tools"
+# tests/web drive Debian's chromium (headless) with Playwright's Python package.
+[ "${1:-}" = "--test" ] && apt_pkgs="$apt_pkgs chromium"
+for pkg in $apt_pkgs; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

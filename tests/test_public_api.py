@@ -23,7 +23,7 @@ PUBLIC = [
 ]
 PARTS = ["auditkit.errors", "auditkit.times", "auditkit.records", "auditkit.accountability", "auditkit.connectors",
          "auditkit.logs", "auditkit.ledger", "auditkit.provenance", "auditkit.fairness", "auditkit.policy",
-         "auditkit.reports", "auditkit.cli"]
+         "auditkit.reports", "auditkit.web", "auditkit.cli"]
 
 
 def test_the_public_names_are_pinned():
@@ -81,7 +81,8 @@ def test_the_package_ships_type_information():
 
 
 def test_the_cli_starts_without_pandas_or_numpy():
-    code = "import sys, auditkit.cli; print(sorted({'pandas', 'numpy', 'weasyprint', 'matplotlib'} & set(sys.modules)))"
+    code = ("import sys, auditkit.cli; print(sorted({'pandas', 'numpy', 'weasyprint', 'matplotlib', 'starlette', "
+            "'uvicorn', 'auditkit.web'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -90,8 +91,8 @@ def test_the_cli_starts_without_pandas_or_numpy():
 #: the auditkit parts that load them. Each such import carries a comment saying why.
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "matplotlib", "jinja2", "weasyprint", "wandb", "google",
          "yaml", "pyhanko", "pyhanko_certvalidator", "cryptography", "asn1crypto", "pypdf", "fontTools",
-         "auditkit.report_templates")
-HEAVY_PARTS = ("fairness", "charts", "safety", "sql")
+         "auditkit.report_templates", "starlette", "uvicorn", "anyio")
+HEAVY_PARTS = ("fairness", "charts", "safety", "sql", "web")
 
 
 def _commented_group(lines: list[str], index: int) -> bool:

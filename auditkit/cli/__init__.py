@@ -24,6 +24,7 @@ from .ledger_cmds import history, snapshot, verify, verify_data_cmd
 from .lineage_cmds import lineage
 from .output import SafeStream
 from .report_cmds import demo, report
+from .serve_cmds import serve
 from .sign_cmds import sign, verify_report_cmd
 from .store_cmds import inspect, models, runs
 
@@ -116,6 +117,7 @@ def cli(debug: bool) -> None:
 for command in (inspect, runs, models, lineage, fairness, snapshot, history, verify, verify_data_cmd, check,
                 report, demo, sign, verify_report_cmd):
     cli.add_command(command)
+cli.add_command(serve)
 
 
 def main() -> None:
