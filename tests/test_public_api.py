@@ -18,7 +18,7 @@ PUBLIC = [
     "AliasResolution", "AuditkitError", "Connector", "DataVerification", "DatasetRef", "Experiment",
     "FairnessResult", "Finding", "LoggedModel", "ModelVersion", "Policy", "PolicyCheck", "PredictionLog",
     "RegisteredModel", "RegistryChange", "Run", "StoreInfo", "VerifyResult", "__version__", "assess_fairness",
-    "check_policy", "evaluate_policy", "lineage", "lineage_frame", "load_policy", "open_predictions",
+    "check_policy", "evaluate_policy", "explain", "explain_frame", "lineage", "lineage_frame", "load_policy", "open_predictions",
     "open_store", "resolve_alias_at", "resolve_stage_at", "snapshot", "verify_data", "verify_ledger",
 ]
 PARTS = ["auditkit.errors", "auditkit.times", "auditkit.records", "auditkit.accountability", "auditkit.connectors",
@@ -89,8 +89,8 @@ def test_the_cli_starts_without_pandas_or_numpy():
 #: What a function may import where it runs: packages that cost a noticeable time to load, and
 #: the auditkit parts that load them. Each such import carries a comment saying why.
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "matplotlib", "jinja2", "weasyprint", "wandb", "google",
-         "yaml", "auditkit.report_templates")
-HEAVY_PARTS = ("fairness", "charts", "safety", "sql")
+         "yaml", "auditkit.report_templates", "skops", "onnxruntime", "xgboost", "lightgbm", "shap", "cloudpickle")
+HEAVY_PARTS = ("fairness", "charts", "safety", "sql", "reperform")
 
 
 def test_imports_inside_functions_are_heavy_packages_with_a_comment():
