@@ -18,6 +18,7 @@ import click
 from ..errors import AuditkitError, AuditkitWarning
 from ..version import __version__
 from .check_cmds import check
+from .explain_cmds import explain
 from .fairness_cmds import fairness
 from .ledger_cmds import history, snapshot, verify, verify_data_cmd
 from .lineage_cmds import lineage
@@ -73,6 +74,7 @@ def cli() -> None:
 for command in (inspect, runs, models, lineage, fairness, snapshot, history, verify, verify_data_cmd, check,
                 report, demo):
     cli.add_command(command)
+cli.add_command(explain)
 
 
 def main() -> None:

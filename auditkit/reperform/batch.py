@@ -17,7 +17,7 @@ import pandas as pd
 from ..connectors import Connector
 from ..logs import PredictionLog, parse_timestamps, reasons_of
 from ..provenance import Resolution, Resolver, model_ref_columns, model_ref_of
-from .engine import DEFAULT_TOLERANCE, Explainer
+from .engine import DEFAULT_TOLERANCE, Explainer, is_adverse
 from .reasons import MAX_REASONS
 
 #: Columns of :func:`explain_frame`, in order.
@@ -91,7 +91,8 @@ def explain_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
             recomputed: list[str] = []
             supported = unsupported = None
             if contrib is not None:
-                reasons, checked, reason_gaps = ex.reasons(contrib, j, records[j], logged)
+                adverse = is_adverse(v.get("replayed_decision"), decisions[j])
+                reasons, checked, reason_gaps = ex.reasons(contrib, j, records[j], logged, adverse=adverse)
                 recomputed = [r["feature"] for r in reasons]
                 supported = sum(1 for c in checked if c["supported"])
                 unsupported = len(checked) - supported

@@ -18,7 +18,7 @@ from ..logs import PredictionLog, parse_timestamp, reasons_of
 from ..logs.messages import PREDICTIONS_UNKNOWN_ID
 from ..provenance import Resolution, Resolver, model_ref_columns, model_ref_of
 from ..records import iso
-from .engine import DEFAULT_TOLERANCE, Explainer
+from .engine import DEFAULT_TOLERANCE, Explainer, is_adverse
 from .reasons import MAX_REASONS
 
 SCHEMA_VERSION = "1"
@@ -124,7 +124,8 @@ def explain_one(ex: Explainer, prediction_id: Any, *, ledger: str | os.PathLike 
         inputs = frame.iloc[0]
         doc["contributions"] = [{"feature": contrib.features[k], "value": _plain(inputs[contrib.features[k]]),
                                  "contribution": float(contrib.values[0, k])} for k in order]
-        reasons, checked, reason_gaps = ex.reasons(contrib, 0, inputs.to_dict(), logged)
+        adverse = is_adverse(doc["replay"].get("replayed_decision"), logged_decision)
+        reasons, checked, reason_gaps = ex.reasons(contrib, 0, inputs.to_dict(), logged, adverse=adverse)
         doc["reasons"], doc["logged_reasons"] = reasons, checked
         gaps += reason_gaps
     if counterfactuals:

@@ -247,11 +247,13 @@ class Explainer:
         except Exception as exc:  # an estimator shap or the encoder cannot handle: said, not crashed
             return None, GAP_NO_CONTRIBUTIONS.format(why=f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
-    def reasons(self, contrib: Contributions, i: int, row: Mapping[str, Any],
-                logged: Sequence[Mapping[str, Any]]) -> tuple[list[dict], list[dict], list[str]]:
-        """Recomputed principal reasons, logged reasons checked, and gaps for unsupported ones."""
+    def reasons(self, contrib: Contributions, i: int, row: Mapping[str, Any], logged: Sequence[Mapping[str, Any]],
+                *, adverse: bool = True) -> tuple[list[dict], list[dict], list[str]]:
+        """Recomputed principal reasons (only for an adverse decision: a favourable one has none),
+        logged reasons checked, and gaps for unsupported ones."""
         values = contrib.values[i].tolist()
-        reasons = principal_reasons(contrib.features, values, row, self.reason_map, max_reasons=self.max_reasons)
+        reasons = principal_reasons(contrib.features, values, row, self.reason_map,
+                                    max_reasons=self.max_reasons) if adverse else []
         checked = check_logged(logged, reasons, contrib.features, row, self.reason_map)
         gaps = [GAP_UNSUPPORTED_REASON.format(rank=c["rank"], text=c["text"]) for c in checked if not c["supported"]]
         if logged and self.reason_map.path is None and not self.reason_map.texts:
@@ -286,6 +288,15 @@ def decision_labels(logged: Any) -> tuple[str, str]:
                 return fav.capitalize(), adv.capitalize()
             return fav, adv
     return "favourable", "adverse"
+
+
+def is_adverse(replayed: Any, logged: Any) -> bool:
+    """Whether a decision is the adverse one (the replayed decision when known, else the logged one;
+    a decision outside the known label pairs counts as adverse, so its reasons are shown)."""
+    decision = replayed if replayed is not None else logged
+    if decision is None:
+        return True
+    return str(decision).casefold() != decision_labels(decision)[0].casefold()
 
 
 def logged_precision(value: Any) -> float:
