@@ -44,6 +44,16 @@ def find_sample_data(sample_dir: str | Path | None = None) -> Path:
         path=str(candidates[0]), what="mlflow.db", expected="the sample_data folder of an auditkit checkout"))
 
 
+def sample_explain_options(sample: Path) -> dict | None:
+    """How the demo re-performs its decision: the sample's re-created artifacts (mapped from the
+    store's ``mlflow-artifacts:`` locations), its reason-code map and its training split; ``None``
+    when the folder lacks them (the report then says the decision was not re-performed)."""
+    artifacts, reasons, train = sample / "artifacts", sample / "reason_codes.yaml", sample / "datasets" / "credit_train.csv"
+    if not (artifacts.is_dir() and reasons.is_file() and train.is_file()):
+        return None
+    return {"artifact_roots": [f"mlflow-artifacts:/={artifacts}"], "reason_map": str(reasons), "background": str(train)}
+
+
 def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
              as_of: datetime | str | None = None) -> list[Path]:
     """Write the four reports (``model``, ``decision``, ``experiment``, ``inventory``; ``.pdf``
@@ -72,7 +82,7 @@ def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
         try:
             contexts["decision"] = build_decision_report(
                 store, log, DECISION_ID, ledger=ledger, as_of=when, sensitive=list(SENSITIVE),
-                positive=POSITIVE, label_positive=LABEL_POSITIVE)
+                positive=POSITIVE, label_positive=LABEL_POSITIVE, explain=sample_explain_options(sample))
         finally:
             log.close()
         contexts["experiment"] = build_experiment_report(store, EXPERIMENT, as_of=when)
