@@ -13,7 +13,15 @@ import click
 
 from .. import errors
 from ..connectors import open_store
-from .options import format_option, ledger_option, open_log, predictions_options, store_option
+from .options import (
+    explain_options,
+    explain_settings,
+    format_option,
+    ledger_option,
+    open_log,
+    predictions_options,
+    store_option,
+)
 from .output import cell, render_json
 
 EXPLAIN_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
@@ -31,15 +39,7 @@ EXPLAIN_BAD_OUTPUT = "output {path!r} has no table extension; expected one of: .
 @click.option("--tolerance", type=float, default=1e-6, show_default=True, metavar="EPS",
               help="Largest score difference that still reproduces (a score logged with fewer decimals is "
               "compared to half a unit of its last decimal).")
-@click.option("--artifact-root", "artifact_roots", multiple=True, metavar="OLD=NEW",
-              help="Rewrite an artifact location prefix, for stores whose artifacts moved (repeatable).")
-@click.option("--trust-pickle", is_flag=True,
-              help="Also load pickle/cloudpickle models (runs code from the artifact; the output says so).")
-@click.option("--reason-map", default=None, metavar="FILE",
-              help="Reason-code map (YAML: feature or feature=value -> text); its SHA-256 goes in the evidence.")
-@click.option("--background", default=None, metavar="FILE",
-              help="Background data (.csv/.parquet/.jsonl) for contributions and counterfactuals. Default: "
-              "the run's training dataset when readable, else the log's decisions by the same version.")
+@explain_options
 @click.option("--immutable", default=None, metavar="COL[,COL…]",
               help="Features counterfactuals never change. Default: protected attributes (age, sex, …).")
 @click.option("--actionable", default=None, metavar="COL[,COL…]",
@@ -75,8 +75,7 @@ def explain(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
     from .. import reperform  # heavy: numpy and pandas
 
     options: dict[str, Any] = {"ledger": ledger, "threshold": threshold, "tolerance": tolerance,
-                               "artifact_roots": list(artifact_roots), "trust_pickle": trust_pickle,
-                               "reason_map": reason_map, "background": background}
+                               **explain_settings(artifact_roots, trust_pickle, reason_map, background)}
     log = open_log(predictions, column_options, time_unit)
     try:
         with open_store(store_uri) as store:
