@@ -36,9 +36,6 @@ from .messages import (
     GAP_REMOTE_LOCATION,
 )
 
-#: Files larger than this are listed (and hashed) but not kept in memory unless asked for.
-MAX_FILES = 200
-
 
 class ArtifactSource(abc.ABC):
     """Read-only access to one model's artifact folder.
@@ -78,7 +75,7 @@ class LocalArtifactSource(ArtifactSource):
         for root, _dirs, files in os.walk(self.path):
             for name in files:
                 out.append(Path(root, name).relative_to(self.path).as_posix())
-        return sorted(out)[:MAX_FILES]
+        return sorted(out)
 
     def read_bytes(self, relpath: str) -> bytes:
         target = (self.path / relpath).resolve()
