@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -67,9 +67,10 @@ def dataset_path(source: str | None) -> Path | None:
 
 
 def choose_background(*, given: Any, res: Resolution, features: Sequence[str],
-                      log_rows: pd.DataFrame | None) -> Background | None:
+                      log_rows: Callable[[], pd.DataFrame | None]) -> Background | None:
     """The background for one model version (see the module docstring); ``None`` when no source
-    holds the model's input columns."""
+    holds the model's input columns. ``log_rows()`` reads the log's rows of the version (only
+    called when nothing before it serves)."""
     if given is not None:
         if isinstance(given, pd.DataFrame):
             frame, desc = given, f"the background data given ({len(given)} rows)"
@@ -90,7 +91,8 @@ def choose_background(*, given: Any, res: Resolution, features: Sequence[str],
             if all(f in frame.columns for f in features):
                 return Background(_sample(frame[list(features)].reset_index(drop=True)),
                                   f"the run's training dataset {ds.name} ({path}, {len(frame)} rows)")
-    if log_rows is not None and len(log_rows) and all(f in log_rows.columns for f in features):
-        return Background(_sample(log_rows[list(features)].reset_index(drop=True)),
-                          f"the prediction log's decisions by the same model version ({len(log_rows)} rows)")
+    rows = log_rows()
+    if rows is not None and len(rows) and all(f in rows.columns for f in features):
+        return Background(_sample(rows[list(features)].reset_index(drop=True)),
+                          f"the prediction log's decisions by the same model version ({len(rows)} rows)")
     return None

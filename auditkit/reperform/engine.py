@@ -143,7 +143,7 @@ class Explainer:
         if model is not None and st.features:
             names = [f for f, _ in st.features]
             st.background = choose_background(given=self.background_given, res=res, features=names,
-                                              log_rows=self._version_rows(res, names))
+                                              log_rows=lambda: self._version_rows(res, names))
         return st
 
     def _version_rows(self, res: Resolution, names: list[str]) -> pd.DataFrame | None:
