@@ -66,6 +66,8 @@ def explain_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
         groups.setdefault(st.ref, []).append(i)
         resolutions[st.ref] = res
     out: list[dict[str, Any] | None] = [None] * len(rows)
+    reason_cols = log.reason_columns() + ([roles["reasons"]] if "reasons" in roles else [])
+    logged_cache: dict[tuple, list[dict[str, Any]]] = {}
     for key, idx in groups.items():
         res = resolutions[key]
         st = ex.state(res)
@@ -87,7 +89,10 @@ def explain_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
             row = rows[i]
             v = verdicts[j]
             gaps = list(res.gaps) + common + row_gaps[j]
-            logged = reasons_of(log, row, ids[j])
+            key = tuple(row.get(c) for c in reason_cols)
+            logged = logged_cache.get(key)
+            if logged is None:  # the same logged reasons recur: read each combination once
+                logged = logged_cache[key] = reasons_of(log, row, ids[j])
             recomputed: list[str] = []
             supported = unsupported = None
             if contrib is not None:

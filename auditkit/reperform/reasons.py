@@ -22,7 +22,6 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from ..errors import UsageError
-from ..logs.values import infer_feature
 from .messages import EXPLAIN_REASON_MAP_SHAPE, EXPLAIN_REASON_MAP_UNREADABLE
 
 MAX_REASONS = 4
@@ -102,13 +101,14 @@ def principal_reasons(features: Sequence[str], contributions: Sequence[float], r
 def check_logged(logged: Sequence[Mapping[str, Any]], reasons: Sequence[Mapping[str, Any]],
                  features: Sequence[str], row: Mapping[str, Any], rmap: ReasonMap) -> list[dict[str, Any]]:
     """Each logged reason ``{rank, text, feature, supported}``: supported when the feature it names
-    is one of the recomputed principal ``reasons``."""
+    (the map's wording for this applicant, else the ``feature`` the log reader found the text to
+    name) is one of the recomputed principal ``reasons``."""
     wording = {rmap.text(f, row.get(f)).strip().casefold(): f for f in features}
     supported = {r["feature"] for r in reasons}
     out = []
     for item in logged:
         text = str(item.get("text"))
-        feature = wording.get(text.strip().casefold()) or item.get("feature") or infer_feature(text, list(features))
+        feature = wording.get(text.strip().casefold()) or item.get("feature")
         out.append({"rank": item.get("rank"), "text": text, "feature": feature,
                     "supported": feature is not None and feature in supported})
     return out
