@@ -34,13 +34,12 @@ sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
 
 def build(workdir: Path, rows: int) -> dict:
+    import explain_models as em
     import mlflow
     import numpy as np
     import pandas as pd
     from mlflow.models import infer_signature
     from sklearn.ensemble import GradientBoostingClassifier
-
-    import explain_models as em
 
     train = pd.read_csv(em.DATA / "credit_train.csv")
     evald = pd.read_csv(em.DATA / "credit_eval.csv")
@@ -116,7 +115,8 @@ def child(kind: str, workdir: Path, train: str) -> dict:
             values = shap.LinearExplainer(clf, bg).shap_values(enc)
         n = int(np.asarray(values).shape[0])
     wall = time.perf_counter() - t0
-    return {"kind": kind, "rows": n, "seconds": round(wall, 2),
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"kind": kind, "rows": n, "seconds": round(wall, 2), "cpu": round(ru.ru_utime + ru.ru_stime, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
@@ -137,17 +137,22 @@ def main() -> None:
         print(f"# built store and {a.rows:,}-decision log in {time.perf_counter() - t0:.1f} s; "
               f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         pid = "bench-gbm-0000000"
-        t0 = time.perf_counter()
-        subprocess.run([str(Path(sys.executable).parent / "auditkit"), "explain", pid, "--store", info["uri"],
-                        "--predictions", str(work / "predictions.csv"), "--background", info["train"]],
-                       check=True, capture_output=True)
-        print(f"explain-one (fresh process, gbm, with counterfactuals, {a.rows:,}-row log): "
-              f"{time.perf_counter() - t0:.2f} s")
+        for label, args in (("--help", ["--help"]),
+                            ("explain-one", ["explain", pid, "--store", info["uri"], "--predictions",
+                                             str(work / "predictions.csv"), "--background", info["train"]])):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            subprocess.run([str(Path(sys.executable).parent / "auditkit"), *args], check=True, capture_output=True)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+            print(f"{label:<14} (fresh process; explain-one: gbm, with counterfactuals, {a.rows:,}-row log): "
+                  f"wall {time.perf_counter() - t0:.2f} s, CPU {cpu:.2f} s")
         for kind in ("frame-logreg", "shap-logreg", "frame-gbm", "shap-gbm"):
             out = subprocess.run([sys.executable, __file__, "--child", kind, "--workdir", str(work),
                                   "--train", info["train"]], check=True, capture_output=True, text=True).stdout
             r = json.loads(out.strip().splitlines()[-1])
-            print(f"{r['kind']:<14} {r['rows']:>8,} rows  {r['seconds']:>7.2f} s  peak RSS {r['peak_rss_mb']:>7.1f} MB")
+            print(f"{r['kind']:<14} {r['rows']:>8,} rows  wall {r['seconds']:>7.2f} s  CPU {r['cpu']:>7.2f} s  "
+                  f"peak RSS {r['peak_rss_mb']:>7.1f} MB")
 
 
 if __name__ == "__main__":
