@@ -16,7 +16,7 @@ This part loads numpy and pandas when imported; the CLI imports it inside its co
 from __future__ import annotations
 
 from .artifacts import Artifact, ArtifactSource, LocalArtifactSource, parse_artifact_roots, read_artifact
-from .batch import FRAME_COLUMNS, explain_frame, summary
+from .batch import FRAME_COLUMNS, explain_frame, summary, version_summary
 from .counterfactuals import DEFAULT_IMMUTABLE, actionable_features, is_protected
 from .document import SCHEMA_VERSION, explain, explain_one
 from .engine import DEFAULT_TOLERANCE, Explainer
@@ -27,5 +27,5 @@ __all__ = [
     "DEFAULT_IMMUTABLE", "DEFAULT_TOLERANCE", "FRAME_COLUMNS", "MAX_REASONS", "SCHEMA_VERSION", "Artifact",
     "ArtifactSource", "Explainer", "LoadedModel", "LocalArtifactSource", "ReasonMap", "actionable_features",
     "explain", "explain_frame", "explain_one", "is_protected", "load_model", "load_reason_map",
-    "parse_artifact_roots", "read_artifact", "summary",
+    "parse_artifact_roots", "read_artifact", "summary", "version_summary",
 ]

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..connectors import Connector
 from ..logs import PredictionLog, parse_timestamps, reasons_of
-from ..provenance import Resolution, Resolver, model_ref_columns, model_ref_of
+from ..provenance import Resolution, Resolver, model_ref_columns, model_ref_of, normalize_version
 from .engine import DEFAULT_TOLERANCE, Explainer, is_adverse
 from .reasons import MAX_REASONS
 
@@ -135,3 +135,51 @@ def summary(frame: pd.DataFrame) -> dict[str, int]:
             "reasons_consistent": int((consistent == True).sum()),  # noqa: E712 - object column with None
             "reasons_inconsistent": int((consistent == False).sum()),  # noqa: E712
             "with_gaps": int(np.count_nonzero(frame["gap_count"].to_numpy() > 0))}
+
+
+def version_summary(store: Connector, log: PredictionLog, *, name: str, version: str,
+                    threshold: float | None = None, tolerance: float = DEFAULT_TOLERANCE,
+                    artifact_roots: Sequence[str] | Mapping[str, str] | None = None, trust_pickle: bool = False,
+                    background: Any = None) -> dict[str, Any]:
+    """One version's decisions in the log re-performed together: the replay counts and rate, and
+    global importance (mean absolute contribution of each input over those decisions, largest
+    first). Decisions are the version's when their ``model_name`` + ``model_version`` name it
+    (references by alias, stage or run are not attributed). Raises as :func:`auditkit.explain`."""
+    ex = Explainer(store, log, threshold=threshold, tolerance=tolerance, artifact_roots=artifact_roots,
+                   trust_pickle=trust_pickle, background=background)
+    roles = log.roles
+    out: dict[str, Any] = {"decisions": 0, "reproduced": 0, "mismatch": 0, "not_replayed": 0, "replay_rate": None,
+                           "method": None, "scale": None, "importance": [], "gaps": []}
+    if "model_name" not in roles or "model_version" not in roles:
+        return out
+    frame = log.read()
+    mine = frame[(frame[roles["model_name"]].astype(str) == name)
+                 & (frame[roles["model_version"]].map(normalize_version) == str(version))]
+    if mine.empty:
+        return out
+    rows = mine.astype(object).where(mine.notna(), None).to_dict("records")
+    pid = rows[0].get(roles["prediction_id"])
+    ref = model_ref_of(log, rows[0], pid)
+    res = Resolver(store).resolve(ref, pid, None)
+    st = ex.state(res)
+    scores = [r.get(roles["score"]) if "score" in roles else None for r in rows]
+    decisions = [r.get(roles["decision"]) for r in rows]
+    out["decisions"], out["gaps"] = len(rows), list(st.gaps)
+    if st.model is None or not st.features:
+        out["not_replayed"] = len(rows)
+        out["replay_rate"] = 0.0
+        return out
+    inputs = ex.inputs(st, rows, [r.get(roles["prediction_id"]) for r in rows])
+    verdicts, _, _ = ex.replay(st, inputs, scores, decisions)
+    for v in verdicts:
+        out[v["status"]] += 1
+    out["replay_rate"] = out["reproduced"] / len(rows)
+    contrib, why = ex.contributions(st, inputs)
+    if contrib is None:
+        out["gaps"].append(why)
+        return out
+    mean_abs = np.abs(contrib.values).mean(axis=0)
+    order = sorted(range(len(contrib.features)), key=lambda k: (-mean_abs[k], k))
+    out["method"], out["scale"] = contrib.method, contrib.scale
+    out["importance"] = [{"feature": contrib.features[k], "mean_abs_contribution": float(mean_abs[k])} for k in order]
+    return out

@@ -313,6 +313,8 @@ class ModelReport:
     fairness: FairnessSummary | None
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: The version's decisions re-performed (replay rate, global importance), when asked for.
+    logic: Mapping[str, Any] | None = None
     schema_version: str = SCHEMA_VERSION
     kind: str = "model"
 

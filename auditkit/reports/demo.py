@@ -77,7 +77,18 @@ def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
         extras = model_extras(store, MODEL, version=None, alias=ALIAS, ledger=str(ledger) if ledger else None,
                               predictions=str(predictions), sensitive=SENSITIVE, positive=POSITIVE,
                               label_positive=LABEL_POSITIVE)
-        contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, **extras)
+        options = sample_explain_options(sample)
+        logic = None
+        if options is not None:
+            from ..reperform import version_summary  # heavy: numpy, pandas and the model loaders
+
+            rm = next((m for m in store.registered_models() if m.name == MODEL), None)
+            version = rm.aliases.get(ALIAS) if rm is not None else None
+            if version is not None:
+                with open_predictions(str(predictions)) as plog:
+                    logic = version_summary(store, plog, name=MODEL, version=version,
+                                            **{k: v for k, v in options.items() if k != "reason_map"})
+        contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, logic=logic, **extras)
         log = open_predictions(str(predictions))
         try:
             contexts["decision"] = build_decision_report(

@@ -57,3 +57,25 @@ def test_cli_report_decision_explain(tmp_path):
     assert res.exit_code == 0, res.output
     text = out.read_text()
     assert "4. Logic applied" in text and "reproduced" in text
+
+
+def test_model_report_replay_rate_and_global_importance():
+    from auditkit.reperform import version_summary
+    from auditkit.reports.model import build_model_report
+
+    with auditkit.open_store(str(SAMPLE / "mlflow.db")) as store, \
+            auditkit.open_predictions(str(SAMPLE / "predictions.csv")) as log:
+        summary = version_summary(store, log, name="credit-risk", version="3", artifact_roots=OPTIONS["artifact_roots"],
+                                  background=OPTIONS["background"])
+        ctx = build_model_report(store, "credit-risk", version="3", as_of="2026-07-01T00:00:00Z", logic=summary)
+        frame = auditkit.explain_frame(store, log, artifact_roots=OPTIONS["artifact_roots"],
+                                       background=OPTIONS["background"])
+    mine = frame[frame["model_version"] == "3"]
+    assert (summary["decisions"], summary["reproduced"], summary["mismatch"]) == (
+        len(mine), int((mine["replay_status"] == "reproduced").sum()), int((mine["replay_status"] == "mismatch").sum()))
+    assert summary["replay_rate"] == summary["reproduced"] / summary["decisions"]
+    values = [r["mean_abs_contribution"] for r in summary["importance"]]
+    assert values == sorted(values, reverse=True) and len(values) == 18 and values[-1] >= 0
+    assert summary["importance"][0]["feature"] == "checking_status"
+    html = render_html(ctx)
+    assert "5b. Logic applied" in html and "checking_status" in html
