@@ -1,10 +1,10 @@
 """Model artifacts of a registered version: where they are, and their bytes, each file hashed.
 
 A version's model files (``MLmodel``, the model file, ``conda.yaml``, ``python_env.yaml``,
-``requirements.txt``, …) are read through an :class:`ArtifactSource`. This module ships the
-local one (a folder, a ``file:`` URI); a store whose artifacts live behind a server plugs in by
-offering ``artifact_source(uri) -> ArtifactSource | None`` on its connector (the MLflow REST
-connector does for ``mlflow-artifacts:`` and HTTP stores). Every file read is SHA-256 hashed and
+``requirements.txt``, …) are read through an :class:`~auditkit.connectors.artifacts.ArtifactSource`
+(the interface lives with the connectors so a connector can implement it): the local one for a
+folder or a ``file:`` URI; a store whose artifacts live behind a server plugs in by offering
+``artifact_source(uri) -> ArtifactSource | None`` on its connector. Every file read is SHA-256 hashed and
 the hashes go into the evidence, so what was loaded is what was hashed.
 
 Where the files are (:func:`artifact_location`): an MLflow 3 version's logged model
@@ -15,16 +15,14 @@ OLD=NEW`` rewrites a location's prefix, for stores whose artifacts moved.
 
 from __future__ import annotations
 
-import abc
 import hashlib
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping, Sequence
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 import yaml
 
+from ..connectors.artifacts import ArtifactSource, LocalArtifactSource, local_path
 from ..errors import UsageError
 from ..provenance import Resolution
 from .messages import (
@@ -35,53 +33,6 @@ from .messages import (
     GAP_NO_MLMODEL,
     GAP_REMOTE_LOCATION,
 )
-
-
-class ArtifactSource(abc.ABC):
-    """Read-only access to one model's artifact folder.
-
-    Implementations list the files under the folder (relative POSIX paths) and return a file's
-    bytes; they never write. :class:`LocalArtifactSource` is the local one.
-    """
-
-    #: The location as shown in the evidence (URI or path).
-    uri: str
-
-    @abc.abstractmethod
-    def exists(self) -> bool:
-        """Whether the folder exists (and can be listed)."""
-
-    @abc.abstractmethod
-    def list_files(self) -> list[str]:
-        """Every file under the folder, as sorted relative POSIX paths."""
-
-    @abc.abstractmethod
-    def read_bytes(self, relpath: str) -> bytes:
-        """The bytes of one file (``relpath`` as :meth:`list_files` gives it). Raises OSError."""
-
-
-class LocalArtifactSource(ArtifactSource):
-    """A model folder on a local (or mounted) file system."""
-
-    def __init__(self, path: str | os.PathLike, uri: str | None = None) -> None:
-        self.path = Path(path)
-        self.uri = uri or str(path)
-
-    def exists(self) -> bool:
-        return self.path.is_dir()
-
-    def list_files(self) -> list[str]:
-        out = []
-        for root, _dirs, files in os.walk(self.path):
-            for name in files:
-                out.append(Path(root, name).relative_to(self.path).as_posix())
-        return sorted(out)
-
-    def read_bytes(self, relpath: str) -> bytes:
-        target = (self.path / relpath).resolve()
-        if self.path.resolve() not in target.parents:
-            raise OSError(f"{relpath!r} is outside the artifact folder")
-        return target.read_bytes()
 
 
 def parse_artifact_roots(values: Sequence[str] | Mapping[str, str] | None) -> list[tuple[str, str]]:
@@ -109,16 +60,6 @@ def remap(uri: str, roots: Sequence[tuple[str, str]]) -> str:
                 return new + rest
             return new + "/" + rest
     return uri
-
-
-def local_path(uri: str) -> Path | None:
-    """The local path of a ``file:`` URI or a plain path; ``None`` for any other scheme."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
-        return Path(uri)
-    return None
 
 
 def artifact_location(res: Resolution) -> tuple[str | None, str]:
