@@ -12,6 +12,8 @@ The parts, data flowing one way (each imports only from the parts before it)::
             │
     provenance (lineage)                         decision → version → run → data → code → owner
             │
+    reperform (explain)                          the decision re-performed: replay, reasons, counterfactuals
+            │
     fairness                                     group metrics and disparities
             │
     policy                                       which serving versions lack required evidence
@@ -47,19 +49,20 @@ from .records import DatasetRef, Experiment, LoggedModel, ModelVersion, Register
 from .version import __version__
 
 # Names whose modules load pandas/numpy: imported on first use (see __getattr__).
-_HEAVY = {"assess_fairness": "auditkit.fairness", "FairnessResult": "auditkit.fairness"}
+_HEAVY = {"assess_fairness": "auditkit.fairness", "FairnessResult": "auditkit.fairness",
+          "explain": "auditkit.reperform", "explain_frame": "auditkit.reperform"}
 
 __all__ = [
     "AliasResolution", "AuditkitError", "Connector", "DataVerification", "DatasetRef", "Experiment",
     "FairnessResult", "Finding", "LoggedModel", "ModelVersion", "Policy", "PolicyCheck", "PredictionLog",
     "RegisteredModel", "RegistryChange", "Run", "StoreInfo", "VerifyResult", "__version__", "assess_fairness",
-    "check_policy", "evaluate_policy", "lineage", "lineage_frame", "load_policy", "open_predictions",
+    "check_policy", "evaluate_policy", "explain", "explain_frame", "lineage", "lineage_frame", "load_policy", "open_predictions",
     "open_store", "resolve_alias_at", "resolve_stage_at", "snapshot", "verify_data", "verify_ledger",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Load the fairness names on first use (pandas and numpy are heavy)."""
+    """Load the fairness and explain names on first use (pandas and numpy are heavy)."""
     module = _HEAVY.get(name)
     if module is None:
         raise AttributeError(f"module 'auditkit' has no attribute {name!r}")

@@ -90,6 +90,13 @@ def make_predictions(raw: pd.DataFrame, train_df: pd.DataFrame, models: dict,
         for pos, texts in zip(denied.index, rs.principal_reasons(contrib, denied, ms.FEATURES)):
             reasons[pos] = texts
     decision = np.where(score >= ms.THRESHOLD, "approve", "deny")
+    # one decision carries a score the model did not produce (a scoring-service defect): the first
+    # version-3 approval of June 2026 scored below 0.9 is logged 0.05 higher, the decision unchanged;
+    # `auditkit explain` (replay) finds it as a mismatch
+    june = ((ts >= pd.Timestamp("2026-06-01T00:00:00Z")).to_numpy() & (version.astype(str) == "3").to_numpy()
+            & (decision == "approve") & (score < 0.9).to_numpy())
+    tampered = int(np.flatnonzero(june)[0])
+    score.iloc[tampered] = round(score.iloc[tampered] + 0.05, 4)
     known = ts < pd.Timestamp(ms.LABELS_UNTIL)
     label = app["credit_risk"].where(known, "")
 

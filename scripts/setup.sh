@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras="postgres,mysql"
-[ "${1:-}" = "--test" ] && extras="postgres,mysql,test"
+extras="postgres,mysql,explain"
+[ "${1:-}" = "--test" ] && extras="postgres,mysql,explain,test"
 
 need_apt=()
 apt_pkgs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils libnss3-tools"

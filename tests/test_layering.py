@@ -19,6 +19,8 @@ LAYERS = [
     ["auditkit.logs"],
     ["auditkit.ledger"],
     ["auditkit.provenance"],
+    # reperform (explain) re-performs a resolved decision (needs provenance); policy and reports use its results
+    ["auditkit.reperform"],
     ["auditkit.fairness"],
     ["auditkit.policy"],
     ["auditkit.reports"],

@@ -18,11 +18,12 @@ PUBLIC = [
     "AliasResolution", "AuditkitError", "Connector", "DataVerification", "DatasetRef", "Experiment",
     "FairnessResult", "Finding", "LoggedModel", "ModelVersion", "Policy", "PolicyCheck", "PredictionLog",
     "RegisteredModel", "RegistryChange", "Run", "StoreInfo", "VerifyResult", "__version__", "assess_fairness",
-    "check_policy", "evaluate_policy", "lineage", "lineage_frame", "load_policy", "open_predictions",
+    "check_policy", "evaluate_policy", "explain", "explain_frame", "lineage", "lineage_frame", "load_policy", "open_predictions",
     "open_store", "resolve_alias_at", "resolve_stage_at", "snapshot", "verify_data", "verify_ledger",
 ]
 PARTS = ["auditkit.errors", "auditkit.times", "auditkit.records", "auditkit.accountability", "auditkit.connectors",
-         "auditkit.logs", "auditkit.ledger", "auditkit.provenance", "auditkit.fairness", "auditkit.policy",
+         "auditkit.logs", "auditkit.ledger", "auditkit.provenance", "auditkit.reperform", "auditkit.fairness",
+         "auditkit.policy",
          "auditkit.reports", "auditkit.web", "auditkit.cli"]
 
 
@@ -91,8 +92,9 @@ def test_the_cli_starts_without_pandas_or_numpy():
 #: the auditkit parts that load them. Each such import carries a comment saying why.
 HEAVY = ("pandas", "numpy", "pyarrow", "sqlalchemy", "matplotlib", "jinja2", "weasyprint", "wandb", "google",
          "yaml", "pyhanko", "pyhanko_certvalidator", "cryptography", "asn1crypto", "pypdf", "fontTools",
-         "auditkit.report_templates", "starlette", "uvicorn", "anyio")
-HEAVY_PARTS = ("fairness", "charts", "safety", "sql", "web")
+         "auditkit.report_templates", "starlette", "uvicorn", "anyio", "skops", "onnxruntime", "xgboost", "lightgbm",
+         "shap", "cloudpickle")
+HEAVY_PARTS = ("fairness", "charts", "safety", "sql", "web", "reperform")
 
 
 def _commented_group(lines: list[str], index: int) -> bool:

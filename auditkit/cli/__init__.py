@@ -19,6 +19,7 @@ import click
 from ..errors import AuditkitError, AuditkitWarning
 from ..version import __version__
 from .check_cmds import check
+from .explain_cmds import explain
 from .fairness_cmds import fairness
 from .ledger_cmds import history, snapshot, verify, verify_data_cmd
 from .lineage_cmds import lineage
@@ -118,6 +119,7 @@ for command in (inspect, runs, models, lineage, fairness, snapshot, history, ver
                 report, demo, sign, verify_report_cmd):
     cli.add_command(command)
 cli.add_command(serve)
+cli.add_command(explain)
 
 
 def main() -> None:

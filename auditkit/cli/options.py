@@ -111,3 +111,25 @@ def open_log(predictions: str, column_options: Sequence[str], time_unit: str | N
     """Open the prediction log the shared options name (the library checks every value)."""
     return open_predictions(predictions, columns=parse_column_options(list(column_options)),
                             time_unit=time_unit)  # type: ignore[arg-type]
+
+
+#: How a decision is re-performed (``explain``, ``report decision --explain``): artifact roots,
+#: pickle trust, reason-code map, background data.
+explain_options: Decorator = _stack(
+    click.option("--artifact-root", "artifact_roots", multiple=True, metavar="OLD=NEW",
+                 help="Rewrite an artifact location prefix, for stores whose artifacts moved (repeatable)."),
+    click.option("--trust-pickle", is_flag=True,
+                 help="Also load pickle/cloudpickle models (runs code from the artifact; the output says so)."),
+    click.option("--reason-map", default=None, metavar="FILE",
+                 help="Reason-code map (YAML: feature or feature=value -> text); its SHA-256 goes in the evidence."),
+    click.option("--background", default=None, metavar="FILE",
+                 help="Background data (.csv/.parquet/.jsonl) for contributions and counterfactuals. Default: the "
+                 "run's training dataset when readable, else the log's decisions by the same version."),
+)
+
+
+def explain_settings(artifact_roots: Sequence[str], trust_pickle: bool, reason_map: str | None,
+                     background: str | None) -> dict[str, Any]:
+    """The :func:`auditkit.explain` options :data:`explain_options` collected."""
+    return {"artifact_roots": list(artifact_roots), "trust_pickle": trust_pickle, "reason_map": reason_map,
+            "background": background}

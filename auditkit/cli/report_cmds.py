@@ -21,7 +21,16 @@ from ..reports import (
 from ..reports.demo import run_demo
 from ..reports.extras import model_extras, parse_sensitive
 from ..reports.messages import REPORT_VERSION_OR_ALIAS
-from .options import as_of_option, ledger_option, open_log, predictions_options, report_options, store_option
+from .options import (
+    as_of_option,
+    explain_options,
+    explain_settings,
+    ledger_option,
+    open_log,
+    predictions_options,
+    report_options,
+    store_option,
+)
 
 REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"
 
@@ -138,19 +147,28 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
 @predictions_options()
 @ledger_option(help="Registry ledger: which alias the version held at the decision's time.")
 @fairness_options
+@click.option("--explain", "explain", is_flag=True,
+              help="Re-perform the decision (\"Logic applied\": replay, contributions, reasons, counterfactuals).")
+@explain_options
 @report_options
 def report_decision(prediction_id: str, store_uri: str | None, predictions: str, column_options: tuple[str, ...],
                     time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
-                    output: str, as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+                    explain: bool, artifact_roots: tuple[str, ...], trust_pickle: bool, reason_map: str | None,
+                    background: str | None, output: str, as_of: str | None, templates: str | None,
+                    fields_file: str | None) -> None:
     """The regulator's question about one automated decision: outcome, score, cutoff, inputs,
     the version that decided and why it was serving, lineage with sources, reasons, that
-    version's fairness (with --sensitive), gaps.
+    version's fairness (with --sensitive), the decision re-performed (with --explain), gaps.
 
     \b
     Example:
       auditkit report decision APP-004711 --store sample_data/mlflow.db \\
         --predictions sample_data/predictions.csv --sensitive sex,age_band \\
         --positive approve --label-positive good -o decision.pdf
+      auditkit report decision APP-004711 --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl \\
+        --explain --artifact-root mlflow-artifacts:/=sample_data/artifacts \\
+        --reason-map sample_data/reason_codes.yaml -o decision.pdf
     """
     fields = load_fields(fields_file)
     log = open_log(predictions, column_options, time_unit)
@@ -158,7 +176,9 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
         with open_store(store_uri) as store:
             ctx = build_decision_report(store, log, prediction_id, ledger=ledger, as_of=as_of, fields=fields,
                                         sensitive=parse_sensitive(sensitive), positive=positive,
-                                        label_positive=label_positive)
+                                        label_positive=label_positive,
+                                        explain=explain_settings(artifact_roots, trust_pickle, reason_map, background)
+                                        if explain else None)
     finally:
         log.close()
     _finish(ctx, output, templates)

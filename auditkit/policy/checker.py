@@ -40,6 +40,8 @@ from .findings import (
     EVIDENCE_FAIRNESS,
     EVIDENCE_NO_RUN,
     EVIDENCE_OWNER,
+    EVIDENCE_REASONS,
+    EVIDENCE_REPLAY,
     EVIDENCE_UNATTRIBUTED,
     MISSING_APPROVAL,
     MISSING_APPROVAL_FUTURE,
@@ -55,6 +57,9 @@ from .findings import (
     MISSING_FAIRNESS_UNDEFINED,
     MISSING_NO_RUN,
     MISSING_OWNER,
+    MISSING_REASONS,
+    MISSING_REASONS_UNCHECKED,
+    MISSING_REPLAY,
     MISSING_RUN_GONE,
     MISSING_SELF_APPROVAL,
     PROBLEM_NO_TAG,
@@ -72,6 +77,8 @@ from .model import (
     GitCommitRule,
     OwnerRule,
     Policy,
+    ReasonsConsistentRule,
+    ReplayRule,
     Rule,
     TrainingDatasetRule,
 )
@@ -215,6 +222,7 @@ class _Checker:
         self._logged: dict[str, Any] | None = None
         self._models: dict[str, RegisteredModel] | None = None
         self._logs: dict[int, _LogRead] = {}
+        self._explains: dict[tuple, tuple[Any, str]] = {}
 
     def check(self, rule: Rule, mv: ModelVersion) -> list[Finding]:
         method = getattr(self, f"_{rule.name}")
@@ -365,6 +373,57 @@ class _Checker:
                     metric=limit.metric, features=features, value=f"{value:.3f}", n=len(decisions), ref=ref,
                     bound=bound)
 
+    def _replay(self, rule: ReplayRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        frame, source = self._explained(rule)
+        ref = _ref(mv)
+        mine = frame[(frame["model_name"] == mv.name) & (frame["model_version"] == mv.version)]
+        if mine.empty:  # nothing of this version to re-perform (the fairness rule reports absent decisions)
+            return
+        status = mine["replay_status"]
+        n, ok = len(mine), int((status == "reproduced").sum())
+        evidence = EVIDENCE_REPLAY.format(source=source, n=n, ref=ref, reproduced=ok)
+        if ok < rule.min_rate * n:
+            bad = mine[status != "reproduced"]
+            yield rule.severity, evidence, MISSING_REPLAY.format(
+                bad=len(bad), n=n, ref=ref, source=source, mismatch=int((status == "mismatch").sum()),
+                not_replayed=int((status == "not_replayed").sum()), examples=_examples(bad),
+                rate="all" if rule.min_rate >= 1 else f"{rule.min_rate:.0%}")
+
+    def _reasons_consistent(self, rule: ReasonsConsistentRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
+        frame, source = self._explained(rule)
+        ref = _ref(mv)
+        mine = frame[(frame["model_name"] == mv.name) & (frame["model_version"] == mv.version)
+                     & (frame["logged_reasons"] != "[]")]
+        if mine.empty:
+            return
+        checked = mine[mine["reasons_consistent"].notna()]
+        n = len(mine)
+        if len(checked) < n:
+            why = next((g for g in mine[mine["reasons_consistent"].isna()]["gaps"].iloc[0]), "see explain gaps")
+            yield rule.severity, f"prediction log {source}", MISSING_REASONS_UNCHECKED.format(
+                n=n - len(checked), ref=ref, why=why)
+        consistent = int((checked["reasons_consistent"] == True).sum())  # noqa: E712 - nullable column
+        evidence = EVIDENCE_REASONS.format(source=source, n=n, ref=ref, consistent=consistent)
+        bad = checked[checked["reasons_consistent"] == False]  # noqa: E712
+        if len(checked) and consistent < rule.min_rate * len(checked):
+            yield rule.severity, evidence, MISSING_REASONS.format(
+                bad=len(bad), n=len(checked), ref=ref, examples=_examples(bad),
+                rate="all" if rule.min_rate >= 1 else f"{rule.min_rate:.0%}")
+
+    def _explained(self, rule: ReplayRule) -> tuple["pd.DataFrame", str]:
+        """The rule's prediction log re-performed once (every version's decisions)."""
+        key = (rule.predictions, tuple(sorted(rule.columns.items())), rule.artifact_roots, rule.trust_pickle,
+               rule.reason_map, rule.background)
+        if key not in self._explains:
+            from ..reperform import explain_frame  # heavy (pandas, numpy, the model loaders): only for these rules
+
+            with open_predictions(rule.predictions, columns=dict(rule.columns)) as log:
+                frame = explain_frame(self.store, log, artifact_roots=list(rule.artifact_roots),
+                                      trust_pickle=rule.trust_pickle, reason_map=rule.reason_map,
+                                      background=rule.background)
+                self._explains[key] = (frame, log.source)
+        return self._explains[key]
+
     def _prediction_log(self, rule: FairnessRule) -> "_LogRead":
         """The rule's prediction log, read once (only the columns it needs) and closed."""
         key = id(rule)
@@ -413,6 +472,11 @@ class _LogRead:
         mine = np.array([m is True for m in marks], dtype=bool)[self.codes]
         unattributed = np.array([m is None for m in marks], dtype=bool)[self.codes]
         return mine, int(unattributed.sum())
+
+
+def _examples(rows: "pd.DataFrame", limit: int = 3) -> str:
+    ids = [str(i) for i in rows["prediction_id"].head(limit)]
+    return ", ".join(ids) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
 
 
 def _made_by(ref: Any, mv: ModelVersion) -> bool | None:

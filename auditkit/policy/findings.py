@@ -45,3 +45,13 @@ MISSING_FAIRNESS_UNDEFINED = ("{metric} over {features} cannot be computed from 
 MISSING_FAIRNESS_ERROR = "no fairness result for model version {ref}: {reason}"
 EVIDENCE_FAIRNESS = "prediction log {source}: {n} decisions by model version {ref} (columns {columns})"
 EVIDENCE_UNATTRIBUTED = "; {k} decision(s) name the model by alias, stage or run and were not attributed"
+MISSING_REPLAY = ("{bad} of {n} decisions by model version {ref} in prediction log {source} do not reproduce "
+                  "when re-performed from its artifact ({mismatch} mismatch, {not_replayed} not replayed; e.g. "
+                  "{examples}); the policy requires {rate} to reproduce")
+EVIDENCE_REPLAY = "prediction log {source}: {n} decisions by model version {ref} re-performed ({reproduced} reproduced)"
+MISSING_REASONS = ("{bad} of {n} decisions by model version {ref} with logged reasons carry a reason its model "
+                   "does not support when re-performed (e.g. {examples}); the policy requires {rate} consistent")
+MISSING_REASONS_UNCHECKED = ("the logged reasons of {n} decisions by model version {ref} could not be checked "
+                             "(contributions not computed: {why})")
+EVIDENCE_REASONS = ("prediction log {source}: {n} decisions by model version {ref} with logged reasons, checked "
+                    "against recomputed principal reasons ({consistent} consistent)")

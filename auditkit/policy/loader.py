@@ -50,6 +50,8 @@ from .model import (
     GitCommitRule,
     OwnerRule,
     Policy,
+    ReasonsConsistentRule,
+    ReplayRule,
     Rule,
     TrainingDatasetRule,
 )
@@ -301,7 +303,46 @@ class _Reader:
                             positive=given.get("positive"), label_positive=given.get("label_positive"),
                             columns=frozen(columns), no_decisions=no_decisions, **common)
 
+    def replay(self, node: yaml.Node, where: str, cls: type = ReplayRule) -> Rule:
+        keys, common = self._rule(node, where, ("columns", "artifact_roots", "trust_pickle", "reason_map",
+                                                "background", "min_rate"), {
+            "predictions": "a prediction log (.csv/.parquet/.jsonl file or TABLE@URL)"})
+        source = self._path(self.text(keys["predictions"], f"{where}.predictions"), sql_ok=True)
+        columns: dict[str, str] = {}
+        if "columns" in keys:
+            for role, name_node in self.mapping(keys["columns"], f"{where}.columns", None).items():
+                columns[role] = self.text(name_node, f"{where}.columns.{role}")
+        roots: list[str] = []
+        if "artifact_roots" in keys:
+            for old, new_node in self.mapping(keys["artifact_roots"], f"{where}.artifact_roots", None).items():
+                roots.append(f"{old}={self._path(self.text(new_node, f'{where}.artifact_roots.{old}'))}")
+        trust = False
+        if "trust_pickle" in keys:
+            trust = self.value(keys["trust_pickle"])
+            if not isinstance(trust, bool):
+                raise self.wrong(keys["trust_pickle"], f"{where}.trust_pickle", "true or false")
+        files = {k: self._path(self.text(keys[k], f"{where}.{k}")) if k in keys else None
+                 for k in ("reason_map", "background")}
+        rate = self.number(keys["min_rate"], f"{where}.min_rate") if "min_rate" in keys else 1.0
+        if not 0.0 <= rate <= 1.0:
+            raise self.wrong(keys["min_rate"], f"{where}.min_rate", "a share between 0 and 1")
+        return cls(predictions=source, columns=frozen(columns), artifact_roots=tuple(roots), trust_pickle=trust,
+                   min_rate=rate, **files, **common)
+
+    def reasons_consistent(self, node: yaml.Node, where: str) -> Rule:
+        return self.replay(node, where, ReasonsConsistentRule)
+
+    def _path(self, value: str, *, sql_ok: bool = False) -> str:
+        """A file named in the policy, relative to the policy file's folder."""
+        if sql_ok and is_sql_source(value):
+            return value
+        if self.base is not None and "://" not in value and not value.endswith(":/") \
+                and not Path(value).expanduser().is_absolute():
+            return str(self.base / value)
+        return value
+
     READERS: ClassVar[dict[str, Callable[["_Reader", yaml.Node, str], Rule]]] = {
         "approval": approval, "approver_not_creator": approver_not_creator, "approval_age": approval_age,
         "training_dataset": training_dataset, "git_commit": git_commit, "owner": owner, "fairness": fairness,
+        "replay": replay, "reasons_consistent": reasons_consistent,
     }

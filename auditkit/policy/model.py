@@ -106,9 +106,33 @@ class FairnessRule(Rule):
         return any(lim.metric.startswith("equalized_odds") for lim in self.limits)
 
 
+@dataclass(frozen=True)
+class ReplayRule(Rule):
+    """The version's decisions in a prediction log reproduce when re-performed from its artifact
+    (:func:`auditkit.explain_frame`): at least ``min_rate`` of them (default all)."""
+
+    predictions: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)
+    artifact_roots: tuple[str, ...] = ()
+    trust_pickle: bool = False
+    reason_map: str | None = None
+    background: str | None = None
+    min_rate: float = 1.0
+    name = "replay"
+
+
+@dataclass(frozen=True)
+class ReasonsConsistentRule(ReplayRule):
+    """Every logged reason of the version's decisions is among the principal reasons its model
+    supports when re-performed (Regulation B; CFPB circular 2023-03): at least ``min_rate`` of the
+    decisions with logged reasons (default all)."""
+
+    name = "reasons_consistent"
+
+
 RULES: dict[str, type[Rule]] = {r.name: r for r in (
     ApprovalRule, ApproverNotCreatorRule, ApprovalAgeRule, TrainingDatasetRule, GitCommitRule,
-    OwnerRule, FairnessRule)}
+    OwnerRule, FairnessRule, ReplayRule, ReasonsConsistentRule)}
 
 
 @dataclass(frozen=True)

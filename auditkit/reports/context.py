@@ -313,6 +313,8 @@ class ModelReport:
     fairness: FairnessSummary | None
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: The version's decisions re-performed (replay rate, global importance), when asked for.
+    logic: Mapping[str, Any] | None = None
     schema_version: str = SCHEMA_VERSION
     kind: str = "model"
 
@@ -324,6 +326,25 @@ class LineageFact:
     step: str
     value: str | None
     source: str
+
+
+@dataclass(frozen=True)
+class LogicApplied:
+    """The decision re-performed (:func:`auditkit.explain`): replay verdict, contributions,
+    recomputed vs logged reasons, counterfactuals, method and artifact hashes."""
+
+    replay: Mapping[str, Any]
+    artifact: Mapping[str, Any]
+    method: str | None
+    scale: str | None
+    base_value: float | None
+    contributions: tuple[Mapping[str, Any], ...]
+    reasons: tuple[Mapping[str, Any], ...]
+    logged_reasons: tuple[Mapping[str, Any], ...]
+    counterfactuals: tuple[Mapping[str, Any], ...]
+    counterfactual_search: Mapping[str, Any] | None
+    reason_map: Mapping[str, Any] | None
+    charts: tuple[Chart, ...] = _presentation()
 
 
 @dataclass(frozen=True)
@@ -345,6 +366,8 @@ class DecisionReport:
     fairness: FairnessSummary | None
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: The decision re-performed (``explain=`` options given), else ``None``.
+    logic: LogicApplied | None = None
     schema_version: str = SCHEMA_VERSION
     kind: str = "decision"
 

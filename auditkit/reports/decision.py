@@ -17,7 +17,7 @@ from ..connectors import Connector
 from ..ledger import resolve_alias_at
 from ..provenance import known_aliases, lineage
 from .common import generated_at, make_cover, with_store_warnings
-from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
+from .context import Chart, DatasetInfo, DecisionReport, FairnessSummary, LineageFact, LogicApplied
 from .extras import ledger_head
 from .fairness_view import assess_version
 from .fields import user_fields
@@ -108,10 +108,13 @@ def build_decision_report(
     positive: Any = None,
     label_positive: Any = None,
     charts: bool = True,
+    explain: Mapping[str, Any] | None = None,
 ) -> DecisionReport:
     """The report on one decision of ``log`` (a :class:`~auditkit.logs.PredictionLog`).
 
     ``sensitive`` (columns of the log) adds the fairness summary of the version that decided.
+    ``explain`` (the options of :func:`auditkit.explain`, ``{}`` for the defaults) adds "Logic
+    applied": the decision re-performed from the registered model.
     Raises what :func:`auditkit.lineage` raises (PredictionLogError, LedgerError,
     UsageError), :class:`~auditkit.errors.FairnessError`, and UsageError for a bad ``as_of``.
     """
@@ -143,6 +146,10 @@ def build_decision_report(
         gaps.append(f"The log carries {len(reasons)} reasons; Regulation B expects at most "
                     f"{MAX_REASONS_DEFAULT} principal reasons by default.")
     run = dict(doc.get("run") or {})
+    logic = None
+    if explain is not None:
+        logic, logic_gaps = logic_applied(store, log, prediction_id, ledger=ledger, options=explain, charts=charts)
+        gaps += logic_gaps
     return DecisionReport(
         cover=make_cover(store, kind="decision", title="Automated decision report",
                          subject=f"Decision {p.get('id')}", when=when),
@@ -165,4 +172,35 @@ def build_decision_report(
         user_fields=tuple(f for f in user_fields("decision", fields)
                           if not (f.key == "cutoff" and threshold is not None and f.value is None)),
         gaps=tuple(dict.fromkeys(gaps)),
+        logic=logic,
     )
+
+
+#: Contributions shown in the chart (largest absolute first).
+CHART_CONTRIBUTIONS = 12
+
+
+def logic_applied(store: Connector, log: Any, prediction_id: Any, *, ledger: str | Path | None,
+                  options: Mapping[str, Any], charts: bool = True) -> tuple[LogicApplied, list[str]]:
+    """The "Logic applied" section: :func:`auditkit.explain` of the decision, and its gaps."""
+    from ..reperform import explain  # heavy: numpy and pandas
+
+    doc = explain(store, log, prediction_id, ledger=str(ledger) if ledger else None, **dict(options))
+    contributions = tuple(dict(c) for c in doc["contributions"])
+    shown: tuple[Chart, ...] = ()
+    if charts and contributions:
+        from .charts import bar_chart  # heavy: matplotlib
+
+        top = contributions[:CHART_CONTRIBUTIONS]
+        shown = (bar_chart(key="contributions", title="Contributions to this decision's score",
+                           labels=[f"{c['feature']} = {c['value']}" for c in top],
+                           values=[c["contribution"] for c in top],
+                           xlabel=f"contribution ({doc['scale']}); negative lowered the score", reference=0.0),)
+    logic = LogicApplied(replay=dict(doc["replay"] or {}), artifact=dict(doc["artifact"]), method=doc["method"],
+                         scale=doc["scale"], base_value=doc["base_value"], contributions=contributions,
+                         reasons=tuple(dict(r) for r in doc["reasons"]),
+                         logged_reasons=tuple(dict(r) for r in doc["logged_reasons"]),
+                         counterfactuals=tuple(dict(c) for c in doc["counterfactuals"]),
+                         counterfactual_search=doc["counterfactual_search"], reason_map=doc["reason_map"],
+                         charts=shown)
+    return logic, list(doc["gaps"])

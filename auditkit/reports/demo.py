@@ -44,6 +44,16 @@ def find_sample_data(sample_dir: str | Path | None = None) -> Path:
         path=str(candidates[0]), what="mlflow.db", expected="the sample_data folder of an auditkit checkout"))
 
 
+def sample_explain_options(sample: Path) -> dict | None:
+    """How the demo re-performs its decision: the sample's re-created artifacts (mapped from the
+    store's ``mlflow-artifacts:`` locations), its reason-code map and its training split; ``None``
+    when the folder lacks them (the report then says the decision was not re-performed)."""
+    artifacts, reasons, train = sample / "artifacts", sample / "reason_codes.yaml", sample / "datasets" / "credit_train.csv"
+    if not (artifacts.is_dir() and reasons.is_file() and train.is_file()):
+        return None
+    return {"artifact_roots": [f"mlflow-artifacts:/={artifacts}"], "reason_map": str(reasons), "background": str(train)}
+
+
 def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
              as_of: datetime | str | None = None) -> list[Path]:
     """Write the four reports (``model``, ``decision``, ``experiment``, ``inventory``; ``.pdf``
@@ -67,12 +77,23 @@ def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
         extras = model_extras(store, MODEL, version=None, alias=ALIAS, ledger=str(ledger) if ledger else None,
                               predictions=str(predictions), sensitive=SENSITIVE, positive=POSITIVE,
                               label_positive=LABEL_POSITIVE)
-        contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, **extras)
+        options = sample_explain_options(sample)
+        logic = None
+        if options is not None:
+            from ..reperform import version_summary  # heavy: numpy, pandas and the model loaders
+
+            rm = next((m for m in store.registered_models() if m.name == MODEL), None)
+            version = rm.aliases.get(ALIAS) if rm is not None else None
+            if version is not None:
+                with open_predictions(str(predictions)) as plog:
+                    logic = version_summary(store, plog, name=MODEL, version=version,
+                                            **{k: v for k, v in options.items() if k != "reason_map"})
+        contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, logic=logic, **extras)
         log = open_predictions(str(predictions))
         try:
             contexts["decision"] = build_decision_report(
                 store, log, DECISION_ID, ledger=ledger, as_of=when, sensitive=list(SENSITIVE),
-                positive=POSITIVE, label_positive=LABEL_POSITIVE)
+                positive=POSITIVE, label_positive=LABEL_POSITIVE, explain=sample_explain_options(sample))
         finally:
             log.close()
         contexts["experiment"] = build_experiment_report(store, EXPERIMENT, as_of=when)

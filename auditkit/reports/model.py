@@ -67,6 +67,7 @@ def build_model_report(
     history_source: str | None = None,
     fairness: FairnessSummary | None = None,
     extra_gaps: Iterable[str] = (),
+    logic: Mapping[str, Any] | None = None,
 ) -> ModelReport:
     """The audit report of one registered model version.
 
@@ -74,6 +75,8 @@ def build_model_report(
     without it the history comes from the records. ``fairness`` is a summary built by
     :func:`auditkit.reports.fairness_view.assess_version` when a prediction log was assessed;
     ``extra_gaps`` are added to the gaps (:func:`auditkit.reports.extras.model_extras` gives all four).
+    ``logic`` is the version's decisions re-performed
+    (:func:`auditkit.reperform.version_summary`: replay rate, global importance).
     Raises :class:`~auditkit.errors.UsageError` (version/alias, ``as_of``) and
     :class:`~auditkit.errors.RecordNotFoundError` (model, version, alias).
     """
@@ -123,6 +126,7 @@ def build_model_report(
         fairness=fairness,
         user_fields=user_fields("model", fields),
         gaps=gaps,
+        logic=None if logic is None else dict(logic),
     )
 
 
