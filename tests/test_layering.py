@@ -21,6 +21,7 @@ LAYERS = [
     ["auditkit.provenance"],
     ["auditkit.fairness"],
     ["auditkit.policy"],
+    ["auditkit.impact"],
     ["auditkit.reports"],
     ["auditkit.signing"],
     ["auditkit.web"],

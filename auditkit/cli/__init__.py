@@ -19,6 +19,7 @@ from ..errors import AuditkitError, AuditkitWarning
 from ..version import __version__
 from .check_cmds import check
 from .fairness_cmds import fairness
+from .impact_cmds import diff, impact, reproduce
 from .ledger_cmds import history, snapshot, verify, verify_data_cmd
 from .lineage_cmds import lineage
 from .output import SafeStream
@@ -74,6 +75,9 @@ def cli() -> None:
 for command in (inspect, runs, models, lineage, fairness, snapshot, history, verify, verify_data_cmd, check,
                 report, demo, sign, verify_report_cmd):
     cli.add_command(command)
+cli.add_command(impact)
+cli.add_command(diff)
+cli.add_command(reproduce)
 
 
 def main() -> None:

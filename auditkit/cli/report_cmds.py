@@ -12,6 +12,7 @@ from ..connectors import open_store
 from ..reports import (
     build_decision_report,
     build_experiment_report,
+    build_impact_report,
     build_inventory_report,
     build_model_report,
     evidence_sha256,
@@ -21,6 +22,7 @@ from ..reports import (
 from ..reports.demo import run_demo
 from ..reports.extras import model_extras, parse_sensitive
 from ..reports.messages import REPORT_VERSION_OR_ALIAS
+from .impact_cmds import target_options, window_options
 from .options import as_of_option, ledger_option, open_log, predictions_options, report_options, store_option
 
 REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"
@@ -161,6 +163,39 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
                                         label_positive=label_positive)
     finally:
         log.close()
+    _finish(ctx, output, templates)
+
+
+@report.command("impact")
+@target_options
+@store_option
+@predictions_options(required=False)
+@ledger_option(help="Registry ledger (auditkit snapshot): serving windows, aliases at each decision's time, "
+                    "rollback targets.")
+@window_options
+@report_options
+def report_impact(commit: str | None, dataset: str | None, run_id: str | None, version: str | None,
+                  store_uri: str | None, predictions: str | None, column_options: tuple[str, ...],
+                  time_unit: str | None, ledger: str | None, since: str | None, until: str | None, output: str,
+                  as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+    """An incident file: what a commit, dataset, run or model version touched (runs, versions,
+    serving windows with their snapshots, decision counts by outcome and month) and where each
+    alias can be rolled back to.
+
+    \b
+    Example:
+      auditkit report impact --commit 1f2e3d4c --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --ledger registry.ledger -o incident.pdf
+    """
+    fields = load_fields(fields_file)
+    log = open_log(predictions, column_options, time_unit) if predictions else None
+    try:
+        with open_store(store_uri) as store:
+            ctx = build_impact_report(store, commit=commit, dataset=dataset, run=run_id, version=version, log=log,
+                                      ledger=ledger, since=since, until=until, as_of=as_of, fields=fields)
+    finally:
+        if log is not None:
+            log.close()
     _finish(ctx, output, templates)
 
 

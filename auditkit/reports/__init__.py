@@ -19,6 +19,7 @@ from .context import (
     SCHEMA_VERSION,
     DecisionReport,
     ExperimentReport,
+    ImpactReport,
     InventoryReport,
     ModelReport,
     evidence_json,
@@ -26,6 +27,7 @@ from .context import (
 )
 from .decision import build_decision_report
 from .fields import load_fields
+from .impact import build_impact_report
 from .model import build_model_report
 from .render import render_html, render_pdf, template_dirs, write_report
 
@@ -34,11 +36,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "DecisionReport",
     "ExperimentReport",
+    "ImpactReport",
     "InventoryReport",
     "ModelReport",
     "SafeURLFetcher",
     "build_decision_report",
     "build_experiment_report",
+    "build_impact_report",
     "build_inventory_report",
     "build_model_report",
     "evidence_json",

@@ -28,7 +28,7 @@ from ..records import iso
 SCHEMA_VERSION = "1"
 
 #: Report kinds, as named on the command line (``auditkit report KIND``).
-REPORT_KINDS = ("model", "decision", "experiment", "inventory")
+REPORT_KINDS = ("model", "decision", "experiment", "inventory", "impact")
 
 
 def _presentation() -> Any:
@@ -349,7 +349,26 @@ class DecisionReport:
     kind: str = "decision"
 
 
-ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport
+@dataclass(frozen=True)
+class ImpactReport:
+    """``auditkit report impact``: an incident file: what a commit, dataset, run or version touched
+    (runs, versions, serving windows, decisions) and where each alias can be rolled back to."""
+
+    cover: Cover
+    target: Mapping[str, Any]
+    ledger: str | None
+    window: Mapping[str, Any]
+    runs: tuple[Mapping[str, Any], ...]
+    versions: tuple[Mapping[str, Any], ...]
+    decisions: Mapping[str, Any]
+    rollback: tuple[Mapping[str, Any], ...]
+    user_fields: tuple[UserField, ...]
+    gaps: tuple[str, ...]
+    schema_version: str = SCHEMA_VERSION
+    kind: str = "impact"
+
+
+ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport | ImpactReport
 
 
 # -- evidence ---------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ TEMPLATE_FOR_KIND = {
     "inventory": "inventory.html",
     "model": "model.html",
     "decision": "decision.html",
+    "impact": "impact.html",
 }
 PDF_VARIANT = "pdf/a-3b"
 EVIDENCE_NAME = "evidence.json"
