@@ -10,6 +10,7 @@ Every element the records lack is a gap; the verdict is ``complete`` only when t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -48,6 +49,25 @@ GAP_NO_HARDWARE = "run {run_id} records no hardware (no GPU, CPU, machine or ins
 GAP_NO_SEEDS = "run {run_id} logs no random seed among its params: retraining may not give the same model"
 
 
+def source_location(source: str | None) -> str | None:
+    """A dataset source as a location: MLflow stores most sources as JSON (``{"uri": …}``,
+    ``{"url": …}``, ``{"path": …}``); other text is taken as it is."""
+    if not source:
+        return None
+    text = source.strip()
+    if text.startswith("{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(doc, dict):
+            for key in ("uri", "url", "path", "source"):
+                if isinstance(doc.get(key), str):
+                    return doc[key]
+        return None
+    return text
+
+
 def _dirty(run: Run) -> Any:
     for tag in DIRTY_TAGS:
         if tag in run.tags:
@@ -57,25 +77,25 @@ def _dirty(run: Run) -> Any:
 
 
 def _dataset(store: Connector, run: Run, ref: Any, gaps: list[str]) -> dict[str, Any]:
-    out = {"name": ref.name, "digest": ref.digest, "source": ref.source, "source_type": ref.source_type,
+    out = {"name": ref.name, "digest": ref.digest, "source": source_location(ref.source) or ref.source, "source_type": ref.source_type,
            "context": ref.context, "rows": ref.rows, "verified": None, "verification": None}
     if not ref.digest:
         gaps.append(GAP_NO_DIGEST.format(name=ref.name, run_id=run.run_id))
         return out
-    path = local_path(ref.source)
+    path = local_path(source_location(ref.source))
     if path is None or not path.is_file():
-        gaps.append(GAP_NOT_AT_HAND.format(name=ref.name, run_id=run.run_id, source=ref.source))
+        gaps.append(GAP_NOT_AT_HAND.format(name=ref.name, run_id=run.run_id, source=out["source"]))
         return out
     try:
         result = verify_data(store, run_id=run.run_id, path=path, dataset=ref.name)
     except errors.UsageError as exc:  # unreadable file: not verified, said why
-        gaps.append(f"dataset {ref.name!r} at {ref.source} could not be read to verify it: {exc}")
+        gaps.append(f"dataset {ref.name!r} at {out['source']} could not be read to verify it: {exc}")
         return out
     matched = any(c.match for c in result.datasets if c.logged_digest == ref.digest)
     out["verified"] = matched
     out["verification"] = {"file": str(path), "file_sha256": result.file_sha256, "digest": result.digest}
     if not matched:
-        gaps.append(GAP_NOT_MATCHED.format(name=ref.name, source=ref.source, run_id=run.run_id, digest=ref.digest))
+        gaps.append(GAP_NOT_MATCHED.format(name=ref.name, source=out["source"], run_id=run.run_id, digest=ref.digest))
     return out
 
 
