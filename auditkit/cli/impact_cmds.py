@@ -114,19 +114,28 @@ def render_impact(doc: dict[str, Any]) -> str:
 @click.argument("reference_a", metavar="REF_A")
 @click.argument("reference_b", metavar="REF_B")
 @store_option
+@predictions_options(required=False)
+@ledger_option(help="Registry ledger: attributes alias references in the log at each decision's time.")
 @format_option(["table", "json"])
-def diff(reference_a: str, reference_b: str, store_uri: str | None, fmt: str) -> None:
+def diff(reference_a: str, reference_b: str, store_uri: str | None, predictions: str | None,
+         column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, fmt: str) -> None:
     """Two model versions or runs side by side, differences first: params, metrics, datasets and
     digests, code, environment (from the model artifacts), signature, tags and approvals.
     References: models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE, runs:/RUN_ID or a run id.
+    With --predictions each side's own decisions are counted and their outcome rates compared.
 
     \b
     Example:
       auditkit diff models:/credit-risk/2 models:/credit-risk/3 --store sample_data/mlflow.db
       auditkit diff models:/credit-risk@champion runs:/0a1b2c3d --store sample_data/mlflow.db --format json
     """
-    with open_store(store_uri) as store:
-        doc = diff_of(store, reference_a, reference_b)
+    log = open_log(predictions, column_options, time_unit) if predictions else None
+    try:
+        with open_store(store_uri) as store:
+            doc = diff_of(store, reference_a, reference_b, log=log, ledger=ledger)
+    finally:
+        if log is not None:
+            log.close()
     click.echo(render_json(doc) if fmt == "json" else render_diff(doc))
 
 
@@ -142,6 +151,11 @@ def render_diff(doc: dict[str, Any]) -> str:
     same = [f"{k}.{n}" for k in compared for n in sorted(set(a[k]) & set(b[k])) if a[k][n] == b[k][n]]
     if same:
         lines += ["", "Same on both: " + ", ".join(same)]
+    for key, side in (("A", a), ("B", b)):
+        if "decisions" in side:
+            d = side["decisions"]
+            rates = ", ".join(f"{k} {v:.1%}" for k, v in d["rates"].items() if v is not None) or "none"
+            lines.append(f"{key} decisions: {d['count']} ({rates})")
     if doc["gaps"]:
         lines += ["", "Gaps:"] + [f"  - {g}" for g in doc["gaps"]]
     return "\n".join(lines)

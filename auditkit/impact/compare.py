@@ -8,11 +8,15 @@ records nothing); run ids, times and the tracker's own bookkeeping tags are show
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..connectors import Connector
+from ..logs import PredictionLog
+from .decisions import count_decisions
+from .index import ForwardIndex
 from .sheet import sheet
-from .sides import resolve_subject
+from .sides import Subject, resolve_subject
 
 SCHEMA_VERSION = "1"
 
@@ -56,15 +60,47 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def diff(store: Connector, reference_a: str, reference_b: str) -> dict[str, Any]:
+def _versions_of(index: ForwardIndex, subject: Subject) -> set[tuple[str, str]]:
+    """The versions whose decisions are a side's own: the version named, or every version
+    registered from the run named."""
+    if subject.version is not None:
+        return {(subject.version.name, subject.version.version)}
+    run_id = subject.run.run_id if subject.run else None
+    return {(mv.name, mv.version) for mv in index.versions if run_id and index.run_of(mv)[0] == run_id}
+
+
+def outcomes(store: Connector, log: PredictionLog, subject: Subject, *, index: ForwardIndex,
+             ledger: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The decisions a side's versions made: count, count and rate by outcome."""
+    versions = _versions_of(index, subject)
+    if not versions:
+        return {"versions": [], "count": 0, "by_outcome": {}, "rates": {}}
+    counts = count_decisions(store, log, affected=versions, names={n for n, _ in versions}, ledger=ledger)
+    total = counts.count
+    by_outcome = counts.to_dict()["by_outcome"]
+    return {"versions": sorted(f"{n}/{v}" for n, v in versions), "count": total, "by_outcome": by_outcome,
+            "rates": {k: (v / total if total else None) for k, v in by_outcome.items()},
+            "unresolved": counts.unresolved}
+
+
+def diff(store: Connector, reference_a: str, reference_b: str, *, log: PredictionLog | None = None,
+         ledger: str | os.PathLike | None = None) -> dict[str, Any]:
     """Two model versions or runs side by side: ``{"schema_version", "a", "b", "differences",
     "gaps"}`` (CONTRACT.md). References: ``models:/NAME/VERSION``, ``models:/NAME@ALIAS``,
-    ``models:/NAME/STAGE``, ``runs:/RUN_ID`` or a run id.
+    ``models:/NAME/STAGE``, ``runs:/RUN_ID`` or a run id. With ``log`` each side also carries
+    ``decisions``: its own decisions (through ``ledger`` for aliases) counted by outcome, with
+    rates, and differing outcome rates are listed as ``decisions.rate.<outcome>``.
 
     Raises :class:`~auditkit.errors.UsageError` (not a reference) and
     :class:`~auditkit.errors.RecordNotFoundError` (no such model, version, alias or run).
     """
-    a = sheet(resolve_subject(store, reference_a))
-    b = sheet(resolve_subject(store, reference_b))
+    subject_a, subject_b = resolve_subject(store, reference_a), resolve_subject(store, reference_b)
+    a, b = sheet(subject_a), sheet(subject_b)
+    found = differences(a, b)
+    if log is not None:
+        index = ForwardIndex(store)
+        a["decisions"] = outcomes(store, log, subject_a, index=index, ledger=ledger)
+        b["decisions"] = outcomes(store, log, subject_b, index=index, ledger=ledger)
+        found += _mapping("decisions.rate", a["decisions"]["rates"], b["decisions"]["rates"])
     gaps = [f"a: {g}" for g in a["gaps"]] + [f"b: {g}" for g in b["gaps"]]
-    return {"schema_version": SCHEMA_VERSION, "a": a, "b": b, "differences": differences(a, b), "gaps": gaps}
+    return {"schema_version": SCHEMA_VERSION, "a": a, "b": b, "differences": found, "gaps": gaps}

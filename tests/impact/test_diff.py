@@ -94,3 +94,20 @@ def test_cli_prints_differences_first_and_json_matches(incident):
         assert json.loads(js.stdout) == diff(store, "models:/credit/2", "models:/credit/4")
     bad = runner.invoke(cli, ["diff", "models:/credit/9", "models:/credit/1", "--store", incident["uri"]])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: ")
+
+
+def test_with_the_log_each_side_has_its_own_decisions_and_outcome_rates(incident):
+    with auditkit.open_store(incident["uri"]) as store:
+        log = auditkit.open_predictions(str(incident["predictions"]))
+        doc = diff(store, "models:/credit/2", "models:/credit/3", log=log, ledger=incident["ledger"])
+    for side, version in (("a", "2"), ("b", "3")):
+        rows = [r for r in incident["rows"] if sc.version_of(r) == version]
+        d = doc[side]["decisions"]
+        assert d["versions"] == [f"credit/{version}"] and d["count"] == len(rows)
+        for outcome in ("approve", "decline"):
+            n = sum(r["decision"] == outcome for r in rows)
+            assert d["by_outcome"].get(outcome, 0) == n
+            assert d["rates"].get(outcome, 0) == n / len(rows)
+    rate_fields = {f["field"] for f in doc["differences"] if f["field"].startswith("decisions.rate.")}
+    assert rate_fields == {f"decisions.rate.{k}" for k in ("approve", "decline")
+                           if doc["a"]["decisions"]["rates"].get(k) != doc["b"]["decisions"]["rates"].get(k)}

@@ -19,25 +19,8 @@ from auditkit.impact import impact
 SNAPSHOT_TIMES = [t for _, times in sc.STATES for t in times]
 
 
-def _window_of(timestamp: str) -> int | None:
-    """Index of the alias state whose two snapshots bracket ``timestamp`` (None: between states)."""
-    for i, (_, (start, end)) in enumerate(sc.STATES):
-        if start[:19] <= timestamp[:19] <= end[:19]:
-            return i
-    return None
-
-
-def _version_of(row: dict) -> str | None:
-    """The version a decision used, from how the scenario set the aliases up."""
-    uri = row["model_uri"]
-    if "@" not in uri:
-        return uri.rsplit("/", 1)[1]
-    state = _window_of(row["timestamp"])
-    return None if state is None else sc.STATES[state][0].get(uri.split("@")[1])
-
-
 def _expected(incident, versions: set[str]) -> list[dict]:
-    return [r for r in incident["rows"] if _version_of(r) in versions]
+    return [r for r in incident["rows"] if sc.version_of(r) in versions]
 
 
 def _snap_time(seq: int) -> str:
@@ -79,10 +62,10 @@ def test_decision_counts_are_the_affected_versions_decisions(incident, bad):
     assert d["count"] == len(rows) == 14
     assert d["by_outcome"] == dict(sorted(Counter(r["decision"] for r in rows).items()))
     assert d["by_month"] == dict(sorted(Counter(r["timestamp"][:7] for r in rows).items()))
-    assert d["by_version"] == {f"credit/{v}": n for v, n in sorted(Counter(_version_of(r) for r in rows).items())}
+    assert d["by_version"] == {f"credit/{v}": n for v, n in sorted(Counter(sc.version_of(r) for r in rows).items())}
     assert d["examined"] == len(incident["rows"])
     # the one decision between snapshots #4 and #5 (champion moved 2 -> 3 then) is not attributed
-    assert d["unresolved"] == sum(1 for r in incident["rows"] if "@" in r["model_uri"] and _version_of(r) is None)
+    assert d["unresolved"] == sum(1 for r in incident["rows"] if "@" in r["model_uri"] and sc.version_of(r) is None)
     assert d["unresolved"] == 1
     assert any("1 decision(s) name credit by an alias" in g for g in bad["gaps"])
     assert sorted(r["prediction_id"] for r in d["rows"]) == sorted(r["prediction_id"] for r in rows)
@@ -172,3 +155,14 @@ def test_cli_bad_targets_are_one_error_line(incident, args, message):
     result = CliRunner().invoke(cli, ["impact", *args, "--store", incident["uri"]])
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_without_a_ledger_serving_is_today_and_no_rollback_is_named(incident):
+    with auditkit.open_store(incident["uri"]) as store:
+        doc = impact(store, commit=incident["commits"]["bad"])
+    served = {v["version"]: [(s["alias"], s["from"], s["to"]) for s in v["served"]] for v in doc["versions"]}
+    assert served == {"3": [("champion", None, None)], "4": [("challenger", None, None)]}
+    assert [(r["alias"], r["version"]) for r in doc["rollback"]] == [("challenger", None), ("champion", None)]
+    assert ("no ledger given: the versions that held alias champion of credit before are not known, so no "
+            "rollback target is named") in doc["gaps"]
+    assert any(g.startswith("no ledger given: when model version credit/3 held") for g in doc["gaps"])
