@@ -298,6 +298,26 @@ class FairnessSummary:
 
 
 @dataclass(frozen=True)
+class ReproducibilityFact:
+    """One thing teams track about a training run: its value and source, or the gap."""
+
+    what: str
+    value: str | None
+    source: str | None
+    gap: str | None
+
+
+@dataclass(frozen=True)
+class Reproducibility:
+    """The model report's reproducibility section and the verdict of ``auditkit reproduce``."""
+
+    facts: tuple[ReproducibilityFact, ...]
+    verdict: str
+    gaps: tuple[str, ...]
+    entry_point: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelReport:
     """``auditkit report model``: one registered version, as Annex IV and SR 11-7 ask."""
 
@@ -315,6 +335,7 @@ class ModelReport:
     gaps: tuple[str, ...]
     schema_version: str = SCHEMA_VERSION
     kind: str = "model"
+    reproducibility: Reproducibility | None = None
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,18 @@ def test_same_inputs_give_the_same_pdf_and_html_too(incident, tmp_path):
     html = tmp_path / "incident.html"
     assert _report(incident, html).exit_code == 0
     assert "Rollback targets" in html.read_text()
+
+
+def test_model_report_has_a_reproducibility_section_with_sources_and_the_verdict(incident, tmp_path):
+    out = tmp_path / "model.pdf"
+    result = CliRunner().invoke(cli, ["report", "model", "credit", "--version", "1", "--store", incident["uri"],
+                                      "--as-of", "2030-05-02T09:00:00Z", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    section = text[text.index("8. Reproducibility"):]
+    run_id = incident["runs"]["a1"]["run_id"]
+    assert "Verdict of auditkit reproduce: incomplete" in section
+    assert incident["commits"]["good"] in section.replace(" ", "")
+    assert "(verified against the file)" in section and "seed=7" in section
+    assert "Gap: no hardware is recorded" in section
+    assert "records no hardware" in section and run_id[:12] in section.replace(" ", "")
