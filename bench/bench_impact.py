@@ -26,9 +26,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from bench_lineage import write_big  # noqa: E402
+
 import auditkit  # noqa: E402
 from auditkit.impact import impact  # noqa: E402
-from bench_lineage import write_big  # noqa: E402
 
 
 def best(fn, repeat: int):

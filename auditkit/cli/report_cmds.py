@@ -11,6 +11,7 @@ from .. import errors
 from ..connectors import open_store
 from ..reports import (
     build_decision_report,
+    build_diff_report,
     build_experiment_report,
     build_impact_report,
     build_inventory_report,
@@ -163,6 +164,37 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
                                         label_positive=label_positive)
     finally:
         log.close()
+    _finish(ctx, output, templates)
+
+
+@report.command("diff")
+@click.argument("reference_a", metavar="REF_A")
+@click.argument("reference_b", metavar="REF_B")
+@store_option
+@predictions_options(required=False)
+@ledger_option(help="Registry ledger: attributes alias references in the log at each decision's time.")
+@report_options
+def report_diff(reference_a: str, reference_b: str, store_uri: str | None, predictions: str | None,
+                column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, output: str,
+                as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+    """Two model versions or runs side by side, differences first: params, metrics, datasets,
+    commit, environment (with the artifact files' SHA-256), signature, tags, approvals, and with
+    --predictions each side's own decisions.
+
+    \b
+    Example:
+      auditkit report diff models:/credit-risk/2 models:/credit-risk/3 --store sample_data/mlflow.db \\
+        -o comparison.pdf
+    """
+    fields = load_fields(fields_file)
+    log = open_log(predictions, column_options, time_unit) if predictions else None
+    try:
+        with open_store(store_uri) as store:
+            ctx = build_diff_report(store, reference_a, reference_b, log=log, ledger=ledger, as_of=as_of,
+                                    fields=fields)
+    finally:
+        if log is not None:
+            log.close()
     _finish(ctx, output, templates)
 
 

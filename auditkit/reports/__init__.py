@@ -18,6 +18,7 @@ from .context import (
     REPORT_KINDS,
     SCHEMA_VERSION,
     DecisionReport,
+    DiffReport,
     ExperimentReport,
     ImpactReport,
     InventoryReport,
@@ -26,6 +27,7 @@ from .context import (
     evidence_sha256,
 )
 from .decision import build_decision_report
+from .diff import build_diff_report
 from .fields import load_fields
 from .impact import build_impact_report
 from .model import build_model_report
@@ -35,12 +37,14 @@ __all__ = [
     "REPORT_KINDS",
     "SCHEMA_VERSION",
     "DecisionReport",
+    "DiffReport",
     "ExperimentReport",
     "ImpactReport",
     "InventoryReport",
     "ModelReport",
     "SafeURLFetcher",
     "build_decision_report",
+    "build_diff_report",
     "build_experiment_report",
     "build_impact_report",
     "build_inventory_report",

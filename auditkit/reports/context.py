@@ -28,7 +28,7 @@ from ..records import iso
 SCHEMA_VERSION = "1"
 
 #: Report kinds, as named on the command line (``auditkit report KIND``).
-REPORT_KINDS = ("model", "decision", "experiment", "inventory", "impact")
+REPORT_KINDS = ("model", "decision", "experiment", "inventory", "impact", "diff")
 
 
 def _presentation() -> Any:
@@ -389,7 +389,22 @@ class ImpactReport:
     kind: str = "impact"
 
 
-ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport | ImpactReport
+@dataclass(frozen=True)
+class DiffReport:
+    """``auditkit report diff``: two model versions or runs side by side, differences first."""
+
+    cover: Cover
+    a: Mapping[str, Any]
+    b: Mapping[str, Any]
+    differences: tuple[Mapping[str, Any], ...]
+    same: tuple[str, ...]
+    user_fields: tuple[UserField, ...]
+    gaps: tuple[str, ...]
+    schema_version: str = SCHEMA_VERSION
+    kind: str = "diff"
+
+
+ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport | ImpactReport | DiffReport
 
 
 # -- evidence ---------------------------------------------------------------------------------

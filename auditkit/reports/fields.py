@@ -33,6 +33,10 @@ FIELD_DEFINITIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("candidate_fairness", "Fairness of each candidate", "AI Act Annex IV 2(g)"),
         ("selection_rationale", "Why the registered candidate was chosen", "SR 11-7 V"),
     ),
+    "diff": (
+        ("prepared_by", "Prepared by", "SR 11-7 VI"),
+        ("purpose", "Why the two were compared", "SR 11-7 V"),
+    ),
     "impact": (
         ("incident", "Incident reference", "SR 11-7 V (issue tracking)"),
         ("prepared_by", "Prepared by", "SR 11-7 VI"),

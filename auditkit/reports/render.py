@@ -41,6 +41,7 @@ TEMPLATE_FOR_KIND = {
     "model": "model.html",
     "decision": "decision.html",
     "impact": "impact.html",
+    "diff": "diff.html",
 }
 PDF_VARIANT = "pdf/a-3b"
 EVIDENCE_NAME = "evidence.json"

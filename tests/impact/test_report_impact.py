@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -59,3 +60,18 @@ def test_model_report_has_a_reproducibility_section_with_sources_and_the_verdict
     assert "(verified against the file)" in section and "seed=7" in section
     assert "Gap: no hardware is recorded" in section
     assert "records no hardware" in section and run_id[:12] in section.replace(" ", "")
+
+
+def test_diff_report_lists_the_differences_first(incident, tmp_path):
+    out = tmp_path / "diff.pdf"
+    result = CliRunner().invoke(cli, ["report", "diff", "models:/credit/2", "models:/credit/4", "--store",
+                                      incident["uri"], "--as-of", "2030-05-02T09:00:00Z", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(io.BytesIO(out.read_bytes()))
+    text = " ".join(" ".join(p.extract_text().split()) for p in reader.pages)
+    first = text.index("Differences")
+    assert first < text.index("params.C 0.5 1.0") < text.index("environment.numpy") < text.index("The two sides")
+    assert "approvals none m.risk at 2030-02-26T10:00:00Z" in text
+    evidence = json.loads(reader.attachments["evidence.json"][0])
+    assert {d["field"] for d in evidence["differences"]} >= {"params.C", "code.git_commit", "environment.numpy"}
+    assert evidence["a"]["code"]["git_commit"] == incident["commits"]["good"]
