@@ -60,11 +60,11 @@ def impact(commit: str | None, dataset: str | None, run_id: str | None, version:
 
     \b
     Example:
-      auditkit impact --commit 1f2e3d4c --store sample_data/mlflow.db \\
-          --predictions sample_data/predictions.csv --ledger registry.ledger
-      auditkit impact --dataset credit-train@3f2a9c1e --store sample_data/mlflow.db --format json
+      auditkit impact --commit 85010da2 --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl
+      auditkit impact --dataset german-credit-train --store sample_data/mlflow.db --format json
       auditkit impact --version credit-risk/3 --store sample_data/mlflow.db \\
-          --predictions sample_data/predictions.csv --ledger registry.ledger -o affected.csv
+          --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl -o affected.csv
     """
     if output and not predictions:
         raise errors.UsageError(IMPACT_DECISIONS_NEED_LOG)
@@ -127,7 +127,7 @@ def diff(reference_a: str, reference_b: str, store_uri: str | None, predictions:
     \b
     Example:
       auditkit diff models:/credit-risk/2 models:/credit-risk/3 --store sample_data/mlflow.db
-      auditkit diff models:/credit-risk@champion runs:/0a1b2c3d --store sample_data/mlflow.db --format json
+      auditkit diff models:/credit-risk@champion runs:/fcc494f3d0ba4dcca66050fa93f51009 --store sample_data/mlflow.db --format json
     """
     log = open_log(predictions, column_options, time_unit) if predictions else None
     try:

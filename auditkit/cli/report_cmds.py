@@ -216,8 +216,8 @@ def report_impact(commit: str | None, dataset: str | None, run_id: str | None, v
 
     \b
     Example:
-      auditkit report impact --commit 1f2e3d4c --store sample_data/mlflow.db \\
-        --predictions sample_data/predictions.csv --ledger registry.ledger -o incident.pdf
+      auditkit report impact --commit 85010da2 --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl -o incident.pdf
     """
     fields = load_fields(fields_file)
     log = open_log(predictions, column_options, time_unit) if predictions else None
