@@ -184,3 +184,12 @@ def cli_run():
         return runner.invoke(cli, [str(a) for a in args], env=env, catch_exceptions=False, color=color)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def incident(tmp_path_factory):
+    """The incident scenario of tests/fixtures/impact_scenario.py (git, real MLflow, a ledger and
+    a prediction log), built once per session for the impact, diff and reproduce tests."""
+    import impact_scenario  # tests/fixtures/impact_scenario.py
+
+    return impact_scenario.build(tmp_path_factory.mktemp("incident"))

@@ -23,6 +23,7 @@ LAYERS = [
     ["auditkit.reperform"],
     ["auditkit.fairness"],
     ["auditkit.policy"],
+    ["auditkit.impact"],
     ["auditkit.reports"],
     ["auditkit.signing"],
     ["auditkit.web"],

@@ -21,6 +21,7 @@ from ..version import __version__
 from .check_cmds import check
 from .explain_cmds import explain
 from .fairness_cmds import fairness
+from .impact_cmds import diff, impact, reproduce
 from .ledger_cmds import history, snapshot, verify, verify_data_cmd
 from .lineage_cmds import lineage
 from .output import SafeStream
@@ -120,6 +121,9 @@ for command in (inspect, runs, models, lineage, fairness, snapshot, history, ver
     cli.add_command(command)
 cli.add_command(serve)
 cli.add_command(explain)
+cli.add_command(impact)
+cli.add_command(diff)
+cli.add_command(reproduce)
 
 
 def main() -> None:

@@ -11,7 +11,9 @@ from .. import errors
 from ..connectors import open_store
 from ..reports import (
     build_decision_report,
+    build_diff_report,
     build_experiment_report,
+    build_impact_report,
     build_inventory_report,
     build_model_report,
     evidence_sha256,
@@ -21,6 +23,7 @@ from ..reports import (
 from ..reports.demo import run_demo
 from ..reports.extras import model_extras, parse_sensitive
 from ..reports.messages import REPORT_VERSION_OR_ALIAS
+from .impact_cmds import target_options, window_options
 from .options import (
     as_of_option,
     explain_options,
@@ -181,6 +184,70 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
                                         if explain else None)
     finally:
         log.close()
+    _finish(ctx, output, templates)
+
+
+@report.command("diff")
+@click.argument("reference_a", metavar="REF_A")
+@click.argument("reference_b", metavar="REF_B")
+@store_option
+@predictions_options(required=False)
+@ledger_option(help="Registry ledger: attributes alias references in the log at each decision's time.")
+@report_options
+def report_diff(reference_a: str, reference_b: str, store_uri: str | None, predictions: str | None,
+                column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, output: str,
+                as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+    """Two model versions or runs side by side, differences first: params, metrics, datasets,
+    commit, environment (with the artifact files' SHA-256), signature, tags, approvals, and with
+    --predictions each side's own decisions.
+
+    \b
+    Example:
+      auditkit report diff models:/credit-risk/2 models:/credit-risk/3 --store sample_data/mlflow.db \\
+        -o comparison.pdf
+    """
+    fields = load_fields(fields_file)
+    log = open_log(predictions, column_options, time_unit) if predictions else None
+    try:
+        with open_store(store_uri) as store:
+            ctx = build_diff_report(store, reference_a, reference_b, log=log, ledger=ledger, as_of=as_of,
+                                    fields=fields)
+    finally:
+        if log is not None:
+            log.close()
+    _finish(ctx, output, templates)
+
+
+@report.command("impact")
+@target_options
+@store_option
+@predictions_options(required=False)
+@ledger_option(help="Registry ledger (auditkit snapshot): serving windows, aliases at each decision's time, "
+                    "rollback targets.")
+@window_options
+@report_options
+def report_impact(commit: str | None, dataset: str | None, run_id: str | None, version: str | None,
+                  store_uri: str | None, predictions: str | None, column_options: tuple[str, ...],
+                  time_unit: str | None, ledger: str | None, since: str | None, until: str | None, output: str,
+                  as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+    """An incident file: what a commit, dataset, run or model version touched (runs, versions,
+    serving windows with their snapshots, decision counts by outcome and month) and where each
+    alias can be rolled back to.
+
+    \b
+    Example:
+      auditkit report impact --commit 85010da2 --store sample_data/mlflow.db \\
+        --predictions sample_data/predictions.csv --ledger sample_data/registry-ledger.jsonl -o incident.pdf
+    """
+    fields = load_fields(fields_file)
+    log = open_log(predictions, column_options, time_unit) if predictions else None
+    try:
+        with open_store(store_uri) as store:
+            ctx = build_impact_report(store, commit=commit, dataset=dataset, run=run_id, version=version, log=log,
+                                      ledger=ledger, since=since, until=until, as_of=as_of, fields=fields)
+    finally:
+        if log is not None:
+            log.close()
     _finish(ctx, output, templates)
 
 

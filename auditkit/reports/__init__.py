@@ -18,14 +18,18 @@ from .context import (
     REPORT_KINDS,
     SCHEMA_VERSION,
     DecisionReport,
+    DiffReport,
     ExperimentReport,
+    ImpactReport,
     InventoryReport,
     ModelReport,
     evidence_json,
     evidence_sha256,
 )
 from .decision import build_decision_report
+from .diff import build_diff_report
 from .fields import load_fields
+from .impact import build_impact_report
 from .model import build_model_report
 from .render import render_html, render_pdf, template_dirs, write_atomically, write_report
 
@@ -33,12 +37,16 @@ __all__ = [
     "REPORT_KINDS",
     "SCHEMA_VERSION",
     "DecisionReport",
+    "DiffReport",
     "ExperimentReport",
+    "ImpactReport",
     "InventoryReport",
     "ModelReport",
     "SafeURLFetcher",
     "build_decision_report",
+    "build_diff_report",
     "build_experiment_report",
+    "build_impact_report",
     "build_inventory_report",
     "build_model_report",
     "evidence_json",

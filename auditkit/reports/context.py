@@ -28,7 +28,7 @@ from ..records import iso
 SCHEMA_VERSION = "1"
 
 #: Report kinds, as named on the command line (``auditkit report KIND``).
-REPORT_KINDS = ("model", "decision", "experiment", "inventory")
+REPORT_KINDS = ("model", "decision", "experiment", "inventory", "impact", "diff")
 
 
 def _presentation() -> Any:
@@ -298,6 +298,26 @@ class FairnessSummary:
 
 
 @dataclass(frozen=True)
+class ReproducibilityFact:
+    """One thing teams track about a training run: its value and source, or the gap."""
+
+    what: str
+    value: str | None
+    source: str | None
+    gap: str | None
+
+
+@dataclass(frozen=True)
+class Reproducibility:
+    """The model report's reproducibility section and the verdict of ``auditkit reproduce``."""
+
+    facts: tuple[ReproducibilityFact, ...]
+    verdict: str
+    gaps: tuple[str, ...]
+    entry_point: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelReport:
     """``auditkit report model``: one registered version, as Annex IV and SR 11-7 ask."""
 
@@ -317,6 +337,7 @@ class ModelReport:
     logic: Mapping[str, Any] | None = None
     schema_version: str = SCHEMA_VERSION
     kind: str = "model"
+    reproducibility: Reproducibility | None = None
 
 
 @dataclass(frozen=True)
@@ -372,7 +393,41 @@ class DecisionReport:
     kind: str = "decision"
 
 
-ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport
+@dataclass(frozen=True)
+class ImpactReport:
+    """``auditkit report impact``: an incident file: what a commit, dataset, run or version touched
+    (runs, versions, serving windows, decisions) and where each alias can be rolled back to."""
+
+    cover: Cover
+    target: Mapping[str, Any]
+    ledger: str | None
+    window: Mapping[str, Any]
+    runs: tuple[Mapping[str, Any], ...]
+    versions: tuple[Mapping[str, Any], ...]
+    decisions: Mapping[str, Any]
+    rollback: tuple[Mapping[str, Any], ...]
+    user_fields: tuple[UserField, ...]
+    gaps: tuple[str, ...]
+    schema_version: str = SCHEMA_VERSION
+    kind: str = "impact"
+
+
+@dataclass(frozen=True)
+class DiffReport:
+    """``auditkit report diff``: two model versions or runs side by side, differences first."""
+
+    cover: Cover
+    a: Mapping[str, Any]
+    b: Mapping[str, Any]
+    differences: tuple[Mapping[str, Any], ...]
+    same: tuple[str, ...]
+    user_fields: tuple[UserField, ...]
+    gaps: tuple[str, ...]
+    schema_version: str = SCHEMA_VERSION
+    kind: str = "diff"
+
+
+ReportContext = ExperimentReport | InventoryReport | ModelReport | DecisionReport | ImpactReport | DiffReport
 
 
 # -- evidence ---------------------------------------------------------------------------------

@@ -35,6 +35,16 @@ FIELD_DEFINITIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("candidate_fairness", "Fairness of each candidate", "AI Act Annex IV 2(g)"),
         ("selection_rationale", "Why the registered candidate was chosen", "SR 11-7 V"),
     ),
+    "diff": (
+        ("prepared_by", "Prepared by", "SR 11-7 VI"),
+        ("purpose", "Why the two were compared", "SR 11-7 V"),
+    ),
+    "impact": (
+        ("incident", "Incident reference", "SR 11-7 V (issue tracking)"),
+        ("prepared_by", "Prepared by", "SR 11-7 VI"),
+        ("what_was_wrong", "What was wrong with the target", "AI Act Art. 20, 73"),
+        ("action_taken", "Action taken (rollback, notification)", "AI Act Art. 20"),
+    ),
     "inventory": (
         ("organisation", "Organisation", "SR 11-7 VI"),
         ("prepared_by", "Prepared by", "SR 11-7 VI"),

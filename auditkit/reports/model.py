@@ -28,6 +28,7 @@ from .common import (
 from .context import FairnessSummary, HistoryEvent, ModelReport
 from .fields import user_fields
 from .messages import REPORT_UNKNOWN_ALIAS, REPORT_VERSION_OR_ALIAS
+from .reproducibility import build_reproducibility
 
 HISTORY_FROM_RECORDS = ("the store's records only (no ledger given): they keep the current stage and aliases "
                         "and each version's creation and last update, not past stage or alias moves")
@@ -113,6 +114,11 @@ def build_model_report(
     gaps = _model_gaps(rm, mv, owner, approval, run_id, run, run_missing, history is not None, fairness)
     gaps = tuple(dict.fromkeys((*gaps, *extra_gaps)))
     subject = f"{mv.name} version {mv.version}" + (f" (alias {alias})" if alias else "")
+    try:
+        reproducibility = build_reproducibility(store, mv, run, rm)
+    except errors.AuditkitError as exc:  # the rest of the report stands; the section's absence is a gap
+        reproducibility = None
+        gaps = (*gaps, f"the reproducibility section could not be built: {exc}")
     return ModelReport(
         cover=make_cover(store, kind="model", title="Model audit report", subject=subject, when=when),
         model=info,
@@ -127,6 +133,7 @@ def build_model_report(
         user_fields=user_fields("model", fields),
         gaps=gaps,
         logic=None if logic is None else dict(logic),
+        reproducibility=reproducibility,
     )
 
 

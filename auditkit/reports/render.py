@@ -41,6 +41,8 @@ TEMPLATE_FOR_KIND = {
     "inventory": "inventory.html",
     "model": "model.html",
     "decision": "decision.html",
+    "impact": "impact.html",
+    "diff": "diff.html",
 }
 PDF_VARIANT = "pdf/a-3b"
 EVIDENCE_NAME = "evidence.json"
