@@ -41,7 +41,8 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
     """Trace a decision to the model version, run, data, code, owner and approval behind it.
 
     Every fact names the record it comes from; what is missing or cannot be proven is listed
-    under gaps. Without --ledger an alias (models:/NAME@ALIAS) is resolved at today's state.
+    under gaps. Without --ledger an alias (models:/NAME@ALIAS) or stage resolves to no version
+    (model_version null); a gap names today's target.
 
     \b
     Example:
@@ -111,7 +112,7 @@ def render_lineage(doc: dict[str, Any]) -> str:
             if not held:
                 add("serving", "(the ledger proves no alias pointing to this version at the decision time)")
     else:
-        add("model", "(not known)")
+        add("model", "(not attributed to a model version: see the gaps)" if ref.get("logged") else "(not known)")
     run = doc["run"]
     if run:
         add("run", f"{run['id']}  {run['name'] or ''}  experiment {run['experiment'] or '?'}  "
@@ -158,7 +159,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
         bar = click.progressbar(length=log.count() or 0, label="lineage", file=sys.stderr)
         bar.__enter__()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    total = with_gaps = 0
+    total = with_gaps = unattributed = 0
     try:
         chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys,
                                      progress=bar.update if bar is not None else None)
@@ -168,6 +169,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             frames = list(chunks)
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
             total, with_gaps = len(frame), int((frame["gap_count"] > 0).sum())
+            unattributed = int(frame["model_version"].isna().sum())
             out = frame.copy()
             out["gaps"] = [list(g) for g in out["gaps"]]
             out.to_parquet(tmp, index=False)
@@ -176,6 +178,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
                 for i, chunk in enumerate(chunks):
                     total += len(chunk)
                     with_gaps += int((chunk["gap_count"] > 0).sum())
+                    unattributed += int(chunk["model_version"].isna().sum())
                     _write_text_chunk(chunk, fh, kind, header=i == 0)
         os.replace(tmp, path)
     except OSError as exc:
@@ -185,7 +188,8 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             bar.__exit__(None, None, None)
         if tmp.exists():
             tmp.unlink()
-    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps")
+    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps; "
+               f"{unattributed} attributed to no model version" + (" (their gaps say why)" if unattributed else ""))
 
 
 def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:

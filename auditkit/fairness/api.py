@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,13 +18,16 @@ from .messages import (
     FAIRNESS_BAD_CI,
     FAIRNESS_BAD_MIN_GROUP,
     FAIRNESS_BAD_N_BOOT,
+    FAIRNESS_FILTER_NEEDS_LOG,
     FAIRNESS_LENGTH_MISMATCH,
     FAIRNESS_NO_RECORDS,
+    FAIRNESS_NO_SELECTED,
     FAIRNESS_NO_SENSITIVE,
     FAIRNESS_NOTHING_INPUT,
     FAIRNESS_UNKNOWN_COLUMN,
 )
 from .result import FairnessResult
+from .selection import Selection, make_selection, select_rows, selection_columns
 
 
 def _check_options(ci: float | None, n_boot: int, min_group_size: int) -> None:
@@ -98,6 +102,12 @@ def assess_fairness(
     engine: Any = None,
     table: str | None = None,
     log: Any = None,
+    model: str | None = None,
+    version: Any = None,
+    since: Any = None,
+    until: Any = None,
+    ledger: Any = None,
+    versions: Any = None,
 ) -> FairnessResult:
     """Group metrics, disparities and adverse impact of binary decisions (fairlearn's definitions).
 
@@ -120,6 +130,14 @@ def assess_fairness(
     every per-group metric, the overall metrics and every disparity. Groups under
     ``min_group_size`` records are warned about and tested with Fisher's exact test.
 
+    With ``log=``, ``model`` (a name, ``models:/NAME`` or ``models:/NAME/VERSION``) and
+    ``version`` keep the decisions attributed to that model (version): named directly, or by
+    alias or stage through ``ledger`` (a registry ledger from ``auditkit snapshot``) at each
+    decision's time; ``versions`` (a store's model versions) attributes MLflow 3 logged-model
+    references. ``since`` (inclusive) and ``until`` (exclusive) keep a time window. The result's
+    ``selection`` says what was kept; decisions that could not be attributed are counted there
+    and in ``warnings``.
+
     Returns a :class:`FairnessResult`. Raises :class:`~auditkit.errors.FairnessError` for an
     unknown column, a single group, non-binary decisions without ``pos_label``, a positive
     value never seen, non-binary labels, missing decisions, bad bins, values outside the bins,
@@ -132,8 +150,11 @@ def assess_fairness(
         ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
         min_group_size=int(min_group_size),
     )
+    selection = make_selection(model=model, version=version, since=since, until=until, ledger=ledger)
     if log is not None:
-        return _assess_log(log, y_true, y_pred, _names(sensitive_features), bins, options)
+        return _assess_log(log, y_true, y_pred, _names(sensitive_features), bins, options, selection, versions)
+    if selection.active or ledger is not None:
+        raise FairnessError(FAIRNESS_FILTER_NEEDS_LOG)
     if engine is not None or table is not None:
         return _assess_sql(engine, table, y_true, y_pred, _names(sensitive_features), bins, options)
     if y_pred is None:
@@ -187,7 +208,7 @@ def _assess_sql(engine: Any, table: str | None, y_true: Any, y_pred: Any, featur
 
 
 def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: Any,
-                options: Options) -> FairnessResult:
+                options: Options, selection: Selection | None = None, versions: Any = None) -> FairnessResult:
     """assess_fairness over a PredictionLog: only the needed columns are read; a SQL log is
     grouped in its database."""
     if y_pred is None:
@@ -197,6 +218,14 @@ def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: A
         y_true = log.roles.get("label")
     wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
     check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
+    if selection is not None and selection.active:
+        frame = log.read(list(dict.fromkeys(wanted + selection_columns(log, selection))))
+        mask, doc, warnings = select_rows(log, frame, selection, versions=versions)
+        if not mask.any():
+            raise FairnessError(FAIRNESS_NO_SELECTED.format(source=log.source, what=selection.describe(),
+                                                            why="; ".join(warnings) or "none matches"))
+        result = _assess_frame(frame[mask].reset_index(drop=True), y_true, y_pred, features, bins, options)
+        return replace(result, selection=doc, warnings=[*warnings, *result.warnings])
     sql = log.sql_source()
     if sql is not None:
         engine, table = sql

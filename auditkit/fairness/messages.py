@@ -36,3 +36,12 @@ FAIRNESS_TOO_MANY_CELLS = (
 )
 FAIRNESS_NOTHING_INPUT = "no decisions given; pass y_pred (an array, or a column name with data=, engine= or log=)"
 FAIRNESS_UNKNOWN_TABLE = "table {name!r} is not in {where}; tables: {choices}"
+FAIRNESS_BAD_MODEL_REF = (
+    "--model {ref!r} is not a model name, models:/NAME or models:/NAME/VERSION; an alias or stage names "
+    "different versions over time: give the version (--version N) and --ledger FILE to attribute alias-logged decisions"
+)
+FAIRNESS_VERSION_NEEDS_MODEL = "--version {version} needs --model NAME (which model's version {version})"
+FAIRNESS_LEDGER_NEEDS_MODEL = ("--ledger attributes decisions to model versions; give --model NAME "
+                               "[--version N] to say whose decisions to assess")
+FAIRNESS_NO_SELECTED = "no decision of prediction log {source} is selected by {what} ({why}); nothing to assess"
+FAIRNESS_FILTER_NEEDS_LOG = "model, version, since, until and ledger filter a prediction log; pass log="

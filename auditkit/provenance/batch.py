@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import Connector
 from ..logs import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
-from ..logs.values import clean_cell, is_text_type
+from ..logs.values import clean_cell
 from ..records import iso
+from .attribution import factorize_rows, ledger_windows
 from .document import known_aliases, reason_gaps
 from .facts import approval_pairs, approvals_of, first_approval, owner_of, run_facts
 from .gaps import GAP_APPROVED_AFTER, GAP_BEFORE_VERSION
@@ -39,6 +40,8 @@ FRAME_COLUMNS = (
 UNIT_FIELDS = FRAME_COLUMNS[5:-2]
 #: A row's time as the ledger writes it into its texts (``AliasResolution.at``).
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: Stands for a row's own time in a shared gap sentence until the row's time is put in.
+_ROW_AT = "\x00row-time\x00"
 
 
 @dataclass
@@ -160,7 +163,7 @@ class BatchLineage:
         n = len(frame)
         ts = parse_timestamps(frame[roles["timestamp"]], log=log, offset=offset)
         ts_ns = ts.array.asi8
-        codes, n_keys = _factorize_rows(frame, self.ref_columns)
+        codes, n_keys = factorize_rows(frame, self.ref_columns)
         first = np.full(n_keys, -1, dtype=np.int64)
         first[codes[::-1]] = np.arange(n - 1, -1, -1)
         ids = frame[roles["prediction_id"]]
@@ -208,7 +211,7 @@ class BatchLineage:
                 u = units[int(unit_codes[i])]
                 if row_at != u.at_text:
                     gaps[i] = tuple(g.replace(u.at_text, row_at) for g in gaps[i])
-                    if evidence[i] is not None:
+                    if isinstance(evidence[i], str):  # a missing fact is NaN in a categorical
                         evidence[i] = evidence[i].replace(u.at_text, row_at)
             out["model_version_evidence"] = pd.Series(evidence, dtype=object)
         if self.ledger is not None:
@@ -218,26 +221,8 @@ class BatchLineage:
         return pd.DataFrame(out, columns=self.output_columns)
 
     def _ledger_windows(self, ref: ModelRef, rows: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
-        """Split the rows of one alias or stage reference into windows that resolve alike: every
-        time strictly between two snapshots resolves the same, so one ledger call per window."""
-        import numpy as np  # heavy: loaded on first use
-        import pandas as pd  # heavy: loaded on first use
-
-        order = rows[np.argsort(ts_ns[rows], kind="stable")]
-        times = ts_ns[order]
-        start = 0
-        while start < len(order):
-            at = ts.iat[int(order[start])].to_pydatetime()
-            resolution = self.resolver.ledger_at(ref, at)
-            lo = pd.Timestamp(resolution.before).value if resolution.before else None
-            hi = pd.Timestamp(resolution.after).value if resolution.after else None
-            if lo is not None and lo == times[start]:
-                end = int(np.searchsorted(times, times[start], side="right"))  # exactly at a snapshot
-            else:
-                end = len(order) if hi is None else int(np.searchsorted(times, hi, side="left"))
-            end = max(end, start + 1)
-            yield order[start:end], resolution, at
-            start = end
+        """The rows of one alias or stage reference in windows that resolve alike (one ledger call each)."""
+        return ledger_windows(lambda at: self.resolver.ledger_at(ref, at), rows, ts, ts_ns)
 
     def _ledger_aliases(self, units: list[_Unit], unit_codes: "np.ndarray", ts: "pd.Series",
                         ts_ns: "np.ndarray", gaps: "np.ndarray", counts: "np.ndarray") -> "pd.Categorical":
@@ -292,13 +277,22 @@ class BatchLineage:
             u, f = units[key // 4], key % 4
             extra: list[str] = []
             if f & 1:
-                extra.append(GAP_BEFORE_VERSION.format(ref=u.version_ref, created=iso(u.version.creation_time)))
+                extra.append(GAP_BEFORE_VERSION.format(at=_ROW_AT, ref=u.version_ref, created=iso(u.version.creation_time)))
             if f & 2:
                 extra.append(GAP_APPROVED_AFTER.format(ref=u.version_ref, approved=u.approval_text))
             table[j] = tuple(dict.fromkeys(u.gaps + tuple(extra) + self.reason_gaps))
         counts = np.array([len(g) for g in table], dtype=np.int64)
         inverse = inverse.reshape(-1)
-        return table[inverse], counts[inverse]
+        gaps = table[inverse]
+        early = np.flatnonzero(flags & 1)
+        if len(early):  # a decision before its version names its own time
+            import pandas as pd  # heavy: loaded on first use
+
+            texts = pd.to_datetime(ts_ns[early], utc=True).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            for i, text in zip(early, texts):
+                at = text[:-3] + "Z"
+                gaps[i] = tuple(g.replace(_ROW_AT, at) for g in gaps[i])
+        return gaps, counts[inverse]
 
 
 def _timestamp(value: Any) -> Any:
@@ -329,45 +323,6 @@ def _spread(values: list[Any], codes: "np.ndarray") -> "pd.Categorical":
     for j, value in enumerate(values):
         mapped[j] = -1 if value is None else categories.setdefault(value, len(categories))
     return pd.Categorical.from_codes(mapped[codes], categories=list(categories))
-
-
-def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
-    """Integer codes of a column's values (missing values get a code too) and how many there are.
-    Arrow-backed text is dictionary-encoded by Arrow (one hashing pass, no Python objects)."""
-    import numpy as np  # heavy: loaded on first use
-    import pandas as pd  # heavy: loaded on first use
-
-    array = values.array
-    if hasattr(array, "__arrow_array__"):
-        import pyarrow as pa  # heavy: loaded on first use
-        import pyarrow.compute as pc  # heavy: loaded on first use
-
-        chunked = array.__arrow_array__()
-        if isinstance(chunked, pa.Array):
-            chunked = pa.chunked_array([chunked])
-        if is_text_type(chunked.type):
-            encoded = chunked.dictionary_encode()
-            size = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
-            indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
-            codes = pc.fill_null(indices, size).to_numpy().astype(np.int64)
-            return codes, size + 1
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64), len(uniques)
-
-
-def _factorize_rows(frame: "pd.DataFrame", columns: list[str]) -> tuple["np.ndarray", int]:
-    """Codes 0..k-1 of the distinct value combinations of ``columns`` (missing values included)."""
-    import numpy as np  # heavy: loaded on first use
-    import pandas as pd  # heavy: loaded on first use
-
-    combined = None
-    for col in columns:
-        codes, n_uniques = _column_codes(frame[col])
-        combined = codes if combined is None else combined * (n_uniques + 1) + codes
-    if combined is None:
-        return np.zeros(len(frame), dtype=np.int64), 1 if len(frame) else 0
-    final, uniques = pd.factorize(combined)
-    return final.astype(np.int64), len(uniques)
 
 
 __all__ = ["FRAME_COLUMNS", "iter_lineage_frames", "lineage_frame"]

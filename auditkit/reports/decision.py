@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..connectors import Connector
-from ..ledger import resolve_alias_at
-from ..provenance import known_aliases, lineage
+from ..provenance import lineage
 from .common import generated_at, make_cover, with_store_warnings
 from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
 from .fairness_view import assess_version
@@ -28,7 +27,8 @@ MAX_REASONS_DEFAULT = 4
 
 
 def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple[list[str], list[str]]:
-    """Sentences on why the version was serving at the decision's time, and gaps."""
+    """Sentences on why the version was serving at the decision's time, and gaps. Which aliases
+    the version held then is lineage's ``aliases_at_decision`` (:func:`auditkit.provenance.aliases_at`)."""
     out: list[str] = []
     gaps: list[str] = []
     ref = doc.get("model_reference") or {}
@@ -38,21 +38,18 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
         out.append(f"The prediction log names the model as {ref['logged']} ({ref.get('evidence')}).")
     if mv:
         out.append(f"That resolves to {mv.get('name')} version {mv.get('version')} ({mv.get('evidence')}).")
+    elif ref.get("logged"):
+        gaps.append(f"The records do not prove which model version {ref['logged']} named when the decision "
+                    f"was made; see the gaps below.")
     if not mv or ledger is None:
         if mv:
             gaps.append("No ledger was given (--ledger FILE), so which alias the version held at the decision's "
                         "time cannot be shown.")
         return out, gaps
     name, version = mv.get("name"), str(mv.get("version"))
-    aliases = sorted(known_aliases(ledger, name) | set(mv.get("aliases") or []))
-    held = []
-    for alias in aliases:
-        res = resolve_alias_at(ledger, name=name, alias=alias, at=at)
-        if res.version == version:
-            held.append(alias)
-            out.append(f"At {at} alias {alias} pointed to version {version} ({res.evidence or 'ledger'}).")
-        elif res.version is None and version in res.candidates:
-            gaps.extend(res.gaps)
+    held = mv.get("aliases_at_decision") or []  # lineage's answer (provenance.aliases_at)
+    for entry in held:
+        out.append(f"At {at} alias {entry['alias']} pointed to version {version} ({entry['evidence']}).")
     if not held:
         gaps.append(f"The ledger shows no alias pointing to {name} version {version} at {at}.")
     return out, gaps
@@ -123,9 +120,13 @@ def build_decision_report(
     if sensitive and mv:
         fairness, fairness_gaps = assess_version(log, name=mv["name"], version=str(mv["version"]),
                                                  sensitive=list(sensitive), positive=positive,
-                                                 label_positive=label_positive, charts=charts)
+                                                 label_positive=label_positive, charts=charts,
+                                                 ledger=ledger, versions=store.model_versions(mv["name"]))
         gaps += fairness_gaps
-    elif not sensitive:
+    elif sensitive:
+        gaps.append("The model version that made this decision is not proven, so no version's fairness summary "
+                    "can be shown.")
+    else:
         gaps.append("No sensitive columns were given (--sensitive COL), so the serving version's fairness "
                     "summary is not shown.")
     threshold, threshold_source = _threshold(mv)

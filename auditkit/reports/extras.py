@@ -48,6 +48,7 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
                  label_positive: Any = None) -> dict[str, Any]:
     """Keyword arguments for :func:`~auditkit.reports.build_model_report` from a ledger and a
     prediction log (each optional): ``history``, ``history_source``, ``fairness``, ``extra_gaps``.
+    The ledger also attributes the log's alias- and stage-logged decisions to versions.
 
     Raises :class:`~auditkit.errors.LedgerError`, :class:`~auditkit.errors.PredictionLogError`,
     :class:`~auditkit.errors.FairnessError` and what resolving the version raises.
@@ -62,7 +63,8 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
                                time_unit=time_unit)  # type: ignore[arg-type]
         try:
             summary, gaps = assess_version(log, name=name, version=number, sensitive=parse_sensitive(sensitive),
-                                           positive=positive, label_positive=label_positive)
+                                           positive=positive, label_positive=label_positive, ledger=ledger,
+                                           versions=store.model_versions(name))
         finally:
             log.close()
         out["fairness"] = summary
