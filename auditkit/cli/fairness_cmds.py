@@ -45,6 +45,22 @@ def parse_bins(values: tuple[str, ...]) -> dict[str, list[float]]:
     return out
 
 
+def parse_value_labels(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``("0=refer", "sex:2=female")`` → ``{"decision": {"0": "refer"}, "sex": {"2": "female"}}``.
+
+    Raises FairnessError (FAIRNESS_BAD_VALUE_LABEL) for anything else."""
+    from ..fairness.messages import FAIRNESS_BAD_VALUE_LABEL  # heavy (the fairness package): with the command
+
+    out: dict[str, dict[str, str]] = {}
+    for value in values:
+        head, eq, text = value.partition("=")
+        column, colon, code = head.rpartition(":") if ":" in head else ("decision", "", head)
+        if not eq or not code.strip() or not text.strip() or (colon and not column.strip()):
+            raise FairnessError(FAIRNESS_BAD_VALUE_LABEL.format(value=value))
+        out.setdefault(column.strip(), {})[code.strip()] = text.strip()
+    return out
+
+
 def parse_reference(value: str | None, features: list[str]) -> Any:
     """``VALUE`` (one sensitive feature) or ``FEATURE=VALUE[,FEATURE=VALUE…]``; a comma only
     separates pairs when a feature name and ``=`` follow (bin labels such as ``[25, 40)`` hold
@@ -160,9 +176,12 @@ def render_result(result: "FairnessResult", source: str) -> str:
 @click.option("--sensitive", required=True, metavar="COL[,COL…]",
               help="Sensitive attribute column(s); several give intersectional groups.")
 @click.option("--positive", default=None, metavar="VALUE",
-              help="The favourable decision (needed unless decisions are 0/1).")
+              help="The favourable decision: needed unless decisions are words that say it (approve among decline/deny/refer…); codes such as 0/1 and booleans always need it.")
 @click.option("--label-positive", default=None, metavar="VALUE",
               help="The positive label, when labels are coded unlike decisions (default: --positive, or 1).")
+@click.option("--label", "label_opts", multiple=True, metavar="[COL:]CODE=TEXT",
+              help="Show a code as a word in tables, JSON and charts: 0=refer (a decision), sex:2=female "
+              "(a sensitive column). Repeatable; --positive may name the code or the word.")
 @click.option("--bin", "bin_opts", multiple=True, metavar="COL=EDGES",
               help="Group a numeric column into [a, b) bands, e.g. age_years=0,25,40,60,120. Repeatable.")
 @click.option("--reference-group", default=None, metavar="VALUE|F=V,…",
@@ -178,7 +197,8 @@ def render_result(result: "FairnessResult", source: str) -> str:
 def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str | None, model: str | None,
              version: str | None, ledger: str | None, since: str | None, until: str | None,
              sensitive: str, positive: str | None,
-             label_positive: str | None, bin_opts: tuple[str, ...], reference_group: str | None,
+             label_positive: str | None, label_opts: tuple[str, ...], bin_opts: tuple[str, ...],
+             reference_group: str | None,
              ci: str | None, n_boot: str | None, seed: str, min_group_size: str,
              chart_path: str | None, fmt: str) -> None:
     """Group metrics, disparities and adverse impact of a model's decisions.
@@ -195,6 +215,8 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
           --sensitive sex --column decision=approved --format json
       auditkit fairness --predictions served.csv --sensitive sex --positive approve \\
           --model credit-risk --version 3 --ledger registry-ledger.jsonl --since 2026-04-01
+      auditkit fairness --predictions scores.parquet --sensitive sex --positive 1 \\
+          --label 0=refer --label 1=approve --label sex:1=male --label sex:2=female
     """
     from ..fairness import assess_fairness  # heavy (numpy, pandas): loaded when the command runs
     from ..fairness.messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT  # (the same)
@@ -216,6 +238,7 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
             bins=parse_bins(bin_opts), reference_group=parse_reference(reference_group, features),
             ci=level, n_boot=resamples, random_state=seed_value, min_group_size=min_size,
             model=model, version=version, since=since, until=until, ledger=ledger,
+            value_labels=parse_value_labels(label_opts),
         )
         shown_source = log.source
     if chart_path:

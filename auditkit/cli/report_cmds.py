@@ -65,12 +65,14 @@ def report_experiment(name: str, store_uri: str | None, minimize: tuple[str, ...
 
 @report.command("inventory")
 @store_option
-@click.option("--policy", default=None, metavar="FILE", help="Policy file whose findings the report lists.")
+@click.option("--policy", default=None, metavar="FILE",
+              help="Policy file whose findings the report lists. Default: auditkit's default policy (as `check`).")
 @report_options
 def report_inventory(store_uri: str | None, policy: str | None, output: str, as_of: str | None,
                      templates: str | None, fields_file: str | None) -> None:
     """Every registered model and version: stage and aliases, owner, approval status, last
-    activity, and policy findings when a policy is given.
+    activity, and the findings of --policy FILE, else of auditkit's default policy (the report
+    says which).
 
     \b
     Example:
@@ -78,7 +80,7 @@ def report_inventory(store_uri: str | None, policy: str | None, output: str, as_
     """
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
-        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy)
+        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy, check_policy=True)
     _finish(ctx, output, templates)
 
 

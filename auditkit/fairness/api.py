@@ -108,6 +108,7 @@ def assess_fairness(
     until: Any = None,
     ledger: Any = None,
     versions: Any = None,
+    value_labels: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> FairnessResult:
     """Group metrics, disparities and adverse impact of binary decisions (fairlearn's definitions).
 
@@ -121,8 +122,9 @@ def assess_fairness(
     labels default to the log's ``decision`` and ``label`` roles and ``sensitive_features`` names
     its columns; a SQL log is grouped in its database, a Parquet log reads only those columns.
 
-    ``pos_label`` is the favourable decision (needed unless decisions are 0/1, −1/1 or
-    booleans); ``label_pos_label`` the positive label when labels are coded differently.
+    ``pos_label`` is the favourable decision (needed unless the decisions are self-describing
+    words, one favourable such as ``approve`` among ``decline``/``deny``/``refer``…; codes and
+    booleans always need it, the error lists the values seen); ``label_pos_label`` the positive label when labels are coded differently.
     ``bins={"age": [0, 25, 40, 60, 120]}`` groups a numeric feature into ``[a, b)`` bands.
     ``reference_group`` (a value, tuple of values or ``{feature: value}``) is the group adverse
     impact is measured against; default: the group with the highest selection rate.
@@ -138,6 +140,10 @@ def assess_fairness(
     ``selection`` says what was kept; decisions that could not be attributed are counted there
     and in ``warnings``.
 
+    ``value_labels`` shows codes as words in every table and chart: ``{"decision": {0: "refer",
+    1: "approve"}, "sex": {1: "male", 2: "female"}}`` (a ``pos_label`` given as a code follows
+    its label).
+
     Returns a :class:`FairnessResult`. Raises :class:`~auditkit.errors.FairnessError` for an
     unknown column, a single group, non-binary decisions without ``pos_label``, a positive
     value never seen, non-binary labels, missing decisions, bad bins, values outside the bins,
@@ -149,6 +155,8 @@ def assess_fairness(
         pos_label=pos_label, label_pos_label=label_pos_label, reference_group=reference_group,
         ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
         min_group_size=int(min_group_size),
+        value_labels={str(k): {str(c): str(t) for c, t in v.items()} for k, v in value_labels.items()}
+        if value_labels else None,
     )
     selection = make_selection(model=model, version=version, since=since, until=until, ledger=ledger)
     if log is not None:

@@ -280,6 +280,8 @@ class FairnessGroup:
     adverse_impact_p_value: float | None
     flagged: bool
     ci: Mapping[str, Any]
+    #: In a decision report: the group of the applicant whose decision it is.
+    applicant: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ version's decisions in the same log.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,25 @@ def serving_evidence(doc: Mapping[str, Any], ledger: str | Path | None) -> tuple
     if not held:
         gaps.append(f"The ledger shows no alias pointing to {name} version {version} at {at}.")
     return out, gaps
+
+
+def mark_applicant(summary: FairnessSummary, inputs: Mapping[str, Any], sensitive: Sequence[str]) -> FairnessSummary:
+    """The summary with the applicant's own group marked (its values of the sensitive columns,
+    as the table words groups; a binned column matches the band holding the value)."""
+    def matches(group: str) -> bool:
+        parts = dict(p.split("=", 1) for p in group.split(", ") if "=" in p)
+        return all(_same(parts.get(c), inputs.get(c)) for c in sensitive)
+
+    return dataclasses.replace(summary, groups=tuple(dataclasses.replace(g, applicant=matches(g.group))
+                                                     for g in summary.groups))
+
+
+def _same(shown: str | None, value: Any) -> bool:
+    if shown is None or value is None:
+        return False
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return shown == str(value)
 
 
 def _threshold(mv: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -123,6 +143,8 @@ def build_decision_report(
                                                  label_positive=label_positive, charts=charts,
                                                  ledger=ledger, versions=store.model_versions(mv["name"]))
         gaps += fairness_gaps
+        if fairness is not None:
+            fairness = mark_applicant(fairness, (doc.get("prediction") or {}).get("inputs") or {}, list(sensitive))
     elif sensitive:
         gaps.append("The model version that made this decision is not proven, so no version's fairness summary "
                     "can be shown.")

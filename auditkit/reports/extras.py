@@ -15,13 +15,14 @@ from .fairness_view import assess_version
 from .model import resolve_version
 
 
-def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, ...], str]:
-    """Stage/alias moves and version registrations of model ``name`` recorded in a ledger,
-    and a sentence naming the source.
+def ledger_history(ledger: str | Path, name: str, version: str | None = None) -> tuple[tuple[HistoryEvent, ...], str]:
+    """Stage/alias moves and version registrations of model ``name`` recorded in a ledger (only
+    those of ``version`` when given: its own stage, registration and deletion, and alias moves
+    to or from it), and a sentence naming the source.
 
     Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
     """
-    changes = alias_history(ledger, name=name)
+    changes = [c for c in alias_history(ledger, name=name) if version is None or _concerns(c, str(version))]
     events = tuple(
         HistoryEvent(at=c.to_taken_at, what=c.change,
                      source=(f"ledger snapshot #{c.to_seq}" + (f" (previous #{c.from_seq} at {c.from_taken_at})"
@@ -31,6 +32,14 @@ def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, .
     source = (f"the hash-chained registry ledger {Path(ledger).name}: each change happened after the previous "
               f"snapshot and by the one named")
     return events, source
+
+
+def _concerns(change: Any, version: str) -> bool:
+    """Whether a registry change is about ``version``: its own stage/registration/deletion, or an
+    alias moving to or from it."""
+    if change.kind == "alias":
+        return version in (str(change.old), str(change.new))
+    return change.subject.startswith(f"version {version} ")
 
 
 def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:
@@ -55,7 +64,8 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
     """
     out: dict[str, Any] = {}
     if ledger:
-        out["history"], out["history_source"] = ledger_history(ledger, name)
+        number = resolve_version(store, name, version=version, alias=alias)
+        out["history"], out["history_source"] = ledger_history(ledger, name, number)
     if predictions:
 
         number = resolve_version(store, name, version=version, alias=alias)

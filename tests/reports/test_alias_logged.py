@@ -74,6 +74,10 @@ def test_decision_report_on_an_alias_logged_decision(alias_log, attributed):
     by_two = int((pd.Series(found.versions) == "2").sum())
     assert ctx.fairness is not None and ctx.fairness.n == by_two  # the version's decisions, through the ledger
     assert any(f"{found.unattributed} of {len(sample)} decision(s) could not be attributed" in g for g in ctx.gaps)
+    band = sample.set_index("prediction_id").at[pid, "age_band"]
+    assert [g.group for g in ctx.fairness.groups if g.applicant] == [f"age_band={band}"]  # the applicant's own
+    assert f"<strong>age_band={band}</strong> (this applicant&#39;s group)" in html \
+        or f"<strong>age_band={band}</strong> (this applicant's group)" in html
 
 
 def test_without_a_ledger_an_alias_names_no_version_in_one_and_all(alias_log):
