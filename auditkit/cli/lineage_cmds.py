@@ -13,9 +13,9 @@ import click
 from .. import errors
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import open_store
-from ..provenance import iter_lineage_frames
+from ..provenance import iter_lineage_frames, load_accepted
 from ..provenance import lineage as lineage_of
-from .options import format_option, ledger_option, open_log, predictions_options, store_option
+from .options import accept_option, format_option, ledger_option, open_log, predictions_options, store_option
 from .output import cell, render_json
 
 LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
@@ -30,14 +30,15 @@ OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 @store_option
 @predictions_options()
 @ledger_option()
+@accept_option
 @click.option("--approval-tags", "approval_tags", multiple=True, metavar="BY,AT",
               help="Version tags holding who approved and when (repeatable). Default: approved_by,approved_at.")
 @format_option(["table", "json"])
 @click.option("-o", "--output", default=None, metavar="OUT",
               help="With --all: write one row per decision to OUT (.csv, .parquet or .jsonl).")
 def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | None, predictions: str,
-            column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, approval_tags: tuple[str, ...], fmt: str,
-            output: str | None) -> None:
+            column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, accept: str | None,
+            approval_tags: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Trace a decision to the model version, run, data, code, owner and approval behind it.
 
     Every fact names the record it comes from; what is missing or cannot be proven is listed
@@ -52,6 +53,8 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
           --predictions sample_data/predictions.csv --format json
       auditkit lineage --all --store sample_data/mlflow.db \\
           --predictions sample_data/predictions.csv -o lineage.parquet
+      auditkit lineage APP-004711 --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv --accept accepted-gaps.yaml
       auditkit lineage REQ-77 --store postgresql://audit@db/mlflow \\
           --predictions 'decisions@postgresql://audit@db/serving' --column prediction_id=request_ref
     """
@@ -63,13 +66,14 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
     if output and not all_decisions:
         raise errors.UsageError("-o is for --all; one decision is printed (use --format json > FILE)")
     keys = _approval_keys(approval_tags) if approval_tags else DEFAULT_APPROVAL_KEYS
+    accepted = load_accepted(accept)
     log = open_log(predictions, column_options, time_unit)
     try:
         with open_store(store_uri) as store:
             if all_decisions:
-                _write_all(store, log, ledger, keys, output)
+                _write_all(store, log, ledger, keys, output, accepted)
                 return
-            doc = lineage_of(store, log, prediction_id, ledger=ledger, approval_keys=keys)
+            doc = lineage_of(store, log, prediction_id, ledger=ledger, approval_keys=keys, accept=accepted)
     finally:
         log.close()
     click.echo(render_json(doc) if fmt == "json" else render_lineage(doc))
@@ -142,10 +146,14 @@ def render_lineage(doc: dict[str, Any]) -> str:
         lines += [f"  - {g}" for g in doc["gaps"]]
     else:
         lines.append("gaps        none")
+    if doc.get("accepted_gaps"):
+        lines.append(f"accepted gaps ({len(doc['accepted_gaps'])}, not counted as open)")
+        lines += [f"  - {a['gap']}  [accepted by {a['accepted_by']} at {a['accepted_at']}: {a['why']}]"
+                  for a in doc["accepted_gaps"]]
     return "\n".join(lines)
 
 
-def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str) -> None:
+def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str, accepted: Any = None) -> None:
     path = Path(output)
     kind = OUTPUT_KINDS.get(path.suffix.lower())
     if kind is None:
@@ -161,7 +169,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     total = with_gaps = unattributed = 0
     try:
-        chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys,
+        chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys, accept=accepted,
                                      progress=bar.update if bar is not None else None)
         if kind == "parquet":
             import pandas as pd  # heavy: only for a Parquet output
@@ -172,6 +180,8 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             unattributed = int(frame["model_version"].isna().sum())
             out = frame.copy()
             out["gaps"] = [list(g) for g in out["gaps"]]
+            if "accepted_gaps" in out:
+                out["accepted_gaps"] = [list(g) for g in out["accepted_gaps"]]
             out.to_parquet(tmp, index=False)
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
@@ -188,7 +198,7 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             bar.__exit__(None, None, None)
         if tmp.exists():
             tmp.unlink()
-    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps; "
+    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with {'open ' if accepted else ''}gaps; "
                f"{unattributed} attributed to no model version" + (" (their gaps say why)" if unattributed else ""))
 
 
@@ -204,11 +214,14 @@ def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
     out = chunk.copy()
     ts = out["timestamp"]
     out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    listed = [c for c in ("gaps", "accepted_gaps") if c in out]
     if kind == "csv":
-        out["gaps"] = [gaps_json(g) for g in out["gaps"]]
+        for col in listed:
+            out[col] = [gaps_json(g) for g in out[col]]
         out.to_csv(fh, index=False, header=header, lineterminator="\n")
         return
-    out["gaps"] = [list(g) for g in out["gaps"]]
+    for col in listed:
+        out[col] = [list(g) for g in out[col]]
     rows = out.astype(object).where(out.notna(), None).to_dict("records")
     fh.writelines(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
 

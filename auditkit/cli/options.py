@@ -68,6 +68,13 @@ def ledger_option(*, required: bool = False, help: str | None = None) -> Decorat
     )
 
 
+#: ``--accept FILE``: known gaps accepted by a person (who, when, why); docs/accepted-gaps.md.
+accept_option: Decorator = click.option(
+    "--accept", "accept", default=None, metavar="FILE",
+    help="Accepted gaps (YAML: gap pattern, model/version scope, by, at, why): listed with who and why, "
+    "not counted as open.")
+
+
 def as_of_option(help: str) -> Decorator:
     """``--as-of TIME`` (ISO 8601 with Z, z or an offset; a date alone is midnight UTC)."""
     return click.option("--as-of", "as_of", default=None, metavar="TIME", help=help)

@@ -21,7 +21,15 @@ from ..reports import (
 from ..reports.demo import run_demo
 from ..reports.extras import model_extras, parse_sensitive
 from ..reports.messages import REPORT_VERSION_OR_ALIAS
-from .options import as_of_option, ledger_option, open_log, predictions_options, report_options, store_option
+from .options import (
+    accept_option,
+    as_of_option,
+    ledger_option,
+    open_log,
+    predictions_options,
+    report_options,
+    store_option,
+)
 
 REPORT_PREDICTIONS_AND_SENSITIVE = "--predictions and --sensitive go together: the fairness section needs both"
 
@@ -105,12 +113,13 @@ def fairness_options(func: Callable) -> Callable:
 @ledger_option(help="Registry ledger: stage/alias history.")
 @predictions_options(required=False)
 @fairness_options
+@accept_option
 @report_options
 def report_model(name: str, version: str | None, alias: str | None, store_uri: str | None, ledger: str | None,
                  predictions: str | None, column_options: tuple[str, ...], time_unit: str | None,
                  sensitive: str | None,
-                 positive: str | None, label_positive: str | None, output: str, as_of: str | None,
-                 templates: str | None, fields_file: str | None) -> None:
+                 positive: str | None, label_positive: str | None, accept: str | None, output: str,
+                 as_of: str | None, templates: str | None, fields_file: str | None) -> None:
     """Audit report of one registered model version: identity, owner, approval, training run,
     datasets, history (with --ledger), fairness of its decisions (with --predictions and
     --sensitive), gaps.
@@ -130,7 +139,8 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
         extras = model_extras(store, name, version=version, alias=alias, ledger=ledger, predictions=predictions,
                               columns=column_options, time_unit=time_unit, sensitive=sensitive, positive=positive,
                               label_positive=label_positive)
-        ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields, **extras)
+        ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields,
+                                 accept=accept, **extras)
     _finish(ctx, output, templates)
 
 
@@ -140,10 +150,12 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
 @predictions_options()
 @ledger_option(help="Registry ledger: which alias the version held at the decision's time.")
 @fairness_options
+@accept_option
 @report_options
 def report_decision(prediction_id: str, store_uri: str | None, predictions: str, column_options: tuple[str, ...],
-                    time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
-                    output: str, as_of: str | None, templates: str | None, fields_file: str | None) -> None:
+                    time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None,
+                    label_positive: str | None, accept: str | None, output: str, as_of: str | None,
+                    templates: str | None, fields_file: str | None) -> None:
     """The regulator's question about one automated decision: outcome, score, cutoff, inputs,
     the version that decided and why it was serving, lineage with sources, reasons, that
     version's fairness (with --sensitive), gaps.
@@ -160,7 +172,7 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
         with open_store(store_uri) as store:
             ctx = build_decision_report(store, log, prediction_id, ledger=ledger, as_of=as_of, fields=fields,
                                         sensitive=parse_sensitive(sensitive), positive=positive,
-                                        label_positive=label_positive)
+                                        label_positive=label_positive, accept=accept)
     finally:
         log.close()
     _finish(ctx, output, templates)

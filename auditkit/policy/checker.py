@@ -26,7 +26,7 @@ from ..accountability import creator_of, owner_of
 from ..connectors import Connector
 from ..errors import FairnessError
 from ..logs import PredictionLog, open_predictions
-from ..provenance import attribute_versions, attribution_columns
+from ..provenance import attribute_versions, attribution_columns, load_accepted
 from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
 from ..times import parse_time, try_parse_time
 from .default import default_policy
@@ -130,6 +130,9 @@ class PolicyCheck:
     as_of: datetime
     serving: tuple[ServingVersion, ...]
     findings: tuple[Finding, ...]
+    #: Findings an accept file accepts: ``(finding, {"accepted_by", "accepted_at", "why", …})``;
+    #: listed, never counted as open (they do not fail the check).
+    accepted: tuple[tuple[Finding, dict[str, Any]], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -139,13 +142,17 @@ class PolicyCheck:
     def summary(self) -> dict[str, Any]:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
         return {"as_of": iso(self.as_of), "serving_versions": len(self.serving), "findings": len(self.findings),
-                "by_severity": counts, "passed": not self.failed}
+                "by_severity": counts, "passed": not self.failed, "accepted": len(self.accepted)}
 
     def to_dict(self) -> dict[str, Any]:
         """The ``auditkit check --format json`` document."""
         return {"schema_version": SCHEMA_VERSION, "policy": self.policy.to_dict(), "as_of": iso(self.as_of),
                 "serving": [s.to_dict() for s in self.serving],
-                "findings": [f.to_dict() for f in self.findings], "summary": self.summary()}
+                "findings": [f.to_dict() for f in self.findings],
+                "accepted_findings": [{**f.to_dict(), "accepted": {k: a[k] for k in ("accepted_by", "accepted_at", "why",
+                                                                                     "pattern")}}
+                                      for f, a in self.accepted],
+                "summary": self.summary()}
 
 
 def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" = None, *,
@@ -164,8 +171,12 @@ def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" =
 
 
 def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | None" = None,
-                    as_of: datetime | str | None = None) -> PolicyCheck:
-    """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same)."""
+                    as_of: datetime | str | None = None, accept: Any = None) -> PolicyCheck:
+    """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same).
+
+    ``accept`` (an accept file, see :mod:`auditkit.provenance.acceptance`) sets the findings whose
+    ``missing`` sentence it accepts apart, in ``accepted``: listed with who, when and why, not
+    counted and never failing the check (a bad accept file raises :class:`UsageError`)."""
     if policy is None:
         policy = default_policy()
     elif not isinstance(policy, Policy):
@@ -179,7 +190,18 @@ def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | N
         for rule in policy.rules:
             findings.extend(checker.check(rule, mv))
     serving = tuple(ServingVersion(mv.name, mv.version, mv.stage, tuple(mv.aliases)) for mv in versions)
-    return PolicyCheck(policy=policy, as_of=when, serving=serving, findings=tuple(findings))
+    accepted_gaps = load_accepted(accept)
+    taken: list[tuple[Finding, dict[str, Any]]] = []
+    if accepted_gaps is not None:
+        kept = []
+        for f in findings:
+            found = accepted_gaps.find(f.missing, model=f.model, version=f.version)
+            if found is None:
+                kept.append(f)
+            else:
+                taken.append((f, found.to_dict(f.missing)))
+        findings = kept
+    return PolicyCheck(policy=policy, as_of=when, serving=serving, findings=tuple(findings), accepted=tuple(taken))
 
 
 def parse_as_of(value: datetime | str | None) -> datetime:

@@ -18,6 +18,7 @@ from ..connectors import Connector
 from ..logs import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
 from ..logs.values import clean_cell
 from ..records import iso
+from .acceptance import load_accepted, split_frame_gaps
 from .attribution import factorize_rows, ledger_windows
 from .document import known_aliases, reason_gaps
 from .facts import approval_pairs, approvals_of, first_approval, owner_of, run_facts
@@ -57,16 +58,17 @@ class _Unit:
 
 
 def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
-                  approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> "pd.DataFrame":
+                  approval_keys: Any = DEFAULT_APPROVAL_KEYS, accept: Any = None) -> "pd.DataFrame":
     """One row per decision: id, timestamp, decision, score, label, the model reference and the
     version it resolved to, run, code, training/evaluation dataset digests, owner, approval,
     ``gap_count`` and ``gaps`` (a tuple of the sentences :func:`auditkit.lineage.lineage` gives).
 
     Raises what :func:`auditkit.lineage.lineage` raises; ids must be unique and every timestamp
-    must parse (checked over the whole log first)."""
+    must parse (checked over the whole log first). ``accept`` (an accept file) moves known gaps
+    to an ``accepted_gaps`` column; ``gaps`` and ``gap_count`` then hold the open ones."""
     import pandas as pd  # heavy: loaded on first use
 
-    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys)
+    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys, accept=accept)
     frame = log.read(batch.read_columns)
     check_unique_ids(frame[log.roles["prediction_id"]], log)
     out = batch.resolve_chunk(frame, offset=0)
@@ -75,10 +77,11 @@ def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
 
 def iter_lineage_frames(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
                         approval_keys: Any = DEFAULT_APPROVAL_KEYS, chunk_rows: int = CHUNK_ROWS,
-                        progress: Callable[[int], None] | None = None) -> Iterator["pd.DataFrame"]:
+                        progress: Callable[[int], None] | None = None,
+                        accept: Any = None) -> Iterator["pd.DataFrame"]:
     """:func:`lineage_frame` in chunks of about ``chunk_rows`` decisions (bounded memory; the log
     is validated first). ``progress(n)`` is called with the number of decisions of each chunk."""
-    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys)
+    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys, accept=accept)
     log.validate()
     offset = 0
     for chunk in log.iter_chunks(batch.read_columns, chunk_rows=chunk_rows):
@@ -93,7 +96,7 @@ class BatchLineage:
     """Resolves chunks of a log; distinct references are resolved once across chunks."""
 
     def __init__(self, store: Connector, log: PredictionLog, *, ledger: Any = None,
-                 approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> None:
+                 approval_keys: Any = DEFAULT_APPROVAL_KEYS, accept: Any = None) -> None:
         self.log = log
         self.pairs = approval_pairs(approval_keys)
         log.require("prediction_id", "timestamp", "decision")
@@ -108,6 +111,9 @@ class BatchLineage:
         if ledger is not None:  # which aliases the ledger proves the version held at the decision
             at = self.output_columns.index("model_version_evidence") + 1
             self.output_columns.insert(at, "aliases_at_decision")
+        self.accepted = load_accepted(accept)
+        if self.accepted is not None:
+            self.output_columns.append("accepted_gaps")
         self._known_aliases: dict[str, set[str]] = {}
         self.reason_gaps = reason_gaps(log)
         self._units: dict[Any, _Unit] = {}
@@ -216,6 +222,19 @@ class BatchLineage:
             out["model_version_evidence"] = pd.Series(evidence, dtype=object)
         if self.ledger is not None:
             out["aliases_at_decision"] = self._ledger_aliases(units, unit_codes, ts, ts_ns, gaps, counts)
+        if self.accepted is not None:  # known gaps apart, with the model and version they belong to
+            names = [u.facts["model_name"] or (u.version_ref or "").split("/")[0] or None for u in units]
+            numbers = [u.facts["model_version"] for u in units]
+            refs = [u.facts["model_reference"] for u in units]
+            unit_model = [n if n is not None else _ref_model(r) for n, r in zip(names, refs)]
+            opened, taken = split_frame_gaps(list(gaps), [unit_model[c] for c in unit_codes],
+                                             [numbers[c] for c in unit_codes], self.accepted)
+            gaps = np.empty(len(opened), dtype=object)
+            gaps[:] = opened
+            counts = np.array([len(g) for g in opened], dtype=np.int64)
+            accepted_col = np.empty(len(taken), dtype=object)
+            accepted_col[:] = taken
+            out["accepted_gaps"] = pd.Series(accepted_col, dtype=object)
         out["gap_count"] = counts
         out["gaps"] = pd.Series(gaps, dtype=object)
         return pd.DataFrame(out, columns=self.output_columns)
@@ -293,6 +312,13 @@ class BatchLineage:
                 at = text[:-3] + "Z"
                 gaps[i] = tuple(g.replace(_ROW_AT, at) for g in gaps[i])
         return gaps, counts[inverse]
+
+
+def _ref_model(text: Any) -> str | None:
+    """The model name in a ``models:/NAME…`` reference (``None`` otherwise)."""
+    if not isinstance(text, str) or not text.startswith("models:/") or text.startswith("models:/m-"):
+        return None
+    return text[len("models:/"):].split("/")[0].split("@")[0] or None
 
 
 def _timestamp(value: Any) -> Any:

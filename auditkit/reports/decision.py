@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..connectors import Connector
-from ..provenance import lineage
+from ..connectors import Connector, model_signature
+from ..provenance import lineage, load_accepted
 from .common import generated_at, make_cover, with_store_warnings
 from .context import DatasetInfo, DecisionReport, FairnessSummary, LineageFact
 from .fairness_view import assess_version
@@ -75,6 +75,25 @@ def _same(shown: str | None, value: Any) -> bool:
     return shown == str(value)
 
 
+def inputs_as_scored(store: Connector, mv: Mapping[str, Any], logged: Mapping[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any], str | None, list[str]]:
+    """``(model inputs in signature order, other logged columns, source, gaps)``: where the
+    version's MLmodel signature can be read, the log's columns split into the model's inputs and
+    the rest; otherwise every logged column, with a gap saying why."""
+    if not mv:
+        return dict(logged), {}, None, []
+    record = store.get_model_version(mv["name"], str(mv["version"]))
+    lm = next((m for m in store.logged_models() if m.model_id == record.model_id), None) if record.model_id else None
+    sig = model_signature(record, lm)
+    if sig.inputs is None:
+        return dict(logged), {}, None, [f"Which logged columns the model scored is not shown: {sig.evidence}."]
+    ordered = {name: logged.get(name) for name in sig.inputs}
+    gaps = [f"The model's input {name!r} ({sig.evidence}) is not in the prediction log; its value as scored "
+            f"is not on record." for name in sig.inputs if name not in logged]
+    other = {k: v for k, v in logged.items() if k not in ordered}
+    return ordered, other, sig.evidence, gaps
+
+
 def _threshold(mv: Mapping[str, Any]) -> tuple[str | None, str | None]:
     tags = mv.get("tags") or {}
     for key in THRESHOLD_TAGS:
@@ -122,15 +141,18 @@ def build_decision_report(
     positive: Any = None,
     label_positive: Any = None,
     charts: bool = True,
+    accept: Any = None,
 ) -> DecisionReport:
     """The report on one decision of ``log`` (a :class:`~auditkit.logs.PredictionLog`).
 
     ``sensitive`` (columns of the log) adds the fairness summary of the version that decided.
+    ``accept`` (an accept file) lists known gaps apart, with who accepted them, when and why.
     Raises what :func:`auditkit.lineage` raises (PredictionLogError, LedgerError,
     UsageError), :class:`~auditkit.errors.FairnessError`, and UsageError for a bad ``as_of``.
     """
 
     when = generated_at(as_of)
+    accepted = load_accepted(accept)
     doc = lineage(store, log, prediction_id, ledger=str(ledger) if ledger else None)
     mv = doc.get("model_version") or {}
     gaps = list(doc.get("gaps") or [])
@@ -154,6 +176,8 @@ def build_decision_report(
     threshold, threshold_source = _threshold(mv)
     p = dict(doc.get("prediction") or {})
     inputs = p.pop("inputs", {}) or {}
+    inputs, other_columns, inputs_source, input_gaps = inputs_as_scored(store, mv, inputs)
+    gaps += input_gaps
     p["threshold"] = threshold
     p["threshold_source"] = threshold_source
     if threshold is None:
@@ -163,6 +187,9 @@ def build_decision_report(
         gaps.append(f"The log carries {len(reasons)} reasons; Regulation B expects at most "
                     f"{MAX_REASONS_DEFAULT} principal reasons by default.")
     run = dict(doc.get("run") or {})
+    open_gaps, taken = (gaps, []) if accepted is None else accepted.split(
+        dict.fromkeys(gaps), model=mv.get("name") or (doc.get("model_reference") or {}).get("name"),
+        version=mv.get("version"))
     return DecisionReport(
         cover=make_cover(store, kind="decision", title="Automated decision report",
                          subject=f"Decision {p.get('id')}", when=when),
@@ -184,5 +211,8 @@ def build_decision_report(
         # The cutoff is asked of the user only where the records do not hold it.
         user_fields=tuple(f for f in user_fields("decision", fields)
                           if not (f.key == "cutoff" and threshold is not None and f.value is None)),
-        gaps=tuple(dict.fromkeys(gaps)),
+        gaps=tuple(dict.fromkeys(open_gaps)),
+        accepted_gaps=tuple(taken),
+        other_columns=other_columns,
+        inputs_source=inputs_source,
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import errors
 from ..connectors import Connector, unknown_model
+from ..provenance import load_accepted
 from ..records import iso
 from .common import (
     approval_of,
@@ -67,6 +68,7 @@ def build_model_report(
     history_source: str | None = None,
     fairness: FairnessSummary | None = None,
     extra_gaps: Iterable[str] = (),
+    accept: Any = None,
 ) -> ModelReport:
     """The audit report of one registered model version.
 
@@ -74,6 +76,7 @@ def build_model_report(
     without it the history comes from the records. ``fairness`` is a summary built by
     :func:`auditkit.reports.fairness_view.assess_version` when a prediction log was assessed;
     ``extra_gaps`` are added to the gaps (:func:`auditkit.reports.extras.model_extras` gives all four).
+    ``accept`` (an accept file) lists known gaps apart, with who accepted them, when and why.
     Raises :class:`~auditkit.errors.UsageError` (version/alias, ``as_of``) and
     :class:`~auditkit.errors.RecordNotFoundError` (model, version, alias).
     """
@@ -109,6 +112,11 @@ def build_model_report(
 
     gaps = _model_gaps(rm, mv, owner, approval, run_id, run, run_missing, history is not None, fairness)
     gaps = tuple(dict.fromkeys((*gaps, *extra_gaps)))
+    accepted = load_accepted(accept)
+    taken: list = []
+    if accepted is not None:
+        kept, taken = accepted.split(gaps, model=mv.name, version=mv.version)
+        gaps = tuple(kept)
     subject = f"{mv.name} version {mv.version}" + (f" (alias {alias})" if alias else "")
     return ModelReport(
         cover=make_cover(store, kind="model", title="Model audit report", subject=subject, when=when),
@@ -123,6 +131,7 @@ def build_model_report(
         fairness=fairness,
         user_fields=user_fields("model", fields),
         gaps=gaps,
+        accepted_gaps=tuple(taken),
     )
 
 

@@ -252,7 +252,7 @@ def test_cli_table_json_and_exit_codes(registry, cli_run):
                                                    "training_dataset", "fairness"]
     assert set(doc["findings"][0]) == {"rule", "model", "version", "severity", "evidence", "missing"}
     assert doc["summary"] == {"as_of": "2026-07-01T00:00:00.000Z", "serving_versions": 6, "findings": 5,
-                              "by_severity": {"error": 5, "warning": 0, "info": 0}, "passed": False}
+                              "by_severity": {"error": 5, "warning": 0, "info": 0}, "passed": False, "accepted": 0}
 
     # Only warnings: exit 0. The same policy with every rule downgraded.
     relaxed = work / "relaxed.yaml"
