@@ -204,3 +204,28 @@ def test_reports_as_pdf_text(trial, cli_run):
 def test_history_has_no_stage_noise(trial, cli_run):
     out = cli_run("history", "--ledger", trial["ledger"]).stdout
     assert "alias champion 1 -> 2" in out and "stage" not in out.replace("stages", "")
+
+
+def test_known_gaps_accepted_and_dataset_sources_readable(trial, cli_run):
+    accept = trial["root"] / "accepted-gaps.yaml"
+    accept.write_text(
+        "accepted:\n"
+        "  - gap: \"the model version records no creator; owner taken from run user\"\n"
+        f"    model: {MODEL}\n    by: a.khan\n    at: 2026-01-15\n    why: no auth layer on this tracking server\n"
+        f"  - gap: \"model version {MODEL}/2 was approved by its own creator*\"\n"
+        f"    model: {MODEL}\n    version: \"2\"\n    by: a.khan\n    at: 2026-01-15\n    why: second approver on leave\n",
+        encoding="utf-8")
+    pid = trial["frame"]["request_ref"].iat[0]
+    args = ["--store", trial["uri"], "--predictions", trial["log"], *COLUMNS, "--ledger", trial["ledger"]]
+    doc = json.loads(cli_run("lineage", pid, *args, "--accept", accept, "--format", "json").stdout)
+    assert [a["gap"] for a in doc["accepted_gaps"]] == ["the model version records no creator; owner taken from run user"]
+    assert all("records no creator" not in g for g in doc["gaps"])
+    res = cli_run("check", "--store", trial["uri"], "--accept", accept, "--format", "json")
+    checked = json.loads(res.stdout)
+    assert [(f["rule"], f["version"]) for f in checked["accepted_findings"]] == [("approver_not_creator", "2")]
+    assert not [f for f in checked["findings"] if f["rule"] == "approver_not_creator"]
+    assert checked["accepted_findings"][0]["accepted"]["why"] == "second approver on leave"
+    out = trial["root"] / "decision-sources.pdf"
+    assert cli_run("report", "decision", pid, *args, "-o", out).exit_code == 0
+    text = _pdf_text(out)
+    assert "data/applications.csv" in text and '{"uri"' not in text  # the location, not the raw JSON
