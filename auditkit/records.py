@@ -229,7 +229,8 @@ class ModelVersion(_Record):
     """One registered model version.
 
     ``deleted`` is true for versions the store keeps only as soft-deleted rows (MLflow's
-    ``Deleted_Internal`` stage); their redacted fields are reported as stored.
+    ``Deleted_Internal`` stage, which is no stage: ``stage`` is then ``None``); their redacted
+    fields are reported as stored.
     ``creator`` is the stored user id, ``None`` when the store holds none (MLflow leaves it empty
     unless its auth layer is on). ``model_id`` is the MLflow 3 logged model behind the version.
     """

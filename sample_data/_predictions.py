@@ -125,6 +125,16 @@ def make_predictions(raw: pd.DataFrame, train_df: pd.DataFrame, models: dict,
     return out
 
 
+def alias_log(preds: pd.DataFrame) -> pd.DataFrame:
+    """The same decisions as a serving system that loads ``models:/credit-risk@champion`` logs
+    them (MLflow's recommended pattern): one ``model_uri`` column naming the alias instead of
+    ``model_name`` + ``model_version``. Which version decided is then only provable through the
+    registry ledger at each decision's time."""
+    out = preds.drop(columns=["model_name", "model_version"])
+    out.insert(2, "model_uri", f"models:/{ms.MODEL}@champion")
+    return out
+
+
 def verify(results: dict, train_df: pd.DataFrame, preds: pd.DataFrame) -> None:
     """Read everything back with MLflow's own client and check the sample's promises
     (``train_df``: credit_train.csv as read back from disk)."""
@@ -178,3 +188,14 @@ def verify(results: dict, train_df: pd.DataFrame, preds: pd.DataFrame) -> None:
           f"{preds['model_version'].value_counts().sort_index().to_dict()}, "
           f"no label: {(preds['label'] == '').sum()}")
     print("APP-004711:", doc.to_dict())
+
+
+if __name__ == "__main__":  # rewrite predictions_alias.csv from predictions.csv (make_sample.py does too)
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:] != ["--alias-log"]:
+        raise SystemExit("usage: python sample_data/_predictions.py --alias-log")
+    here = Path(__file__).parent
+    alias_log(pd.read_csv(here / "predictions.csv", dtype=str, keep_default_na=False)).to_csv(
+        here / "predictions_alias.csv", index=False)

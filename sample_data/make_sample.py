@@ -328,7 +328,7 @@ def main() -> None:
 
 
 def generate() -> None:
-    from _predictions import make_predictions, schedule_json, verify
+    from _predictions import alias_log, make_predictions, schedule_json, verify
 
     t0 = time.time()
     for path in (DB, HERE / "artifacts", HERE / "predictions.csv", HERE / "champion_schedule.json",
@@ -356,6 +356,8 @@ def generate() -> None:
     (HERE / "champion_schedule.json").write_text(json.dumps(schedule, indent=2) + "\n")
     preds = make_predictions(raw, train_df, models, schedule)
     preds.to_csv(HERE / "predictions.csv", index=False)
+    alias_log(pd.read_csv(HERE / "predictions.csv", dtype=str, keep_default_na=False)).to_csv(
+        HERE / "predictions_alias.csv", index=False)
     verify(results, train_df, preds)
     info = _ledger.verify(LEDGER, DB_URI, preds, schedule)
     print(f"ledger: {info}")

@@ -11,7 +11,7 @@ import click
 
 from .. import errors
 from ..errors import FairnessError
-from .options import format_option, open_log, predictions_options
+from .options import format_option, ledger_option, open_log, predictions_options
 from .output import render_json, render_table
 
 if TYPE_CHECKING:  # type names only: the fairness package loads numpy and pandas
@@ -44,6 +44,22 @@ def parse_bins(values: tuple[str, ...]) -> dict[str, list[float]]:
         if not eq or not column.strip() or not parsed:
             raise FairnessError(FAIRNESS_BAD_BIN_OPTION.format(value=value))
         out[column.strip()] = parsed
+    return out
+
+
+def parse_value_labels(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """``("0=refer", "sex:2=female")`` → ``{"decision": {"0": "refer"}, "sex": {"2": "female"}}``.
+
+    Raises FairnessError (FAIRNESS_BAD_VALUE_LABEL) for anything else."""
+    from ..fairness.messages import FAIRNESS_BAD_VALUE_LABEL  # heavy (the fairness package): with the command
+
+    out: dict[str, dict[str, str]] = {}
+    for value in values:
+        head, eq, text = value.partition("=")
+        column, colon, code = head.rpartition(":") if ":" in head else ("decision", "", head)
+        if not eq or not code.strip() or not text.strip() or (colon and not column.strip()):
+            raise FairnessError(FAIRNESS_BAD_VALUE_LABEL.format(value=value))
+        out.setdefault(column.strip(), {})[code.strip()] = text.strip()
     return out
 
 
@@ -92,8 +108,20 @@ def render_result(result: "FairnessResult", source: str) -> str:
     doc = result.to_dict()
     features = result.sensitive_features
     ref = ", ".join(f"{k}={v}" for k, v in doc["reference_group"].items())
-    lines = [
-        f"predictions        {source}",
+    lines = [f"predictions        {source}"]
+    selected = doc.get("selection")
+    if selected:
+        what = ", ".join(x for x in [
+            f"model {selected['model']}" + (f" version {selected['version']}" if selected.get("version") else "")
+            if selected.get("model") else "",
+            f"from {selected['since']}" if selected.get("since") else "",
+            f"before {selected['until']}" if selected.get("until") else "",
+            f"through ledger {selected['ledger']}" if selected.get("ledger") else ""] if x)
+        lines.append(f"selected           {selected['decisions_selected']} of {selected['decisions_in_log']} "
+                     f"decisions ({what})")
+        if selected.get("unattributed"):
+            lines.append(f"not attributed     {selected['unattributed']} (see the warning)")
+    lines += [
         f"records            {doc['n']}",
         f"sensitive          {', '.join(features)}",
         f"favourable         {doc['positive']!r}",
@@ -139,12 +167,23 @@ def render_result(result: "FairnessResult", source: str) -> str:
 
 @click.command()
 @predictions_options()
+@click.option("--model", "model", default=None, metavar="NAME|models:/NAME/V",
+              help="Only the decisions of this registered model (a name, models:/NAME or models:/NAME/VERSION).")
+@click.option("--version", "version", default=None, metavar="N",
+              help="With --model: only the decisions of this version (alias-logged ones through --ledger).")
+@ledger_option(help="Registry ledger (auditkit snapshot): attributes decisions logged by alias or stage to "
+               "the version it named at each decision's time (with --model).")
+@click.option("--since", default=None, metavar="TIME", help="Only decisions at or after TIME (ISO 8601).")
+@click.option("--until", default=None, metavar="TIME", help="Only decisions before TIME (ISO 8601).")
 @click.option("--sensitive", required=True, metavar="COL[,COL…]",
               help="Sensitive attribute column(s); several give intersectional groups.")
 @click.option("--positive", default=None, metavar="VALUE",
-              help="The favourable decision (needed unless decisions are 0/1).")
+              help="The favourable decision: needed unless decisions are words that say it (approve among decline/deny/refer…); codes such as 0/1 and booleans always need it.")
 @click.option("--label-positive", default=None, metavar="VALUE",
               help="The positive label, when labels are coded unlike decisions (default: --positive, or 1).")
+@click.option("--label", "label_opts", multiple=True, metavar="[COL:]CODE=TEXT",
+              help="Show a code as a word in tables, JSON and charts: 0=refer (a decision), sex:2=female "
+              "(a sensitive column). Repeatable; --positive may name the code or the word.")
 @click.option("--bin", "bin_opts", multiple=True, metavar="COL=EDGES",
               help="Group a numeric column into [a, b) bands, e.g. age_years=0,25,40,60,120. Repeatable.")
 @click.option("--reference-group", default=None, metavar="VALUE|F=V,…",
@@ -157,8 +196,11 @@ def render_result(result: "FairnessResult", source: str) -> str:
 @click.option("--chart", "chart_path", default=None, metavar="FILE.svg",
               help="Also write a chart of the group rates (SVG).")
 @format_option(["table", "json"])
-def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str | None, sensitive: str, positive: str | None,
-             label_positive: str | None, bin_opts: tuple[str, ...], reference_group: str | None,
+def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str | None, model: str | None,
+             version: str | None, ledger: str | None, since: str | None, until: str | None,
+             sensitive: str, positive: str | None,
+             label_positive: str | None, label_opts: tuple[str, ...], bin_opts: tuple[str, ...],
+             reference_group: str | None,
              ci: str | None, n_boot: str | None, seed: str, min_group_size: str,
              chart_path: str | None, fmt: str) -> None:
     """Group metrics, disparities and adverse impact of a model's decisions.
@@ -173,6 +215,10 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
           --bin age_years=0,25,40,60,120 --positive approve --ci 0.95 --bootstrap 1000
       auditkit fairness --predictions 'decisions@postgresql://127.0.0.1/credit' \\
           --sensitive sex --column decision=approved --format json
+      auditkit fairness --predictions served.csv --sensitive sex --positive approve \\
+          --model credit-risk --version 3 --ledger registry-ledger.jsonl --since 2026-04-01
+      auditkit fairness --predictions scores.parquet --sensitive sex --positive 1 \\
+          --label 0=refer --label 1=approve --label sex:1=male --label sex:2=female
     """
     from ..fairness import assess_fairness  # heavy (numpy, pandas): loaded when the command runs
     from ..fairness.messages import FAIRNESS_BAD_CI, FAIRNESS_BAD_MIN_GROUP, FAIRNESS_BAD_N_BOOT  # (the same)
@@ -193,6 +239,8 @@ def fairness(predictions: str, column_options: tuple[str, ...], time_unit: str |
             log=log, sensitive_features=features, pos_label=positive, label_pos_label=label_positive,
             bins=parse_bins(bin_opts), reference_group=parse_reference(reference_group, features),
             ci=level, n_boot=resamples, random_state=seed_value, min_group_size=min_size,
+            model=model, version=version, since=since, until=until, ledger=ledger,
+            value_labels=parse_value_labels(label_opts),
         )
         shown_source = log.source
     if chart_path:

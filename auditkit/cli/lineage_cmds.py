@@ -14,9 +14,9 @@ from .. import errors
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import open_store, store_identity
 from ..csvout import write_frame
-from ..provenance import iter_lineage_frames
+from ..provenance import iter_lineage_frames, load_accepted
 from ..provenance import lineage as lineage_of
-from .options import format_option, ledger_option, open_log, predictions_options, store_option
+from .options import accept_option, format_option, ledger_option, open_log, predictions_options, store_option
 from .output import cell, render_json
 
 LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
@@ -32,18 +32,20 @@ OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 @store_option
 @predictions_options()
 @ledger_option()
+@accept_option
 @click.option("--approval-tags", "approval_tags", multiple=True, metavar="BY,AT",
               help="Version tags holding who approved and when (repeatable). Default: approved_by,approved_at.")
 @format_option(["table", "json"])
 @click.option("-o", "--output", default=None, metavar="OUT",
               help="With --all: write one row per decision to OUT (.csv, .parquet or .jsonl).")
 def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | None, predictions: str,
-            column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, approval_tags: tuple[str, ...], fmt: str,
-            output: str | None) -> None:
+            column_options: tuple[str, ...], time_unit: str | None, ledger: str | None, accept: str | None,
+            approval_tags: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Trace a decision to the model version, run, data, code, owner and approval behind it.
 
     Every fact names the record it comes from; what is missing or cannot be proven is listed
-    under gaps. Without --ledger an alias (models:/NAME@ALIAS) is resolved at today's state.
+    under gaps. Without --ledger an alias (models:/NAME@ALIAS) or stage resolves to no version
+    (model_version null); a gap names today's target.
 
     \b
     Example:
@@ -53,6 +55,8 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
           --predictions sample_data/predictions.csv --format json
       auditkit lineage --all --store sample_data/mlflow.db \\
           --predictions sample_data/predictions.csv -o lineage.parquet
+      auditkit lineage APP-004711 --store sample_data/mlflow.db \\
+          --predictions sample_data/predictions.csv --accept accepted-gaps.yaml
       auditkit lineage REQ-77 --store postgresql://audit@db/mlflow \\
           --predictions 'decisions@postgresql://audit@db/serving' --column prediction_id=request_ref
     """
@@ -64,13 +68,14 @@ def lineage(prediction_id: str | None, all_decisions: bool, store_uri: str | Non
     if output and not all_decisions:
         raise errors.UsageError("-o is for --all; one decision is printed (use --format json > FILE)")
     keys = _approval_keys(approval_tags) if approval_tags else DEFAULT_APPROVAL_KEYS
+    accepted = load_accepted(accept)
     log = open_log(predictions, column_options, time_unit)
     try:
         with open_store(store_uri) as store:
             if all_decisions:
-                _write_all(store, log, ledger, keys, output)
+                _write_all(store, log, ledger, keys, output, accepted)
                 return
-            doc = lineage_of(store, log, prediction_id, ledger=ledger, approval_keys=keys)
+            doc = lineage_of(store, log, prediction_id, ledger=ledger, approval_keys=keys, accept=accepted)
     finally:
         log.close()
     click.echo(render_json(doc) if fmt == "json" else render_lineage(doc))
@@ -113,7 +118,7 @@ def render_lineage(doc: dict[str, Any]) -> str:
             if not held:
                 add("serving", "(the ledger proves no alias pointing to this version at the decision time)")
     else:
-        add("model", "(not known)")
+        add("model", "(not attributed to a model version: see the gaps)" if ref.get("logged") else "(not known)")
     run = doc["run"]
     if run:
         add("run", f"{run['id']}  {run['name'] or ''}  experiment {run['experiment'] or '?'}  "
@@ -143,10 +148,14 @@ def render_lineage(doc: dict[str, Any]) -> str:
         lines += [f"  - {g}" for g in doc["gaps"]]
     else:
         lines.append("gaps        none")
+    if doc.get("accepted_gaps"):
+        lines.append(f"accepted gaps ({len(doc['accepted_gaps'])}, not counted as open)")
+        lines += [f"  - {a['gap']}  [accepted by {a['accepted_by']} at {a['accepted_at']}: {a['why']}]"
+                  for a in doc["accepted_gaps"]]
     return "\n".join(lines)
 
 
-def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str) -> None:
+def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str, accepted: Any = None) -> None:
     path = Path(output)
     kind = OUTPUT_KINDS.get(path.suffix.lower())
     if kind is None:
@@ -159,9 +168,9 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
         bar = click.progressbar(length=log.count() or 0, label="lineage", file=sys.stderr)
         bar.__enter__()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    total = with_gaps = 0
+    total = with_gaps = unattributed = 0
     try:
-        chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys,
+        chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys, accept=accepted,
                                      progress=bar.update if bar is not None else None)
         if kind == "parquet":
             import pandas as pd  # heavy: only for a Parquet output
@@ -169,14 +178,18 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             frames = list(chunks)
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
             total, with_gaps = len(frame), int((frame["gap_count"] > 0).sum())
+            unattributed = int(frame["model_version"].isna().sum())
             out = frame.copy()
             out["gaps"] = [list(g) for g in out["gaps"]]
+            if "accepted_gaps" in out:
+                out["accepted_gaps"] = [list(g) for g in out["accepted_gaps"]]
             out.to_parquet(tmp, index=False)
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 for i, chunk in enumerate(chunks):
                     total += len(chunk)
                     with_gaps += int((chunk["gap_count"] > 0).sum())
+                    unattributed += int(chunk["model_version"].isna().sum())
                     _write_text_chunk(chunk, fh, kind, header=i == 0)
         os.replace(tmp, path)
     except OSError as exc:
@@ -186,7 +199,8 @@ def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str)
             bar.__exit__(None, None, None)
         if tmp.exists():
             tmp.unlink()
-    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with gaps")
+    click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with {'open ' if accepted else ''}gaps; "
+               f"{unattributed} attributed to no model version" + (" (their gaps say why)" if unattributed else ""))
 
 
 def _refuse_inputs(output: str, *, store: Any, log: Any, ledger: str | None) -> None:
@@ -217,11 +231,14 @@ def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
     out = chunk.copy()
     ts = out["timestamp"]
     out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    listed = [c for c in ("gaps", "accepted_gaps") if c in out]
     if kind == "csv":
-        out["gaps"] = [gaps_json(g) for g in out["gaps"]]
+        for col in listed:
+            out[col] = [gaps_json(g) for g in out[col]]
         write_frame(fh, out, header=header)  # quoted, formulas neutralised (auditkit.csvout)
         return
-    out["gaps"] = [list(g) for g in out["gaps"]]
+    for col in listed:
+        out[col] = [list(g) for g in out[col]]
     rows = out.astype(object).where(out.notna(), None).to_dict("records")
     fh.writelines(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
 

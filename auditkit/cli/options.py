@@ -16,6 +16,7 @@ import click
 
 from .. import errors
 from ..logs import PredictionLog, open_predictions, parse_column_options
+from ..reports.fields import list_fields
 from ..reports.messages import REPORT_BAD_OUTPUT
 
 BAD_FORMAT = "format {value!r} is not supported here; choose one of: {choices}"
@@ -68,6 +69,13 @@ def ledger_option(*, required: bool = False, help: str | None = None) -> Decorat
     )
 
 
+#: ``--accept FILE``: known gaps accepted by a person (who, when, why); docs/accepted-gaps.md.
+accept_option: Decorator = click.option(
+    "--accept", "accept", default=None, metavar="FILE",
+    help="Accepted gaps (YAML: gap pattern, model/version scope, by, at, why): listed with who and why, "
+    "not counted as open.")
+
+
 def as_of_option(help: str) -> Decorator:
     """``--as-of TIME`` (ISO 8601 with Z, z or an offset; a date alone is midnight UTC)."""
     return click.option("--as-of", "as_of", default=None, metavar="TIME", help=help)
@@ -94,6 +102,14 @@ def _check_report_output(ctx: click.Context, param: click.Parameter, value: str)
     return value
 
 
+def _list_fields(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--list-fields``: print the report's user-supplied fields and stop."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(list_fields(ctx.command.name or ""))
+    ctx.exit(0)
+
+
 #: Options every report takes: output, time of generation, templates, user fields.
 report_options: Decorator = _stack(
     click.option("-o", "--output", required=True, metavar="FILE", callback=_check_report_output,
@@ -103,7 +119,10 @@ report_options: Decorator = _stack(
     click.option("--templates", default=None, metavar="DIR",
                  help="Folder whose templates (and report.css) override the packaged ones."),
     click.option("--fields", "fields_file", default=None, metavar="FILE",
-                 help="YAML/JSON file with the user-supplied fields (purpose, creditor, …)."),
+                 help="YAML/JSON file with the user-supplied fields (purpose, creditor, …); --list-fields "
+                 "lists them (docs/fields.md)."),
+    click.option("--list-fields", is_flag=True, is_eager=True, expose_value=False, callback=_list_fields,
+                 help="Print this report's user-supplied fields (key, label, provision) and exit."),
 )
 
 

@@ -25,6 +25,7 @@ from ..reports.extras import model_extras, parse_sensitive
 from ..reports.messages import REPORT_VERSION_OR_ALIAS
 from .impact_cmds import target_options, window_options
 from .options import (
+    accept_option,
     as_of_option,
     explain_options,
     explain_settings,
@@ -77,12 +78,14 @@ def report_experiment(name: str, store_uri: str | None, minimize: tuple[str, ...
 
 @report.command("inventory")
 @store_option
-@click.option("--policy", default=None, metavar="FILE", help="Policy file whose findings the report lists.")
+@click.option("--policy", default=None, metavar="FILE",
+              help="Policy file whose findings the report lists. Default: auditkit's default policy (as `check`).")
 @report_options
 def report_inventory(store_uri: str | None, policy: str | None, output: str, as_of: str | None,
                      templates: str | None, fields_file: str | None) -> None:
     """Every registered model and version: stage and aliases, owner, approval status, last
-    activity, and policy findings when a policy is given.
+    activity, and the findings of --policy FILE, else of auditkit's default policy (the report
+    says which).
 
     \b
     Example:
@@ -90,7 +93,7 @@ def report_inventory(store_uri: str | None, policy: str | None, output: str, as_
     """
     fields = load_fields(fields_file)
     with open_store(store_uri) as store:
-        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy)
+        ctx = build_inventory_report(store, as_of=as_of, fields=fields, policy=policy, check_policy=True)
     _finish(ctx, output, templates)
 
 
@@ -115,12 +118,13 @@ def fairness_options(func: Callable) -> Callable:
 @ledger_option(help="Registry ledger: stage/alias history.")
 @predictions_options(required=False)
 @fairness_options
+@accept_option
 @report_options
 def report_model(name: str, version: str | None, alias: str | None, store_uri: str | None, ledger: str | None,
                  predictions: str | None, column_options: tuple[str, ...], time_unit: str | None,
                  sensitive: str | None,
-                 positive: str | None, label_positive: str | None, output: str, as_of: str | None,
-                 templates: str | None, fields_file: str | None) -> None:
+                 positive: str | None, label_positive: str | None, accept: str | None, output: str,
+                 as_of: str | None, templates: str | None, fields_file: str | None) -> None:
     """Audit report of one registered model version: identity, owner, approval, training run,
     datasets, history (with --ledger), fairness of its decisions (with --predictions and
     --sensitive), gaps.
@@ -140,7 +144,8 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
         extras = model_extras(store, name, version=version, alias=alias, ledger=ledger, predictions=predictions,
                               columns=column_options, time_unit=time_unit, sensitive=sensitive, positive=positive,
                               label_positive=label_positive)
-        ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields, **extras)
+        ctx = build_model_report(store, name, version=version, alias=alias, as_of=as_of, fields=fields,
+                                 accept=accept, **extras)
     _finish(ctx, output, templates)
 
 
@@ -153,12 +158,13 @@ def report_model(name: str, version: str | None, alias: str | None, store_uri: s
 @click.option("--explain", "explain", is_flag=True,
               help="Re-perform the decision (\"Logic applied\": replay, contributions, reasons, counterfactuals).")
 @explain_options
+@accept_option
 @report_options
 def report_decision(prediction_id: str, store_uri: str | None, predictions: str, column_options: tuple[str, ...],
-                    time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None, label_positive: str | None,
-                    explain: bool, artifact_roots: tuple[str, ...], trust_pickle: bool, reason_map: str | None,
-                    background: str | None, output: str, as_of: str | None, templates: str | None,
-                    fields_file: str | None) -> None:
+                    time_unit: str | None, ledger: str | None, sensitive: str | None, positive: str | None,
+                    label_positive: str | None, explain: bool, artifact_roots: tuple[str, ...], trust_pickle: bool,
+                    reason_map: str | None, background: str | None, accept: str | None, output: str,
+                    as_of: str | None, templates: str | None, fields_file: str | None) -> None:
     """The regulator's question about one automated decision: outcome, score, cutoff, inputs,
     the version that decided and why it was serving, lineage with sources, reasons, that
     version's fairness (with --sensitive), the decision re-performed (with --explain), gaps.
@@ -179,7 +185,7 @@ def report_decision(prediction_id: str, store_uri: str | None, predictions: str,
         with open_store(store_uri) as store:
             ctx = build_decision_report(store, log, prediction_id, ledger=ledger, as_of=as_of, fields=fields,
                                         sensitive=parse_sensitive(sensitive), positive=positive,
-                                        label_positive=label_positive,
+                                        label_positive=label_positive, accept=accept,
                                         explain=explain_settings(artifact_roots, trust_pickle, reason_map, background)
                                         if explain else None)
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from .. import errors
+from ..accountability import approvals_of
 from ..connectors import open_store
 from .options import format_option, store_option
 from .output import render_csv, render_json, render_table
@@ -13,9 +15,12 @@ SCHEMA_VERSION = "1"
 RUN_TABLE_COLUMNS = ["run_id", "experiment", "run_name", "user", "status", "start_time", "end_time"]
 MODEL_COLUMNS = [
     "name", "version", "stage", "aliases", "run_id", "creator", "creation_time",
-    "last_updated_time", "status", "deleted", "source", "model_id", "tags",
+    "last_updated_time", "status", "deleted", "approved_by", "approved_at", "source", "model_id", "tags",
 ]
-MODEL_TABLE_COLUMNS = ["name", "version", "stage", "aliases", "run_id", "creator", "creation_time", "deleted", "source"]
+MODEL_TABLE_COLUMNS = ["name", "version", "stage", "aliases", "run_id", "creator", "creation_time", "deleted",
+                       "approved_by", "approved_at", "source"]
+RUNS_UNKNOWN_COLUMN = "--columns names {name!r}, which no run has; columns: {choices}"
+RUNS_COLUMNS_FORMAT = "--columns picks table and CSV columns; JSON always carries every field"
 
 
 @click.command()
@@ -53,14 +58,20 @@ def inspect(store_uri: str | None, fmt: str) -> None:
 @click.command()
 @store_option
 @click.option("--experiment", default=None, metavar="NAME", help="Only runs of this experiment.")
+@click.option("--columns", default=None, metavar="COL,COL,…",
+              help="Table/CSV columns, e.g. run_id,run_name,params.max_depth,metrics.auc (default: the run's "
+              "fields and every metric in the table; everything in CSV).")
 @format_option(["table", "json", "csv"])
-def runs(store_uri: str | None, experiment: str | None, fmt: str) -> None:
+def runs(store_uri: str | None, experiment: str | None, columns: str | None, fmt: str) -> None:
     """List runs, one row each (CSV and JSON carry params, latest metrics and tags).
 
     \b
     Example:
       auditkit runs --store sample_data/mlflow.db --experiment credit-risk --format csv
+      auditkit runs --store sample_data/mlflow.db --columns run_id,run_name,params.C,metrics.roc_auc
     """
+    if columns is not None and fmt == "json":
+        raise errors.UsageError(RUNS_COLUMNS_FORMAT)
     with open_store(store_uri) as store:
         if fmt == "json":
             records = store.runs(experiment)
@@ -68,11 +79,18 @@ def runs(store_uri: str | None, experiment: str | None, fmt: str) -> None:
             return
         frame = store.runs_frame(experiment)
     rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    picked = None
+    if columns is not None:
+        picked = [c.strip() for c in columns.split(",") if c.strip()]
+        for col in picked:
+            if col not in frame.columns:
+                raise errors.UsageError(RUNS_UNKNOWN_COLUMN.format(
+                    name=col, choices=errors.choices(list(frame.columns), limit=40)))
     if fmt == "csv":
-        click.echo(render_csv(rows, list(frame.columns)), nl=False)
+        click.echo(render_csv(rows, picked or list(frame.columns)), nl=False)
     else:
         metric_cols = [c for c in frame.columns if c.startswith("metrics.")]
-        click.echo(render_table(rows, RUN_TABLE_COLUMNS + metric_cols))
+        click.echo(render_table(rows, picked or RUN_TABLE_COLUMNS + metric_cols))
 
 
 @click.command()
@@ -91,7 +109,13 @@ def models(store_uri: str | None, name: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(render_json({"schema_version": SCHEMA_VERSION, "model_versions": versions}))
         return
-    rows = [v.to_dict() for v in versions]
+    rows = []
+    for v in versions:
+        row = v.to_dict()
+        given = [a for a in approvals_of(v) if a.by]
+        row["approved_by"] = ", ".join(a.by for a in given) or None
+        row["approved_at"] = ", ".join(a.at or "" for a in given) or None
+        rows.append(row)
     if fmt == "csv":
         click.echo(render_csv(rows, MODEL_COLUMNS), nl=False)
     else:

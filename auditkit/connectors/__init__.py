@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlparse
 from .. import errors
 from .base import Connector, redact_uri, runs_to_frame, unknown_experiment, unknown_model, unknown_run
 from .messages import NO_STORE_GIVEN, STORE_PATH_MISSING, UNKNOWN_STORE_FORM
+from .mlflow_signature import Signature, model_signature
 from .sql_engine import file_kind, make_engine, sqlite_path
 
 #: The store forms users may pass, as listed in error messages (CONTRACT.md "Stores").
@@ -260,6 +261,6 @@ def open_store(uri: str | None = None) -> Connector:
         raise type(exc)(str(exc) + FROM_ENV.format(name=origin[1:])) from None
 
 
-__all__ = ["Connector", "STORE_FORMS", "classify", "make_engine", "open_store", "redact_uri", "resolve_store_uri",
-           "resolve_store_uri_origin", "runs_to_frame", "sqlite_path", "store_identity", "unknown_experiment",
-           "unknown_model", "unknown_run"]
+__all__ = ["Connector", "STORE_FORMS", "Signature", "classify", "make_engine", "model_signature", "open_store",
+           "redact_uri", "resolve_store_uri", "resolve_store_uri_origin", "runs_to_frame", "sqlite_path",
+           "store_identity", "unknown_experiment", "unknown_model", "unknown_run"]

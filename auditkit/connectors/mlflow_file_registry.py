@@ -103,7 +103,7 @@ def _read_version(
     return ModelVersion(
         name=as_str(meta.get("name")) or name,
         version=version,
-        stage=stage,
+        stage=None if stage == DELETED_STAGE else stage,  # deleted is no stage: see ``deleted``
         aliases=tuple(alias for alias, v in aliases.items() if v == version),
         tags=read_values(os.path.join(folder, "tags"), problems, f"model {name!r} version {version}", "tag"),
         source=source,

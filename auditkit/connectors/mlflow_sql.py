@@ -416,7 +416,8 @@ class MlflowSqlConnector(Connector):
             key = (r["name"], str(r["version"]))
             source = _unredact(r["source"])
             out.append(ModelVersion(
-                name=r["name"], version=str(r["version"]), stage=r["current_stage"],
+                name=r["name"], version=str(r["version"]),
+                stage=None if r["current_stage"] == DELETED_STAGE else r["current_stage"],  # deleted: no stage
                 aliases=tuple(aliases.get(key, ())), tags=tags.get(key, {}), source=source,
                 run_id=_unredact(r["run_id"]) or None, creator=r["user_id"] or None,
                 creation_time=ms_to_datetime(r["creation_time"], what="model_versions.creation_time"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -19,16 +19,19 @@ from .messages import (
     FAIRNESS_BAD_CI,
     FAIRNESS_BAD_MIN_GROUP,
     FAIRNESS_BAD_N_BOOT,
+    FAIRNESS_FILTER_NEEDS_LOG,
     FAIRNESS_LENGTH_MISMATCH,
     FAIRNESS_MISSING_IDS,
     FAIRNESS_NO_IDS,
     FAIRNESS_NO_RECORDS,
+    FAIRNESS_NO_SELECTED,
     FAIRNESS_NO_SENSITIVE,
     FAIRNESS_NOTHING_INPUT,
     FAIRNESS_TOO_MANY_BOOT,
     FAIRNESS_UNKNOWN_COLUMN,
 )
 from .result import FairnessResult
+from .selection import Selection, make_selection, select_rows, selection_columns
 
 #: The most bootstrap resamples one assessment draws (each is a (groups × 6) count array): far
 #: beyond what stable 95 % intervals need (1,000–10,000), and bounded in time and memory.
@@ -109,6 +112,13 @@ def assess_fairness(
     engine: Any = None,
     table: str | None = None,
     log: Any = None,
+    model: str | None = None,
+    version: Any = None,
+    since: Any = None,
+    until: Any = None,
+    ledger: Any = None,
+    versions: Any = None,
+    value_labels: Mapping[str, Mapping[Any, str]] | None = None,
 ) -> FairnessResult:
     """Group metrics, disparities and adverse impact of binary decisions (fairlearn's definitions).
 
@@ -122,14 +132,27 @@ def assess_fairness(
     labels default to the log's ``decision`` and ``label`` roles and ``sensitive_features`` names
     its columns; a SQL log is grouped in its database, a Parquet log reads only those columns.
 
-    ``pos_label`` is the favourable decision (needed unless decisions are 0/1, −1/1 or
-    booleans); ``label_pos_label`` the positive label when labels are coded differently.
+    ``pos_label`` is the favourable decision (needed unless the decisions are self-describing
+    words, one favourable such as ``approve`` among ``decline``/``deny``/``refer``…; codes and
+    booleans always need it, the error lists the values seen); ``label_pos_label`` the positive label when labels are coded differently.
     ``bins={"age": [0, 25, 40, 60, 120]}`` groups a numeric feature into ``[a, b)`` bands.
     ``reference_group`` (a value, tuple of values or ``{feature: value}``) is the group adverse
     impact is measured against; default: the group with the highest selection rate.
     ``ci=0.95`` adds bootstrap intervals (``n_boot`` resamples, seeded by ``random_state``) to
     every per-group metric, the overall metrics and every disparity. Groups under
     ``min_group_size`` records are warned about and tested with Fisher's exact test.
+
+    With ``log=``, ``model`` (a name, ``models:/NAME`` or ``models:/NAME/VERSION``) and
+    ``version`` keep the decisions attributed to that model (version): named directly, or by
+    alias or stage through ``ledger`` (a registry ledger from ``auditkit snapshot``) at each
+    decision's time; ``versions`` (a store's model versions) attributes MLflow 3 logged-model
+    references. ``since`` (inclusive) and ``until`` (exclusive) keep a time window. The result's
+    ``selection`` says what was kept; decisions that could not be attributed are counted there
+    and in ``warnings``.
+
+    ``value_labels`` shows codes as words in every table and chart: ``{"decision": {0: "refer",
+    1: "approve"}, "sex": {1: "male", 2: "female"}}`` (a ``pos_label`` given as a code follows
+    its label).
 
     Returns a :class:`FairnessResult`. Raises :class:`~auditkit.errors.FairnessError` for an
     unknown column, a single group, non-binary decisions without ``pos_label``, a positive
@@ -142,9 +165,14 @@ def assess_fairness(
         pos_label=pos_label, label_pos_label=label_pos_label, reference_group=reference_group,
         ci=None if ci is None else float(ci), n_boot=int(n_boot), random_state=random_state,
         min_group_size=int(min_group_size),
+        value_labels={str(k): {str(c): str(t) for c, t in v.items()} for k, v in value_labels.items()}
+        if value_labels else None,
     )
+    selection = make_selection(model=model, version=version, since=since, until=until, ledger=ledger)
     if log is not None:
-        return _assess_log(log, y_true, y_pred, _names(sensitive_features), bins, options)
+        return _assess_log(log, y_true, y_pred, _names(sensitive_features), bins, options, selection, versions)
+    if selection.active or ledger is not None:
+        raise FairnessError(FAIRNESS_FILTER_NEEDS_LOG)
     if engine is not None or table is not None:
         return _assess_sql(engine, table, y_true, y_pred, _names(sensitive_features), bins, options)
     if y_pred is None:
@@ -198,7 +226,7 @@ def _assess_sql(engine: Any, table: str | None, y_true: Any, y_pred: Any, featur
 
 
 def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: Any,
-                options: Options) -> FairnessResult:
+                options: Options, selection: Selection | None = None, versions: Any = None) -> FairnessResult:
     """assess_fairness over a PredictionLog: only the needed columns are read; a SQL log is
     grouped in its database."""
     if y_pred is None:
@@ -208,6 +236,14 @@ def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: A
         y_true = log.roles.get("label")
     wanted = [str(y_pred), *([str(y_true)] if y_true is not None else []), *features]
     check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
+    if selection is not None and selection.active:
+        frame = log.read(list(dict.fromkeys(wanted + selection_columns(log, selection))))
+        mask, doc, warnings = select_rows(log, frame, selection, versions=versions)
+        if not mask.any():
+            raise FairnessError(FAIRNESS_NO_SELECTED.format(source=log.source, what=selection.describe(),
+                                                            why="; ".join(warnings) or "none matches"))
+        result = _assess_frame(frame[mask].reset_index(drop=True), y_true, y_pred, features, bins, options)
+        return replace(result, selection=doc, warnings=[*warnings, *result.warnings])
     sql = log.sql_source()
     if sql is not None:
         engine, table = sql

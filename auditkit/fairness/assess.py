@@ -9,8 +9,11 @@ Treatment of awkward inputs (documented, tested):
   compared; 6 RCNY 5-301). Their adverse impact ratio is still shown, for information.
 * A missing label means the outcome is not known yet: the record counts for the selection rate
   but not for the label metrics, which use the labelled records only (warned).
-* A missing decision is an error. Decisions must be 0/1 (or −1/1, or booleans) unless
-  ``pos_label`` names the favourable value; then every other value counts as not favourable.
+* A missing decision is an error. ``pos_label`` names the favourable decision; every other
+  value counts as not favourable. Without it only self-describing words are read (one of
+  ``approve``/``approved``/``accept``/``grant``/… among ``decline``/``deny``/``reject``/
+  ``refer``/…, warned); numeric codes and booleans are an error listing the values seen, since
+  1 means "refer" as often as "approve".
 * Labels use ``label_pos_label`` when given, else the same positive value as the decisions,
   else 1 when the labels are 0/1 (or −1/1) coded (e.g. decisions "approve"/"decline", labels 0/1).
 * A rate without a denominator (no actual positives, …) is NaN / ``null``, never 0, and is left
@@ -38,13 +41,16 @@ from .cells import (
     bin_labels,
 )
 from .messages import (
+    FAIRNESS_BAD_VALUE_LABEL_COLUMN,
     FAIRNESS_BIN_RANGE,
     FAIRNESS_LABEL_HINT,
     FAIRNESS_LABEL_NOT_BINARY,
+    FAIRNESS_MANY_VALUES,
     FAIRNESS_MISSING_DECISION,
     FAIRNESS_NO_RECORDS,
     FAIRNESS_NOT_BINARY,
     FAIRNESS_ONE_GROUP,
+    FAIRNESS_POSITIVE_INFERRED,
     FAIRNESS_POSITIVE_NOT_SEEN,
     FAIRNESS_UNKNOWN_REFERENCE,
 )
@@ -102,6 +108,70 @@ def _find(values: Sequence[Any], wanted: Any) -> Any:
     return None
 
 
+#: Decisions that say what they mean: one favourable word among unfavourable ones needs no
+#: ``pos_label``. Numbers and booleans never do (1 means "refer" as often as "approve").
+FAVOURABLE_WORDS = frozenset({"approve", "approved", "accept", "accepted", "grant", "granted", "allow", "allowed",
+                              "pass", "passed", "hire", "hired", "admit", "admitted", "offer", "eligible"})
+UNFAVOURABLE_WORDS = frozenset({"decline", "declined", "deny", "denied", "reject", "rejected", "refer", "referred",
+                                "refuse", "refused", "fail", "failed", "block", "blocked", "ineligible", "review"})
+
+
+def favourable_word(values: Sequence[Any]) -> Any:
+    """The one favourable word among decisions that are all self-describing words, else None."""
+    if not values or not all(isinstance(v, str) for v in values):
+        return None
+    words = [v.strip().casefold() for v in values]
+    if not all(w in FAVOURABLE_WORDS | UNFAVOURABLE_WORDS for w in words):
+        return None
+    good = [v for v, w in zip(values, words) if w in FAVOURABLE_WORDS]
+    return good[0] if len(good) == 1 else None
+
+
+#: A numeric sensitive column with more distinct values than this is hinted to be binned.
+MANY_VALUES = 12
+
+
+def _many_valued(cells: pd.DataFrame, features: list[str], bins: Mapping[str, Any]) -> list[tuple[str, int, list[float]]]:
+    """``(column, distinct values, example band edges)`` of each unbinned numeric sensitive
+    column with more than :data:`MANY_VALUES` values (an age or income read as groups)."""
+    out = []
+    for f in features:
+        if f in bins:
+            continue
+        values = [v for v in cells[f] if not _is_missing(v)]
+        if not values or not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                                 for v in values):
+            continue
+        distinct = len(set(values))
+        if distinct > MANY_VALUES:
+            low, high = float(min(values)), float(max(values))
+            inner = np.quantile(np.asarray(values, dtype=float), [0.25, 0.5, 0.75])
+            edges = sorted({math.floor(low), *(round(float(q)) for q in inner), math.floor(high) + 1})
+            out.append((f, distinct, edges))
+    return out
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _apply_value_labels(cells: pd.DataFrame, value_labels: Mapping[str, Mapping[str, str]], features: list[str],
+                        bins: Mapping[str, Any], pos_label: Any) -> tuple[pd.DataFrame, Any]:
+    """Codes replaced by their labels in the decision and sensitive columns (a ``pos_label``
+    given as a code follows its label). Raises FairnessError for a column that is neither."""
+    cells = cells.copy()
+    for column, mapping in value_labels.items():
+        if column != "decision" and (column not in features or column in bins):
+            raise FairnessError(FAIRNESS_BAD_VALUE_LABEL_COLUMN.format(
+                column=column, choices=errors.choices(["decision", *[f for f in features if f not in bins]])))
+        target = DECISION if column == "decision" else column
+        texts = {str(k): str(v) for k, v in mapping.items()}
+        cells[target] = [v if _is_missing(v) else texts.get(value_text(v), v) for v in cells[target]]
+        if column == "decision" and pos_label is not None and value_text(pos_label) in texts:
+            pos_label = texts[value_text(pos_label)]
+    return cells, pos_label
+
+
 def _binary01(values: Sequence[Any]) -> bool:
     s = set(values)
     return s <= {0, 1} or s <= {-1, 1}
@@ -111,10 +181,10 @@ def _positives(cells: pd.DataFrame, pos_label: Any, label_pos_label: Any, warnin
     decisions = _distinct(cells[DECISION])
     labels = _distinct(cells[LABEL])
     if pos_label is None:
-        if not _binary01(decisions):
+        positive: Any = favourable_word(decisions)
+        if positive is None:
             raise FairnessError(FAIRNESS_NOT_BINARY.format(values=errors.choices(decisions)))
-        positive: Any = _find(decisions, 1)
-        positive = 1 if positive is None else positive
+        warnings.append(FAIRNESS_POSITIVE_INFERRED.format(value=value_text(positive)))
     else:
         positive = _find(decisions, pos_label)
         if positive is None:
@@ -192,6 +262,8 @@ class Options:
     n_boot: int
     random_state: int | np.random.Generator | None
     min_group_size: int
+    #: ``{"decision" or a sensitive feature: {code as text: label}}``: codes shown as words.
+    value_labels: Mapping[str, Mapping[str, str]] | None = None
 
 
 def assess_cells(
@@ -218,7 +290,10 @@ def assess_cells(
         raise FairnessError(FAIRNESS_MISSING_DECISION.format(count=int(cells[COUNT][no_decision].sum())))
     if not has_labels:
         cells = cells.assign(**{LABEL: None})
-    positive, label_positive = _positives(cells, options.pos_label, options.label_pos_label, warnings)
+    pos_label = options.pos_label
+    if options.value_labels:
+        cells, pos_label = _apply_value_labels(cells, options.value_labels, features, bins, pos_label)
+    positive, label_positive = _positives(cells, pos_label, options.label_pos_label, warnings)
 
     texts, ranks = [], []
     for f in features:
@@ -278,13 +353,19 @@ def assess_cells(
             f"{total - labelled_total} of {total} record(s) have no label; the label-based metrics "
             f"use the {labelled_total} labelled record(s)"
         )
-    for g, group in enumerate(groups):
+    many = _many_valued(cells, features, bins)
+    for column, count, edges in many:  # one hint instead of a warning per tiny group
+        small_groups = int((n < min_group_size).sum())
+        warnings.append(FAIRNESS_MANY_VALUES.format(
+            column=column, count=count, groups=n_groups, small=small_groups, min=int(min_group_size),
+            edges=",".join(_number_text(e) for e in edges)))
+    for g, group in enumerate(groups if not many else ()):
         if n[g] < min_group_size:
             warnings.append(
                 f"group {group_text(group)} has {int(n[g])} record(s), below the minimum of "
                 f"{int(min_group_size)}; its rates are uncertain"
             )
-    if labelled_total:
+    if labelled_total and not many:
         for g, group in enumerate(groups):
             undefined = [m for m in LABEL_METRICS if math.isnan(per_group[m][g])]
             if undefined:

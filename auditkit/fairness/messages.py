@@ -11,9 +11,10 @@ FAIRNESS_ONE_GROUP = (
     "sensitive feature(s) {features} form only one group ({group}); need at least two groups to compare"
 )
 FAIRNESS_NOT_BINARY = (
-    "decisions are not binary 0/1 or -1/1 (values seen: {values}); name the favourable one "
-    "with --positive VALUE (pos_label=…)"
+    "which decision is favourable is not said (values seen: {values}); codes and booleans do not say it "
+    "themselves: name it with --positive VALUE (pos_label=…)"
 )
+FAIRNESS_POSITIVE_INFERRED = "favourable decision taken as {value!r}, the one favourable word among the decisions; --positive VALUE overrides"
 FAIRNESS_POSITIVE_NOT_SEEN = "positive value {value!r} is not among the {what} values seen: {values}"
 FAIRNESS_LABEL_HINT = "; name the favourable label with --label-positive VALUE (label_pos_label=…)"
 FAIRNESS_LABEL_NOT_BINARY = (
@@ -47,3 +48,18 @@ FAIRNESS_TOO_MANY_CELLS = (
 )
 FAIRNESS_NOTHING_INPUT = "no decisions given; pass y_pred (an array, or a column name with data=, engine= or log=)"
 FAIRNESS_UNKNOWN_TABLE = "table {name!r} is not in {where}; tables: {choices}"
+FAIRNESS_BAD_MODEL_REF = (
+    "--model {ref!r} is not a model name, models:/NAME or models:/NAME/VERSION; an alias or stage names "
+    "different versions over time: give the version (--version N) and --ledger FILE to attribute alias-logged decisions"
+)
+FAIRNESS_VERSION_NEEDS_MODEL = "--version {version} needs --model NAME (which model's version {version})"
+FAIRNESS_LEDGER_NEEDS_MODEL = ("--ledger attributes decisions to model versions; give --model NAME "
+                               "[--version N] to say whose decisions to assess")
+FAIRNESS_NO_SELECTED = "no decision of prediction log {source} is selected by {what} ({why}); nothing to assess"
+FAIRNESS_FILTER_NEEDS_LOG = "model, version, since, until and ledger filter a prediction log; pass log="
+FAIRNESS_BAD_VALUE_LABEL_COLUMN = ("--label names column {column!r}, which is neither the decision nor an unbinned "
+                                   "sensitive feature; columns: {choices}")
+FAIRNESS_BAD_VALUE_LABEL = "--label {value!r} is not [COLUMN:]VALUE=TEXT (e.g. 0=refer, or sex:2=female)"
+FAIRNESS_MANY_VALUES = ("sensitive column {column!r} is numeric with {count} distinct values, so it forms {groups} "
+                        "groups ({small} below {min} records, their rates uncertain); group it into bands, e.g. "
+                        "--bin {column}={edges} (bins={{{column!r}: [{edges}]}})")

@@ -51,6 +51,8 @@ class FairnessResult:
     overall_ci: dict[str, list[float | None]] | None = None
     disparities_ci: dict[str, list[float | None]] | None = None
     label_positive: Any = None
+    #: Which decisions of a log were assessed (model, version, window, ledger, counts), when filtered.
+    selection: dict[str, Any] | None = None
 
     def group_ci(self, row: pd.Series) -> dict[str, list[float | None]]:
         names = [*METRICS, "adverse_impact_ratio"]
@@ -92,6 +94,8 @@ class FairnessResult:
             "missing_sensitive": int(self.missing_sensitive),
             "warnings": list(self.warnings),
         }
+        if self.selection is not None:
+            doc["selection"] = dict(self.selection)
         if self.ci_level is not None:
             doc["bootstrap"] = {
                 "level": self.ci_level,

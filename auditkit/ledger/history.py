@@ -249,6 +249,10 @@ def alias_history(ledger_path: "str | os.PathLike | Ledger", *, name: str | None
             kind, subject = _classify(key)
             if kind not in wanted or (key[-1] == "deleted" and not ch["old"] and not ch["new"]):
                 continue  # "not deleted" first recorded is no event
+            if kind == "stage" and ch["old"] is None and ch["new"] in (None, "None"):
+                continue  # a version registered without a stage: no stage event
+            if kind == "stage" and "Deleted_Internal" in (ch["old"], ch["new"]):
+                continue  # MLflow's soft-delete marker (older ledgers): the "deleted" change says it
             what = _describe(key, subject, ch["old"], ch["new"])
             if prev is None:
                 text = f"{key[0]} {what}: as first recorded at {_snap(entry['seq'], entry['taken_at'])}"

@@ -39,3 +39,6 @@ PREDICTIONS_EPOCH_UNIT = (
     "prediction log {source!r} column {column!r} holds epoch numbers ({low} … {high}) that no single "
     "unit places between 1990 and 2100; name their unit with --time-unit s|ms|us|ns (time_unit=…)"
 )
+PREDICTIONS_SHADOWED_COLUMN = ("--column {role}={name} is shadowed by column {shadow!r}: {role} is read only together "
+                               "with {other}, which the log does not have, so the model comes from {shadow!r}; "
+                               "map both (--column {other}=…) or neither")

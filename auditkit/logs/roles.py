@@ -14,7 +14,12 @@ from collections.abc import Mapping, Sequence
 
 from .. import errors
 from ..errors import PredictionLogError
-from .messages import PREDICTIONS_BAD_COLUMN_OPTION, PREDICTIONS_MAPPED_MISSING, PREDICTIONS_UNKNOWN_ROLE
+from .messages import (
+    PREDICTIONS_BAD_COLUMN_OPTION,
+    PREDICTIONS_MAPPED_MISSING,
+    PREDICTIONS_SHADOWED_COLUMN,
+    PREDICTIONS_UNKNOWN_ROLE,
+)
 
 #: Column roles, in the order the contract lists them; reason_1 … reason_N come on top.
 ROLES = ("prediction_id", "timestamp", "model_name", "model_version", "model_uri", "decision",
@@ -67,6 +72,10 @@ def assign_roles(columns: Sequence[str], mapping: Mapping[str, str], *, source: 
         for col in columns:
             if REASON_ROLE.match(col) and col not in taken:
                 roles[col] = col
+    for role, other in (("model_version", "model_name"), ("model_name", "model_version")):
+        if role in mapping and other not in roles and "model_uri" in roles:
+            raise PredictionLogError(PREDICTIONS_SHADOWED_COLUMN.format(
+                role=role, name=mapping[role], other=other, shadow=roles["model_uri"]))
     return roles
 
 

@@ -24,26 +24,29 @@ from typing import TYPE_CHECKING, Any
 
 from ..accountability import creator_of, owner_of
 from ..connectors import Connector
-from ..errors import FairnessError, PredictionLogError, StoreError
+from ..errors import FairnessError, StoreError
 from ..logs import PredictionLog, open_predictions
-from ..provenance import model_ref_columns, model_ref_of
+from ..provenance import attribute_versions, attribution_columns, load_accepted
 from ..records import ModelVersion, RegisteredModel, Run, iso, version_key
 from ..times import parse_time, try_parse_time
 from .default import default_policy
 from .findings import (
     EVIDENCE_APPROVAL,
     EVIDENCE_APPROVAL_AGE,
+    EVIDENCE_APPROVAL_REGISTRATION,
     EVIDENCE_APPROVER,
     EVIDENCE_APPROVER_RUN,
     EVIDENCE_COMMIT,
     EVIDENCE_DATASET,
     EVIDENCE_FAIRNESS,
+    EVIDENCE_LEDGER,
     EVIDENCE_NO_RUN,
     EVIDENCE_OWNER,
     EVIDENCE_REASONS,
     EVIDENCE_REPLAY,
     EVIDENCE_UNATTRIBUTED,
     MISSING_APPROVAL,
+    MISSING_APPROVAL_BEFORE_REGISTRATION,
     MISSING_APPROVAL_FUTURE,
     MISSING_APPROVAL_OLD,
     MISSING_APPROVAL_TIME,
@@ -135,6 +138,9 @@ class PolicyCheck:
     as_of: datetime
     serving: tuple[ServingVersion, ...]
     findings: tuple[Finding, ...]
+    #: Findings an accept file accepts: ``(finding, {"accepted_by", "accepted_at", "why", …})``;
+    #: listed, never counted as open (they do not fail the check).
+    accepted: tuple[tuple[Finding, dict[str, Any]], ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -144,13 +150,17 @@ class PolicyCheck:
     def summary(self) -> dict[str, Any]:
         counts = {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
         return {"as_of": iso(self.as_of), "serving_versions": len(self.serving), "findings": len(self.findings),
-                "by_severity": counts, "passed": not self.failed}
+                "by_severity": counts, "passed": not self.failed, "accepted": len(self.accepted)}
 
     def to_dict(self) -> dict[str, Any]:
         """The ``auditkit check --format json`` document."""
         return {"schema_version": SCHEMA_VERSION, "policy": self.policy.to_dict(), "as_of": iso(self.as_of),
                 "serving": [s.to_dict() for s in self.serving],
-                "findings": [f.to_dict() for f in self.findings], "summary": self.summary()}
+                "findings": [f.to_dict() for f in self.findings],
+                "accepted_findings": [{**f.to_dict(), "accepted": {k: a[k] for k in ("accepted_by", "accepted_at", "why",
+                                                                                     "pattern")}}
+                                      for f, a in self.accepted],
+                "summary": self.summary()}
 
 
 def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" = None, *,
@@ -171,8 +181,12 @@ def check_policy(store: Connector, policy: "Policy | str | os.PathLike | None" =
 
 
 def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | None" = None,
-                    as_of: datetime | str | None = None) -> PolicyCheck:
-    """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same)."""
+                    as_of: datetime | str | None = None, accept: Any = None) -> PolicyCheck:
+    """Like :func:`check_policy`, returning the whole :class:`PolicyCheck` (raises the same).
+
+    ``accept`` (an accept file, see :mod:`auditkit.provenance.acceptance`) sets the findings whose
+    ``missing`` sentence it accepts apart, in ``accepted``: listed with who, when and why, not
+    counted and never failing the check (a bad accept file raises :class:`UsageError`)."""
     if policy is None:
         policy = default_policy()
     elif not isinstance(policy, Policy):
@@ -189,7 +203,18 @@ def evaluate_policy(store: Connector, *, policy: "Policy | str | os.PathLike | N
         for rule in policy.rules:
             findings.extend(checker.check(rule, mv))
     serving = tuple(ServingVersion(mv.name, mv.version, mv.stage, tuple(mv.aliases)) for mv in versions)
-    return PolicyCheck(policy=policy, as_of=when, serving=serving, findings=tuple(findings))
+    accepted_gaps = load_accepted(accept)
+    taken: list[tuple[Finding, dict[str, Any]]] = []
+    if accepted_gaps is not None:
+        kept = []
+        for f in findings:
+            found = accepted_gaps.find(f.missing, model=f.model, version=f.version)
+            if found is None:
+                kept.append(f)
+            else:
+                taken.append((f, found.to_dict(f.missing)))
+        findings = kept
+    return PolicyCheck(policy=policy, as_of=when, serving=serving, findings=tuple(findings), accepted=tuple(taken))
 
 
 def parse_as_of(value: datetime | str | None) -> datetime:
@@ -207,6 +232,17 @@ def _serves(policy: Policy, mv: ModelVersion) -> bool:
 
 def _ref(mv: ModelVersion) -> str:
     return f"{mv.name}/{mv.version}"
+
+
+def _before(text: str, when: datetime, created: datetime) -> bool:
+    """Whether an approval time precedes a registration; a date alone is compared by day (an
+    approval dated the day a version was registered is not early)."""
+    if _DATE_ONLY.fullmatch(text.strip()):
+        return when.date() < created.astimezone(timezone.utc).date()
+    return when < created
+
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _blank(value: Any) -> bool:
@@ -273,6 +309,13 @@ class _Checker:
         if problems:
             yield (rule.severity, EVIDENCE_APPROVAL.format(ref=_ref(mv), tags=", ".join(t for t, _ in rule.tags)),
                    MISSING_APPROVAL.format(ref=_ref(mv), problems="; ".join(problems)))
+
+        value = mv.tags.get(rule.at_tag)
+        when = None if _blank(value) else try_parse_time(value)
+        if when is not None and mv.creation_time is not None and _before(value, when, mv.creation_time):
+            yield (rule.severity, EVIDENCE_APPROVAL_REGISTRATION.format(ref=_ref(mv), tag=rule.at_tag),
+                   MISSING_APPROVAL_BEFORE_REGISTRATION.format(ref=_ref(mv), value=value.strip(), tag=rule.at_tag,
+                                                               created=iso(mv.creation_time)))
 
     def _approver_not_creator(self, rule: ApproverNotCreatorRule, mv: ModelVersion) -> Iterable[tuple[str, str, str]]:
         approver = mv.tags.get(rule.approver_tag)
@@ -348,8 +391,10 @@ class _Checker:
         ref, source = _ref(mv), read.source
         evidence = EVIDENCE_FAIRNESS.format(source=source, n=len(decisions), ref=ref,
                                             columns=", ".join(read.frame.columns))
+        if rule.ledger is not None:
+            evidence += EVIDENCE_LEDGER.format(ledger=rule.ledger)
         if unattributed:
-            evidence += EVIDENCE_UNATTRIBUTED.format(k=unattributed)
+            evidence += EVIDENCE_UNATTRIBUTED.format(sentence=unattributed)
         if decisions.empty:
             if rule.no_decisions is not None:
                 yield rule.no_decisions, evidence, MISSING_FAIRNESS_NONE.format(source=source, ref=ref)
@@ -432,62 +477,38 @@ class _Checker:
 
             with open_predictions(rule.predictions, columns=dict(rule.columns)) as log:
                 log.require("decision")
-                ref_cols = model_ref_columns(log)
-                wanted = [*ref_cols, log.roles["decision"], *rule.sensitive]
+                wanted = [*attribution_columns(log, ledger=rule.ledger), log.roles["decision"], *rule.sensitive]
                 if rule.needs_labels:
                     log.require("label")
                     wanted.append(log.roles["label"])
                 check_columns(list(rule.sensitive), log.column_names(), f"prediction log {log.source!r}")
                 frame = log.read(list(dict.fromkeys(wanted)))
-                self._logs[key] = _LogRead(log, frame, ref_cols, rule.needs_labels)
+                self._logs[key] = _LogRead(log, frame, rule, self._all_versions())
         return self._logs[key]
+
+    def _all_versions(self) -> list[ModelVersion]:
+        return [mv for rm in self.store.registered_models() for mv in self.store.model_versions(rm.name)]
 
 
 class _LogRead:
-    """A fairness rule's prediction log as read: the frame, the roles used, and each row's model
-    reference (parsed once per distinct reference, not once per version)."""
+    """A fairness rule's prediction log as read: the frame, the roles used, and which version made
+    each row (:func:`auditkit.provenance.attribute_versions`, through the rule's ledger)."""
 
-    def __init__(self, log: PredictionLog, frame: "pd.DataFrame", ref_cols: list[str], labels: bool) -> None:
-        import numpy as np  # heavy: only for fairness rules
-
+    def __init__(self, log: PredictionLog, frame: "pd.DataFrame", rule: FairnessRule,
+                 versions: list[ModelVersion]) -> None:
         self.frame, self.source = frame, log.source
         self.decision = log.roles["decision"]
-        self.label = log.roles.get("label") if labels else None
-        values = frame[ref_cols].astype(object).where(frame[ref_cols].notna(), None)
-        index: dict[tuple, int] = {}
-        self.codes = np.array([index.setdefault(k, len(index)) for k in values.itertuples(index=False, name=None)],
-                              dtype=np.int64)
-        self.refs = []
-        for key in index:
-            try:
-                self.refs.append(model_ref_of(log, dict(zip(ref_cols, key)), None))
-            except PredictionLogError:
-                self.refs.append(None)
+        self.label = log.roles.get("label") if rule.needs_labels else None
+        self.attribution = attribute_versions(log, frame, ledger=rule.ledger, versions=versions)
 
-    def decisions_of(self, mv: ModelVersion) -> tuple[Any, int]:
-        """(row mask of the decisions made by ``mv``, number of rows naming no version directly)."""
-        import numpy as np  # heavy: loaded on first use
-
-        marks = [_made_by(ref, mv) for ref in self.refs]
-        mine = np.array([m is True for m in marks], dtype=bool)[self.codes]
-        unattributed = np.array([m is None for m in marks], dtype=bool)[self.codes]
-        return mine, int(unattributed.sum())
+    def decisions_of(self, mv: ModelVersion) -> tuple[Any, str | None]:
+        """(row mask of the decisions made by ``mv``, the sentence counting unattributed rows)."""
+        return self.attribution.rows_of(mv.name, mv.version), self.attribution.sentence()
 
 
 def _examples(rows: "pd.DataFrame", limit: int = 3) -> str:
     ids = [str(i) for i in rows["prediction_id"].head(limit)]
     return ", ".join(ids) + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
-
-
-def _made_by(ref: Any, mv: ModelVersion) -> bool | None:
-    """Whether a model reference names ``mv``; None when it names no version directly."""
-    if ref is None:
-        return None
-    if ref.kind == "version":
-        return ref.name == mv.name and ref.version == mv.version
-    if ref.kind == "logged_model":
-        return bool(mv.model_id) and ref.model_id == mv.model_id
-    return None
 
 
 def _number(value: float) -> str:

@@ -8,6 +8,10 @@ MISSING_APPROVAL = "model version {ref} lacks approval evidence: {problems}"
 PROBLEM_NO_TAG = "no tag {tag}"
 PROBLEM_TAG_PATTERN = "tag {tag} is {value!r}, which does not match {pattern!r}"
 EVIDENCE_APPROVAL = "model version {ref} tags {tags}"
+MISSING_APPROVAL_BEFORE_REGISTRATION = ("model version {ref} is recorded as approved at {value} (tag {tag}), before "
+                                        "it was registered at {created}; an approval cannot precede the version "
+                                        "it approves")
+EVIDENCE_APPROVAL_REGISTRATION = "model version {ref} tag {tag} and creation time"
 MISSING_SELF_APPROVAL = ("model version {ref} was approved by its own creator {user!r}; the policy requires "
                          "approval by someone else")
 MISSING_CREATOR_UNKNOWN = ("model version {ref} records no creator and its source run no user, so whether "
@@ -44,7 +48,8 @@ MISSING_FAIRNESS_UNDEFINED = ("{metric} over {features} cannot be computed from 
                               "requires {bound}")
 MISSING_FAIRNESS_ERROR = "no fairness result for model version {ref}: {reason}"
 EVIDENCE_FAIRNESS = "prediction log {source}: {n} decisions by model version {ref} (columns {columns})"
-EVIDENCE_UNATTRIBUTED = "; {k} decision(s) name the model by alias, stage or run and were not attributed"
+EVIDENCE_UNATTRIBUTED = "; {sentence}"
+EVIDENCE_LEDGER = " (aliases and stages resolved through ledger {ledger})"
 MISSING_REPLAY = ("{bad} of {n} decisions by model version {ref} in prediction log {source} do not reproduce "
                   "when re-performed from its artifact ({mismatch} mismatch, {not_replayed} not replayed; e.g. "
                   "{examples}); the policy requires {rate} to reproduce")

@@ -224,11 +224,13 @@ class _Reader:
         return keys, common
 
     def approval(self, node: yaml.Node, where: str) -> Rule:
-        keys, common = self._rule(node, where, (), {"tags": "a mapping of tag name to regular expression"})
+        keys, common = self._rule(node, where, ("at_tag",), {"tags": "a mapping of tag name to regular expression"})
         tags = self.mapping(keys["tags"], f"{where}.tags", None)
         if not tags:
             raise self.wrong(keys["tags"], f"{where}.tags", "at least one tag name with its regular expression")
-        return ApprovalRule(tags=tuple((k, self.regex(v, f"{where}.tags.{k}")) for k, v in tags.items()), **common)
+        at_tag = self.text(keys["at_tag"], f"{where}.at_tag") if "at_tag" in keys else "approved_at"
+        return ApprovalRule(tags=tuple((k, self.regex(v, f"{where}.tags.{k}")) for k, v in tags.items()),
+                            at_tag=at_tag, **common)
 
     def approver_not_creator(self, node: yaml.Node, where: str) -> Rule:
         keys, common = self._rule(node, where, ("approver_tag", "creator_unknown"))
@@ -261,13 +263,18 @@ class _Reader:
         return OwnerRule(**common)
 
     def fairness(self, node: yaml.Node, where: str) -> Rule:
-        keys, common = self._rule(node, where, ("positive", "label_positive", "columns", "no_decisions"), {
+        keys, common = self._rule(node, where, ("positive", "label_positive", "columns", "no_decisions", "ledger"), {
             "predictions": "a prediction log (.csv/.parquet/.jsonl file or TABLE@URL)",
             "sensitive": "the sensitive column(s), e.g. [sex]",
             "limits": "a mapping of metric to {min, max}, e.g. demographic_parity_ratio: {min: 0.8}"})
         source = self.text(keys["predictions"], f"{where}.predictions")
         if not is_sql_source(source) and self.base is not None and not Path(source).expanduser().is_absolute():
             source = str(self.base / source)
+        ledger = None
+        if "ledger" in keys:
+            ledger = self.text(keys["ledger"], f"{where}.ledger")
+            if self.base is not None and not Path(ledger).expanduser().is_absolute():
+                ledger = str(self.base / ledger)
         sensitive = self.texts(keys["sensitive"], f"{where}.sensitive", one_ok=True)
         if not sensitive:
             raise self.wrong(keys["sensitive"], f"{where}.sensitive", "at least one column name")
@@ -301,7 +308,7 @@ class _Reader:
                 max=self.number(bounds["max"], f"{key}.max") if "max" in bounds else None))
         return FairnessRule(predictions=source, sensitive=sensitive, limits=tuple(limits),
                             positive=given.get("positive"), label_positive=given.get("label_positive"),
-                            columns=frozen(columns), no_decisions=no_decisions, **common)
+                            columns=frozen(columns), no_decisions=no_decisions, ledger=ledger, **common)
 
     def replay(self, node: yaml.Node, where: str, cls: type = ReplayRule) -> Rule:
         keys, common = self._rule(node, where, ("columns", "artifact_roots", "trust_pickle", "reason_map",

@@ -29,9 +29,12 @@ class Rule:
 
 @dataclass(frozen=True)
 class ApprovalRule(Rule):
-    """Version tags that must be present, each value matching a regex (``re.fullmatch``)."""
+    """Version tags that must be present, each value matching a regex (``re.fullmatch``); the
+    approval time (tag ``at_tag``) may not precede the version's registration."""
 
     tags: tuple[tuple[str, str], ...] = ()
+    #: The tag holding when the version was approved: a time before its registration is a finding.
+    at_tag: str = "approved_at"
     name = "approval"
 
 
@@ -98,6 +101,8 @@ class FairnessRule(Rule):
     label_positive: Any = None
     #: Severity of the finding when the log holds no decision by the version (None: no finding).
     no_decisions: str | None = "error"
+    #: A registry ledger (``auditkit snapshot``) that attributes alias- and stage-logged decisions.
+    ledger: str | None = None
     name = "fairness"
 
     @property

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import Connector
 from ..logs import CHUNK_ROWS, PredictionLog, check_unique_ids, parse_timestamps
-from ..logs.values import clean_cell, is_text_type
+from ..logs.values import clean_cell
 from ..records import iso
+from .acceptance import load_accepted, split_frame_gaps
+from .attribution import factorize_rows, ledger_windows
 from .document import known_aliases, reason_gaps
 from .facts import approval_pairs, approvals_of, first_approval, owner_of, run_facts
 from .gaps import GAP_APPROVED_AFTER, GAP_BEFORE_VERSION
@@ -39,6 +41,8 @@ FRAME_COLUMNS = (
 UNIT_FIELDS = FRAME_COLUMNS[5:-2]
 #: A row's time as the ledger writes it into its texts (``AliasResolution.at``).
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: Stands for a row's own time in a shared gap sentence until the row's time is put in.
+_ROW_AT = "\x00row-time\x00"
 
 
 @dataclass
@@ -54,16 +58,17 @@ class _Unit:
 
 
 def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
-                  approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> "pd.DataFrame":
+                  approval_keys: Any = DEFAULT_APPROVAL_KEYS, accept: Any = None) -> "pd.DataFrame":
     """One row per decision: id, timestamp, decision, score, label, the model reference and the
     version it resolved to, run, code, training/evaluation dataset digests, owner, approval,
     ``gap_count`` and ``gaps`` (a tuple of the sentences :func:`auditkit.lineage.lineage` gives).
 
     Raises what :func:`auditkit.lineage.lineage` raises; ids must be unique and every timestamp
-    must parse (checked over the whole log first)."""
+    must parse (checked over the whole log first). ``accept`` (an accept file) moves known gaps
+    to an ``accepted_gaps`` column; ``gaps`` and ``gap_count`` then hold the open ones."""
     import pandas as pd  # heavy: loaded on first use
 
-    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys)
+    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys, accept=accept)
     frame = log.read(batch.read_columns)
     check_unique_ids(frame[log.roles["prediction_id"]], log)
     out = batch.resolve_chunk(frame, offset=0)
@@ -72,10 +77,11 @@ def lineage_frame(store: Connector, log: PredictionLog, *, ledger: str | os.Path
 
 def iter_lineage_frames(store: Connector, log: PredictionLog, *, ledger: str | os.PathLike | None = None,
                         approval_keys: Any = DEFAULT_APPROVAL_KEYS, chunk_rows: int = CHUNK_ROWS,
-                        progress: Callable[[int], None] | None = None) -> Iterator["pd.DataFrame"]:
+                        progress: Callable[[int], None] | None = None,
+                        accept: Any = None) -> Iterator["pd.DataFrame"]:
     """:func:`lineage_frame` in chunks of about ``chunk_rows`` decisions (bounded memory; the log
     is validated first). ``progress(n)`` is called with the number of decisions of each chunk."""
-    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys)
+    batch = BatchLineage(store, log, ledger=ledger, approval_keys=approval_keys, accept=accept)
     log.validate()
     offset = 0
     for chunk in log.iter_chunks(batch.read_columns, chunk_rows=chunk_rows):
@@ -90,7 +96,7 @@ class BatchLineage:
     """Resolves chunks of a log; distinct references are resolved once across chunks."""
 
     def __init__(self, store: Connector, log: PredictionLog, *, ledger: Any = None,
-                 approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> None:
+                 approval_keys: Any = DEFAULT_APPROVAL_KEYS, accept: Any = None) -> None:
         self.log = log
         self.pairs = approval_pairs(approval_keys)
         log.require("prediction_id", "timestamp", "decision")
@@ -105,6 +111,9 @@ class BatchLineage:
         if ledger is not None:  # which aliases the ledger proves the version held at the decision
             at = self.output_columns.index("model_version_evidence") + 1
             self.output_columns.insert(at, "aliases_at_decision")
+        self.accepted = load_accepted(accept)
+        if self.accepted is not None:
+            self.output_columns.append("accepted_gaps")
         self._known_aliases: dict[str, set[str]] = {}
         self.reason_gaps = reason_gaps(log)
         self._units: dict[Any, _Unit] = {}
@@ -160,7 +169,7 @@ class BatchLineage:
         n = len(frame)
         ts = parse_timestamps(frame[roles["timestamp"]], log=log, offset=offset)
         ts_ns = ts.array.asi8
-        codes, n_keys = _factorize_rows(frame, self.ref_columns)
+        codes, n_keys = factorize_rows(frame, self.ref_columns)
         first = np.full(n_keys, -1, dtype=np.int64)
         first[codes[::-1]] = np.arange(n - 1, -1, -1)
         ids = frame[roles["prediction_id"]]
@@ -208,36 +217,31 @@ class BatchLineage:
                 u = units[int(unit_codes[i])]
                 if row_at != u.at_text:
                     gaps[i] = tuple(g.replace(u.at_text, row_at) for g in gaps[i])
-                    if evidence[i] is not None:
+                    if isinstance(evidence[i], str):  # a missing fact is NaN in a categorical
                         evidence[i] = evidence[i].replace(u.at_text, row_at)
             out["model_version_evidence"] = pd.Series(evidence, dtype=object)
         if self.ledger is not None:
             out["aliases_at_decision"] = self._ledger_aliases(units, unit_codes, ts, ts_ns, gaps, counts)
+        if self.accepted is not None:  # known gaps apart, with the model and version they belong to
+            names = [u.facts["model_name"] or (u.version_ref or "").split("/")[0] or None for u in units]
+            numbers = [u.facts["model_version"] for u in units]
+            refs = [u.facts["model_reference"] for u in units]
+            unit_model = [n if n is not None else _ref_model(r) for n, r in zip(names, refs)]
+            opened, taken = split_frame_gaps(list(gaps), [unit_model[c] for c in unit_codes],
+                                             [numbers[c] for c in unit_codes], self.accepted)
+            gaps = np.empty(len(opened), dtype=object)
+            gaps[:] = opened
+            counts = np.array([len(g) for g in opened], dtype=np.int64)
+            accepted_col = np.empty(len(taken), dtype=object)
+            accepted_col[:] = taken
+            out["accepted_gaps"] = pd.Series(accepted_col, dtype=object)
         out["gap_count"] = counts
         out["gaps"] = pd.Series(gaps, dtype=object)
         return pd.DataFrame(out, columns=self.output_columns)
 
     def _ledger_windows(self, ref: ModelRef, rows: "np.ndarray", ts: "pd.Series", ts_ns: "np.ndarray"):
-        """Split the rows of one alias or stage reference into windows that resolve alike: every
-        time strictly between two snapshots resolves the same, so one ledger call per window."""
-        import numpy as np  # heavy: loaded on first use
-        import pandas as pd  # heavy: loaded on first use
-
-        order = rows[np.argsort(ts_ns[rows], kind="stable")]
-        times = ts_ns[order]
-        start = 0
-        while start < len(order):
-            at = ts.iat[int(order[start])].to_pydatetime()
-            resolution = self.resolver.ledger_at(ref, at)
-            lo = pd.Timestamp(resolution.before).value if resolution.before else None
-            hi = pd.Timestamp(resolution.after).value if resolution.after else None
-            if lo is not None and lo == times[start]:
-                end = int(np.searchsorted(times, times[start], side="right"))  # exactly at a snapshot
-            else:
-                end = len(order) if hi is None else int(np.searchsorted(times, hi, side="left"))
-            end = max(end, start + 1)
-            yield order[start:end], resolution, at
-            start = end
+        """The rows of one alias or stage reference in windows that resolve alike (one ledger call each)."""
+        return ledger_windows(lambda at: self.resolver.ledger_at(ref, at), rows, ts, ts_ns)
 
     def _ledger_aliases(self, units: list[_Unit], unit_codes: "np.ndarray", ts: "pd.Series",
                         ts_ns: "np.ndarray", gaps: "np.ndarray", counts: "np.ndarray") -> "pd.Categorical":
@@ -292,13 +296,29 @@ class BatchLineage:
             u, f = units[key // 4], key % 4
             extra: list[str] = []
             if f & 1:
-                extra.append(GAP_BEFORE_VERSION.format(ref=u.version_ref, created=iso(u.version.creation_time)))
+                extra.append(GAP_BEFORE_VERSION.format(at=_ROW_AT, ref=u.version_ref, created=iso(u.version.creation_time)))
             if f & 2:
                 extra.append(GAP_APPROVED_AFTER.format(ref=u.version_ref, approved=u.approval_text))
             table[j] = tuple(dict.fromkeys(u.gaps + tuple(extra) + self.reason_gaps))
         counts = np.array([len(g) for g in table], dtype=np.int64)
         inverse = inverse.reshape(-1)
-        return table[inverse], counts[inverse]
+        gaps = table[inverse]
+        early = np.flatnonzero(flags & 1)
+        if len(early):  # a decision before its version names its own time
+            import pandas as pd  # heavy: loaded on first use
+
+            texts = pd.to_datetime(ts_ns[early], utc=True).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            for i, text in zip(early, texts):
+                at = text[:-3] + "Z"
+                gaps[i] = tuple(g.replace(_ROW_AT, at) for g in gaps[i])
+        return gaps, counts[inverse]
+
+
+def _ref_model(text: Any) -> str | None:
+    """The model name in a ``models:/NAME…`` reference (``None`` otherwise)."""
+    if not isinstance(text, str) or not text.startswith("models:/") or text.startswith("models:/m-"):
+        return None
+    return text[len("models:/"):].split("/")[0].split("@")[0] or None
 
 
 def _timestamp(value: Any) -> Any:
@@ -329,45 +349,6 @@ def _spread(values: list[Any], codes: "np.ndarray") -> "pd.Categorical":
     for j, value in enumerate(values):
         mapped[j] = -1 if value is None else categories.setdefault(value, len(categories))
     return pd.Categorical.from_codes(mapped[codes], categories=list(categories))
-
-
-def _column_codes(values: "pd.Series") -> tuple["np.ndarray", int]:
-    """Integer codes of a column's values (missing values get a code too) and how many there are.
-    Arrow-backed text is dictionary-encoded by Arrow (one hashing pass, no Python objects)."""
-    import numpy as np  # heavy: loaded on first use
-    import pandas as pd  # heavy: loaded on first use
-
-    array = values.array
-    if hasattr(array, "__arrow_array__"):
-        import pyarrow as pa  # heavy: loaded on first use
-        import pyarrow.compute as pc  # heavy: loaded on first use
-
-        chunked = array.__arrow_array__()
-        if isinstance(chunked, pa.Array):
-            chunked = pa.chunked_array([chunked])
-        if is_text_type(chunked.type):
-            encoded = chunked.dictionary_encode()
-            size = len(encoded.chunks[-1].dictionary) if encoded.num_chunks else 0
-            indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
-            codes = pc.fill_null(indices, size).to_numpy().astype(np.int64)
-            return codes, size + 1
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int64), len(uniques)
-
-
-def _factorize_rows(frame: "pd.DataFrame", columns: list[str]) -> tuple["np.ndarray", int]:
-    """Codes 0..k-1 of the distinct value combinations of ``columns`` (missing values included)."""
-    import numpy as np  # heavy: loaded on first use
-    import pandas as pd  # heavy: loaded on first use
-
-    combined = None
-    for col in columns:
-        codes, n_uniques = _column_codes(frame[col])
-        combined = codes if combined is None else combined * (n_uniques + 1) + codes
-    if combined is None:
-        return np.zeros(len(frame), dtype=np.int64), 1 if len(frame) else 0
-    final, uniques = pd.factorize(combined)
-    return final.astype(np.int64), len(uniques)
 
 
 __all__ = ["FRAME_COLUMNS", "iter_lineage_frames", "lineage_frame"]

@@ -26,6 +26,7 @@ from ..ledger import alias_history, resolve_alias_at
 from ..logs import PredictionLog, parse_timestamp, reasons_of
 from ..logs.messages import PREDICTIONS_UNKNOWN_ID
 from ..records import ModelVersion, iso
+from .acceptance import load_accepted
 from .facts import approval_pairs, approvals_of, owner_of, run_facts, timing_gaps, version_doc
 from .gaps import GAP_NO_REASONS
 from .references import model_ref_columns, model_ref_of
@@ -46,13 +47,15 @@ def known_aliases(ledger: str | os.PathLike, name: str) -> set[str]:
 
 def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
             ledger: str | os.PathLike | None = None,
-            approval_keys: Any = DEFAULT_APPROVAL_KEYS) -> dict[str, Any]:
+            approval_keys: Any = DEFAULT_APPROVAL_KEYS, accept: Any = None) -> dict[str, Any]:
     """The lineage JSON (CONTRACT.md, schema_version "1") of one decision.
 
     Reads one row of the log (see :meth:`PredictionLog.find`) and only the store records it
     leads to. ``ledger`` (a registry ledger file from ``auditkit snapshot``) resolves
     ``models:/NAME@ALIAS`` at the decision's time; without one an alias is resolved at today's
     state and ``gaps`` says so. ``approval_keys``: ``(by_tag, at_tag)`` or a list of such pairs.
+    ``accept`` (an accept file or :class:`~auditkit.provenance.AcceptedGaps`) moves known gaps
+    from ``gaps`` to ``accepted_gaps`` (each with who accepted it, when and why).
 
     Raises :class:`~auditkit.errors.PredictionLogError` (a required column is missing, the id is
     not in the log or occurs twice, its timestamp does not parse, its model reference is malformed
@@ -80,6 +83,11 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
         held, unresolved = aliases_at(ledger, res.version, at)
         doc["model_version"]["aliases_at_decision"] = held
         doc["gaps"] = list(dict.fromkeys(doc["gaps"] + unresolved))
+    accepted = load_accepted(accept)
+    if accepted is not None:
+        mv = doc["model_version"] or {}
+        doc["gaps"], doc["accepted_gaps"] = accepted.split(
+            doc["gaps"], model=mv.get("name") or (ref.name if ref is not None else None), version=mv.get("version"))
     return doc
 
 

@@ -158,7 +158,7 @@ def timing_gaps(res: Resolution, approvals: list[dict[str, Any]], at: datetime |
     ref = f"{mv.name}/{mv.version}"
     gaps = []
     if mv.creation_time is not None and when < mv.creation_time:
-        gaps.append(GAP_BEFORE_VERSION.format(ref=ref, created=iso(mv.creation_time)))
+        gaps.append(GAP_BEFORE_VERSION.format(at=iso(when), ref=ref, created=iso(mv.creation_time)))
     first = first_approval(approvals)
     if first is not None and when < first[0]:
         gaps.append(GAP_APPROVED_AFTER.format(ref=ref, approved=first[1]))

@@ -6,12 +6,14 @@ Tests compare them word for word; lineage, the reports and ``check --accept`` fi
 from __future__ import annotations
 
 GAP_NO_MODEL = "the prediction log names no model for this decision ({columns} empty)"
-GAP_ALIAS_TODAY = ("model alias {name}@{alias} was resolved at today's state (version {version}) because no "
-                   "ledger was given; it may have pointed to another version when the decision was made")
+GAP_ALIAS_TODAY = ("model alias {name}@{alias} cannot be resolved at the decision's time because no ledger "
+                   "was given (--ledger FILE); today it points to version {version}, which is not proven to "
+                   "be the version that decided")
 GAP_ALIAS_GONE = ("model {name} has no alias {alias} today and no ledger was given; the version behind "
                   "{ref} when the decision was made is not known")
-GAP_STAGE_TODAY = ("model stage reference {ref} was resolved at today's state (version {version}); the "
-                   "registry keeps no stage history, so the version used when the decision was made is not proven")
+GAP_STAGE_TODAY = ("model stage reference {ref} cannot be resolved at the decision's time because no ledger "
+                   "was given (--ledger FILE); today it resolves to version {version}, which is not proven to be "
+                   "the version that decided")
 GAP_STAGE_VERSION_GONE = ("the ledger says {ref} resolved to version {version}, which the store no longer "
                           "holds; its run and data cannot be traced")
 GAP_ALIAS_VERSION_GONE = ("the ledger says alias {alias} of {name} pointed to version {version}, which the store "
@@ -42,7 +44,7 @@ GAP_NO_APPROVAL = "model version {ref} has no approval tag ({keys})"
 GAP_NO_APPROVAL_VERSION = "no registered model version is known for this decision, so no approval can be shown"
 GAP_NO_APPROVAL_TIME = "model version {ref} records who approved it ({by_key}) but not when ({at_key})"
 GAP_APPROVED_AFTER = "the decision precedes the approval of model version {ref} recorded at {approved}"
-GAP_BEFORE_VERSION = ("the decision precedes the creation of model version {ref} ({created}); "
+GAP_BEFORE_VERSION = ("the decision at {at} precedes the creation of model version {ref} at {created}; "
                       "the log's model reference cannot be right")
 GAP_NO_RUN_RESOLVED = "no training run is known for this decision; data, code and run owner cannot be shown"
 GAP_CANNOT_CARRY = "the {backend} store cannot carry {fact}, so it is not on record"

@@ -1,7 +1,7 @@
 """Resolving a model reference to the registry's records: version, logged model, run.
 
 An alias or stage reference is resolved through the registry ledger at the decision's time when
-a ledger is given; without one it is resolved at today's state and a gap says so.
+a ledger is given; without one it resolves to no version, and a gap names today's target.
 """
 
 from __future__ import annotations
@@ -140,14 +140,11 @@ class Resolver:
                     gone = GAP_ALIAS_VERSION_GONE if ref.kind == "alias" else GAP_STAGE_VERSION_GONE
                     res.gaps.append(gone.format(alias=ref.alias, name=ref.name, ref=ref.text, version=lr.version))
         elif ref.kind == "alias":
-            versions = self.versions_of(ref.name, ref, pid)
+            self.versions_of(ref.name, ref, pid)
             today = self.registered()[ref.name].aliases.get(ref.alias)
             if today is None:
                 res.gaps.append(GAP_ALIAS_GONE.format(name=ref.name, alias=ref.alias, ref=ref.text))
-            else:
-                res.version = versions.get(today)
-                res.version_evidence = (f"{ref.evidence} ({ref.text}); registered model {ref.name} "
-                                        f"alias {ref.alias} today")
+            else:  # today's target is named, never taken for the version that decided
                 res.gaps.append(GAP_ALIAS_TODAY.format(name=ref.name, alias=ref.alias, version=today))
         elif ref.kind == "stage":
             versions = self.versions_of(ref.name, ref, pid)
@@ -155,9 +152,8 @@ class Resolver:
             if not live:
                 res.gaps.append(GAP_STAGE_NONE.format(name=ref.name, stage=ref.stage, ref=ref.text))
             else:
-                res.version = max(live, key=lambda v: int(v.version) if v.version.isdigit() else -1)
-                res.version_evidence = f"{ref.evidence} ({ref.text}); registry state today"
-                res.gaps.append(GAP_STAGE_TODAY.format(ref=ref.text, version=res.version.version))
+                today = max(live, key=lambda v: int(v.version) if v.version.isdigit() else -1)
+                res.gaps.append(GAP_STAGE_TODAY.format(ref=ref.text, version=today.version))
         elif ref.kind == "logged_model":
             lm = self.logged().get(ref.model_id)
             if lm is None:

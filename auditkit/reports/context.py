@@ -177,6 +177,8 @@ class ExperimentReport:
     registered: tuple[RegisteredFromRun, ...]
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: Gaps an accept file accepts: ``{"gap", "accepted_by", "accepted_at", "why", …}`` each.
+    accepted_gaps: tuple[Mapping[str, Any], ...] = ()
     charts: tuple[Chart, ...] = _presentation()
     schema_version: str = SCHEMA_VERSION
     kind: str = "experiment"
@@ -230,6 +232,8 @@ class InventoryModel:
     approved_versions: int
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: Gaps an accept file accepts: ``{"gap", "accepted_by", "accepted_at", "why", …}`` each.
+    accepted_gaps: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,8 @@ class InventoryReport:
     policy_serving: tuple[str, ...]
     user_fields: tuple[UserField, ...]
     gaps: tuple[str, ...]
+    #: Gaps an accept file accepts: ``{"gap", "accepted_by", "accepted_at", "why", …}`` each.
+    accepted_gaps: tuple[Mapping[str, Any], ...] = ()
     schema_version: str = SCHEMA_VERSION
     kind: str = "inventory"
 
@@ -280,6 +286,8 @@ class FairnessGroup:
     adverse_impact_p_value: float | None
     flagged: bool
     ci: Mapping[str, Any]
+    #: In a decision report: the group of the applicant whose decision it is.
+    applicant: bool = False
 
 
 @dataclass(frozen=True)
@@ -335,6 +343,8 @@ class ModelReport:
     gaps: tuple[str, ...]
     #: The version's decisions re-performed (replay rate, global importance), when asked for.
     logic: Mapping[str, Any] | None = None
+    #: Gaps an accept file accepts: ``{"gap", "accepted_by", "accepted_at", "why", …}`` each.
+    accepted_gaps: tuple[Mapping[str, Any], ...] = ()
     schema_version: str = SCHEMA_VERSION
     kind: str = "model"
     reproducibility: Reproducibility | None = None
@@ -389,6 +399,11 @@ class DecisionReport:
     gaps: tuple[str, ...]
     #: The decision re-performed (``explain=`` options given), else ``None``.
     logic: LogicApplied | None = None
+    #: Gaps an accept file accepts: ``{"gap", "accepted_by", "accepted_at", "why", …}`` each.
+    accepted_gaps: tuple[Mapping[str, Any], ...] = ()
+    #: Log columns that are not the model's inputs (when its signature was read), and the source.
+    other_columns: Mapping[str, Any] = field(default_factory=dict)
+    inputs_source: str | None = None
     schema_version: str = SCHEMA_VERSION
     kind: str = "decision"
 

@@ -24,6 +24,8 @@ EXPERIMENT = "credit-risk"
 MODEL = "credit-risk"
 ALIAS = "champion"
 DECISION_ID = "APP-004711"
+#: The sample's serving log that names the model only by alias (written by make_sample.py).
+ALIAS_LOG = "predictions_alias.csv"
 SENSITIVE = ("sex", "age_band")
 POSITIVE = "approve"
 LABEL_POSITIVE = "good"
@@ -89,7 +91,10 @@ def run_demo(out_dir: str | Path, *, sample_dir: str | Path | None = None,
                     logic = version_summary(store, plog, name=MODEL, version=version,
                                             **{k: v for k, v in options.items() if k != "reason_map"})
         contexts["model"] = build_model_report(store, MODEL, alias=ALIAS, as_of=when, logic=logic, **extras)
-        log = open_predictions(str(predictions))
+        # The decision report reads the serving log as an alias-serving system writes it
+        # (models:/credit-risk@champion), resolved through the ledger; the plain log otherwise.
+        alias_log = sample / ALIAS_LOG
+        log = open_predictions(str(alias_log if alias_log.is_file() and ledger is not None else predictions))
         try:
             contexts["decision"] = build_decision_report(
                 store, log, DECISION_ID, ledger=ledger, as_of=when, sensitive=list(SENSITIVE),

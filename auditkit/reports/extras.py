@@ -15,13 +15,14 @@ from .fairness_view import assess_version
 from .model import resolve_version
 
 
-def ledger_history(ledger: str | Path, name: str) -> tuple[tuple[HistoryEvent, ...], str]:
-    """Stage/alias moves and version registrations of model ``name`` recorded in a ledger,
-    and a sentence naming the source.
+def ledger_history(ledger: str | Path, name: str, version: str | None = None) -> tuple[tuple[HistoryEvent, ...], str]:
+    """Stage/alias moves and version registrations of model ``name`` recorded in a ledger (only
+    those of ``version`` when given: its own stage, registration and deletion, and alias moves
+    to or from it), and a sentence naming the source.
 
     Raises :class:`~auditkit.errors.LedgerError` (unreadable or tampered ledger).
     """
-    changes = alias_history(ledger, name=name)
+    changes = [c for c in alias_history(ledger, name=name) if version is None or _concerns(c, str(version))]
     events = tuple(
         HistoryEvent(at=c.to_taken_at, what=c.change,
                      source=(f"ledger snapshot #{c.to_seq}" + (f" (previous #{c.from_seq} at {c.from_taken_at})"
@@ -51,6 +52,14 @@ def ledger_head(ledger: str | Path) -> str:
     return f"Ledger head: snapshot #{head['seq']} at {head['taken_at']}, sha256 {head['sha256']}, {signed}."
 
 
+def _concerns(change: Any, version: str) -> bool:
+    """Whether a registry change is about ``version``: its own stage/registration/deletion, or an
+    alias moving to or from it."""
+    if change.kind == "alias":
+        return version in (str(change.old), str(change.new))
+    return change.subject.startswith(f"version {version} ")
+
+
 def parse_sensitive(sensitive: str | Sequence[str] | None) -> list[str]:
     if sensitive is None:
         return []
@@ -66,13 +75,15 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
                  label_positive: Any = None) -> dict[str, Any]:
     """Keyword arguments for :func:`~auditkit.reports.build_model_report` from a ledger and a
     prediction log (each optional): ``history``, ``history_source``, ``fairness``, ``extra_gaps``.
+    The ledger also attributes the log's alias- and stage-logged decisions to versions.
 
     Raises :class:`~auditkit.errors.LedgerError`, :class:`~auditkit.errors.PredictionLogError`,
     :class:`~auditkit.errors.FairnessError` and what resolving the version raises.
     """
     out: dict[str, Any] = {}
     if ledger:
-        out["history"], out["history_source"] = ledger_history(ledger, name)
+        number = resolve_version(store, name, version=version, alias=alias)
+        out["history"], out["history_source"] = ledger_history(ledger, name, number)
     if predictions:
 
         number = resolve_version(store, name, version=version, alias=alias)
@@ -80,7 +91,8 @@ def model_extras(store: Connector, name: str, *, version: str | None, alias: str
                                time_unit=time_unit)  # type: ignore[arg-type]
         try:
             summary, gaps = assess_version(log, name=name, version=number, sensitive=parse_sensitive(sensitive),
-                                           positive=positive, label_positive=label_positive)
+                                           positive=positive, label_positive=label_positive, ledger=ledger,
+                                           versions=store.model_versions(name))
         finally:
             log.close()
         out["fairness"] = summary

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..logs.messages import PREDICTIONS_UNKNOWN_COLUMN
+from ..provenance import attribute_versions, attribution_columns
 from .charts import chart_failed
 from .context import Chart, FairnessGroup, FairnessSummary
 
@@ -86,29 +87,33 @@ def summarize(result: Any, *, source: str, charts: bool = True) -> FairnessSumma
     )
 
 
-def version_rows(log: Any, name: str, version: str, extra: Sequence[str] = ()) -> tuple[Any, str]:
+def version_rows(log: Any, name: str, version: str, extra: Sequence[str] = (), *, ledger: Any = None,
+                 versions: Sequence[Any] | None = None) -> tuple[Any, str, str | None]:
     """The log's rows made by model ``name`` version ``version`` (a DataFrame of the model,
-    decision, label and ``extra`` columns) and how they were chosen. Rows naming the model by alias or run cannot be attributed here and are left out.
+    decision, label and ``extra`` columns), how they were chosen, and a sentence counting the
+    decisions that could not be attributed to any version (``None`` when all were).
 
-    Raises :class:`~auditkit.errors.PredictionLogError` for an unreadable log.
+    Decisions naming the version are attributed directly; by alias or stage through ``ledger``
+    at each decision's time; by MLflow 3 logged model through ``versions`` (the store's).
+    See :func:`auditkit.provenance.attribute_versions`.
+
+    Raises :class:`~auditkit.errors.PredictionLogError` for an unreadable log and
+    :class:`~auditkit.errors.LedgerError` for an unreadable ledger.
     """
     roles = log.roles
-    frame = log.read(columns=list(dict.fromkeys(c for c in (
-        roles.get("model_name"), roles.get("model_version"), roles.get("model_uri"), roles.get("decision"),
-        roles.get("label"), *(extra or ())) if c and c in log.column_names())))
-    if "model_name" in roles and "model_version" in roles:
-        names = frame[roles["model_name"]].astype(str)
-        versions = frame[roles["model_version"]].map(_version_text)
-        picked = frame[(names == name) & (versions == str(version))]
-        how = f"rows with {roles['model_name']} = {name} and {roles['model_version']} = {version}"
-    elif "model_uri" in roles:
-        uri = f"models:/{name}/{version}"
-        picked = frame[frame[roles["model_uri"]].astype(str) == uri]
-        how = f"rows with {roles['model_uri']} = {uri}"
-    else:
-        picked = frame
-        how = "all rows (the log names no model)"
-    return picked, how
+    present = log.column_names()
+    if not any(r in roles for r in ("model_name", "model_uri")):
+        frame = log.read(columns=list(dict.fromkeys(c for c in (roles.get("decision"), roles.get("label"),
+                                                                *(extra or ())) if c and c in present)))
+        return frame, "all rows (the log names no model)", None
+    wanted = attribution_columns(log, ledger=ledger) + [roles.get("decision"), roles.get("label"), *(extra or ())]
+    frame = log.read(columns=list(dict.fromkeys(c for c in wanted if c and c in present)))
+    found = attribute_versions(log, frame, ledger=ledger, versions=versions)
+    picked = frame[found.rows_of(name, str(version))]
+    how = f"decisions attributed to {name} version {version}"
+    how += (f" (named directly, or by alias or stage through ledger {ledger})" if ledger is not None
+            else " (named directly; no ledger, so none named by alias or stage)")
+    return picked, how, found.sentence()
 
 
 def _version_text(value: Any) -> str:
@@ -118,20 +123,24 @@ def _version_text(value: Any) -> str:
 
 
 def assess_version(log: Any, *, name: str, version: str, sensitive: Sequence[str], positive: Any = None,
-                   label_positive: Any = None, charts: bool = True) -> tuple[FairnessSummary | None, list[str]]:
+                   label_positive: Any = None, charts: bool = True, ledger: Any = None,
+                   versions: Sequence[Any] | None = None) -> tuple[FairnessSummary | None, list[str]]:
     """Fairness of one version's decisions in ``log``: ``(summary, gaps)``; the summary is
     ``None`` when the log holds no decision of that version. ``positive`` is the favourable
     decision, ``label_positive`` the favourable outcome label when coded differently.
+    ``ledger`` attributes alias- and stage-logged decisions (see :func:`version_rows`); the
+    decisions that cannot be attributed are counted in the gaps.
 
     Raises :class:`~auditkit.errors.FairnessError` (unknown column, single group, …) and
     :class:`~auditkit.errors.PredictionLogError`.
     """
     from ..fairness import assess_fairness  # heavy (pandas, numpy): only when a report shows fairness
 
-    rows, how = version_rows(log, name, version, extra=sensitive)
+    rows, how, unattributed = version_rows(log, name, version, extra=sensitive, ledger=ledger, versions=versions)
+    gaps = [f"In the prediction log {log.source}, {unattributed[0].lower()}{unattributed[1:]}."] if unattributed else []
     if rows.empty:
-        return None, [(f"The prediction log {log.source} holds no decisions by {name} version {version}, "
-                      f"so its fairness cannot be shown.")]
+        return None, [(f"The prediction log {log.source} holds no decisions attributed to {name} version "
+                       f"{version}, so its fairness cannot be shown.")] + gaps
     missing = [c for c in sensitive if c not in rows.columns]
     if missing:
         raise errors.FairnessError(PREDICTIONS_UNKNOWN_COLUMN.format(
@@ -143,7 +152,6 @@ def assess_version(log: Any, *, name: str, version: str, sensitive: Sequence[str
         sensitive_features=rows[list(sensitive)] if len(sensitive) > 1 else rows[sensitive[0]],
         pos_label=positive, label_pos_label=label_positive, ci=CI_LEVEL, n_boot=N_BOOT, random_state=SEED,
     )
-    gaps = []
     if not label:
         gaps.append("The prediction log has no outcome (label) column: accuracy and error rates per group "
                     "cannot be computed, only selection rates.")

@@ -1,7 +1,7 @@
 """User-supplied fields: what a report must show but records cannot know.
 
 Each report kind has a fixed list of labelled fields, each with the provision that asks for it
-(see ``REPORTS.md``). A user fills them with a fields file (``--fields FILE``, YAML or JSON)::
+(docs/fields.md lists them; ``auditkit report KIND --list-fields`` prints them). A user fills them with a fields file (``--fields FILE``, YAML or JSON)::
 
     purpose: Scores consumer credit applications for unsecured loans up to EUR 20,000.
     prepared_by: Model Risk, J. Doe
@@ -10,7 +10,9 @@ Each report kind has a fixed list of labelled fields, each with the provision th
         purpose: Consumer credit scoring
         validator: Model Validation team
 
-A field left empty is shown as an empty labelled line, never invented.
+A field left empty is shown as an empty labelled line, never invented. A key the report does not
+have is an error listing the ones it has (a misspelt key would leave a blank line in a report
+meant for filing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import yaml
 
 from .. import errors, safeyaml
 from .context import UserField
-from .messages import REPORT_FIELDS_NOT_MAPPING, REPORT_FIELDS_UNREADABLE
+from .messages import REPORT_FIELDS_NOT_MAPPING, REPORT_FIELDS_UNKNOWN, REPORT_FIELDS_UNREADABLE
 
 # (key, label, provision) per report kind.
 FIELD_DEFINITIONS: dict[str, tuple[tuple[str, str, str], ...]] = {
@@ -130,12 +132,64 @@ def load_fields(path: str | Path | None) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise errors.ReportError(REPORT_FIELDS_NOT_MAPPING.format(path=str(p), found=type(data).__name__))
-    return data
+    return _Fields(data, source=str(p))
+
+
+class _Fields(dict):
+    """A fields file's mapping, remembering the file it came from (for messages)."""
+
+    def __init__(self, data: Mapping[str, Any], *, source: str) -> None:
+        super().__init__(data)
+        self.source = source
+
+
+def field_keys(kind: str) -> list[str]:
+    """The keys a fields file may hold for one report kind (``inventory`` also takes ``models``)."""
+    keys = [key for key, _, _ in FIELD_DEFINITIONS[kind]]
+    return keys + ["models"] if kind == "inventory" else keys
+
+
+def check_fields(kind: str, values: Mapping[str, Any] | None, *, path: str | Path | None = None) -> None:
+    """Raise :class:`~auditkit.errors.ReportError` for a key ``kind``'s report does not have
+    (and, for an inventory, for a per-model key no model entry has)."""
+    values = values or {}
+    command = "inventory" if kind == "inventory_model" else kind
+    where = str(path) if path is not None else getattr(values, "source", "(given)")
+    for key in values:
+        if key not in field_keys(kind):
+            raise errors.ReportError(REPORT_FIELDS_UNKNOWN.format(
+                path=where, kind=kind.replace("_", " "), key=key, command=command,
+                choices=errors.choices(field_keys(kind), limit=30)))
+    if kind == "inventory" and isinstance(values.get("models"), Mapping):
+        for name, entry in values["models"].items():
+            if isinstance(entry, Mapping):
+                for key in entry:
+                    if key not in field_keys("inventory_model"):
+                        raise errors.ReportError(REPORT_FIELDS_UNKNOWN.format(
+                            path=where, kind=f"inventory (models.{name})", key=key, command="inventory",
+                            choices=errors.choices(field_keys("inventory_model"), limit=30)))
+
+
+def list_fields(kind: str) -> str:
+    """The fields of one report kind as text: key, label and provision per line."""
+    kinds = [kind, "inventory_model"] if kind == "inventory" else [kind]
+    lines = []
+    for k in kinds:
+        if k == "inventory_model":
+            lines += ["", "per model, under models: {NAME: {…}}"]
+        rows = FIELD_DEFINITIONS[k]
+        width = max(len(key) for key, _, _ in rows)
+        lines += [f"{key:<{width}}  {label}  [{provision}]" for key, label, provision in rows]
+    return "\n".join(lines)
 
 
 def user_fields(kind: str, values: Mapping[str, Any] | None) -> tuple[UserField, ...]:
-    """The labelled fields of one report kind, filled from ``values`` where given."""
+    """The labelled fields of one report kind, filled from ``values`` where given.
+
+    Raises :class:`~auditkit.errors.ReportError` for a key the report does not have."""
     values = values or {}
+    if kind != "inventory_model":  # per-model entries are checked with the inventory's own keys
+        check_fields(kind, values)
     out = []
     for key, label, provision in FIELD_DEFINITIONS[kind]:
         raw = values.get(key)

@@ -15,3 +15,5 @@ REPORT_FIELDS_UNREADABLE = "fields file {path!r} cannot be read: {reason}"
 REPORT_FIELDS_NOT_MAPPING = "fields file {path!r} must hold a mapping of field names to text, found {found}"
 REPORT_CANNOT_WRITE = "cannot write report {path!r}: {reason}"
 REPORT_NO_SAMPLE_DATA = "sample data folder {path!r} holds no {what}; expected {expected}"
+REPORT_FIELDS_UNKNOWN = ("fields file {path!r}: {kind} report has no field {key!r}; fields: {choices} "
+                         "(auditkit report {command} --list-fields)")

@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import errors
 from ..connectors import Connector, unknown_model
+from ..provenance import load_accepted
 from ..records import iso
 from .common import (
     approval_of,
@@ -69,6 +70,7 @@ def build_model_report(
     fairness: FairnessSummary | None = None,
     extra_gaps: Iterable[str] = (),
     logic: Mapping[str, Any] | None = None,
+    accept: Any = None,
 ) -> ModelReport:
     """The audit report of one registered model version.
 
@@ -78,6 +80,7 @@ def build_model_report(
     ``extra_gaps`` are added to the gaps (:func:`auditkit.reports.extras.model_extras` gives all four).
     ``logic`` is the version's decisions re-performed
     (:func:`auditkit.reperform.version_summary`: replay rate, global importance).
+    ``accept`` (an accept file) lists known gaps apart, with who accepted them, when and why.
     Raises :class:`~auditkit.errors.UsageError` (version/alias, ``as_of``) and
     :class:`~auditkit.errors.RecordNotFoundError` (model, version, alias).
     """
@@ -113,6 +116,11 @@ def build_model_report(
 
     gaps = _model_gaps(rm, mv, owner, approval, run_id, run, run_missing, history is not None, fairness)
     gaps = tuple(dict.fromkeys((*gaps, *extra_gaps)))
+    accepted = load_accepted(accept)
+    taken: list = []
+    if accepted is not None:
+        kept, taken = accepted.split(gaps, model=mv.name, version=mv.version)
+        gaps = tuple(kept)
     subject = f"{mv.name} version {mv.version}" + (f" (alias {alias})" if alias else "")
     try:
         reproducibility = build_reproducibility(store, mv, run, rm)
@@ -134,6 +142,7 @@ def build_model_report(
         gaps=gaps,
         logic=None if logic is None else dict(logic),
         reproducibility=reproducibility,
+        accepted_gaps=tuple(taken),
     )
 
 

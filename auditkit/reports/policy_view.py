@@ -22,7 +22,8 @@ def policy_findings(store: Connector, policy: str | Path | None, *, as_of: datet
     """
     check = evaluate_policy(store, policy=str(policy) if policy is not None else None, as_of=as_of)
     name = _policy_name(check.policy)
-    source = (f"{name} ({Path(policy).name})" if policy is not None else f"{name} (built in)") + \
+    source = (f"{name} ({Path(policy).name})" if policy is not None
+              else f"{name} (built in; no --policy FILE was given, so auditkit's default policy was applied)") + \
         f", checked as of {check.summary()['as_of']}"
     findings = [PolicyFinding(rule=f.rule, model=f.model, version=f.version, severity=f.severity,
                               passed=False, message=f.missing, evidence=f.evidence) for f in check.findings]

@@ -127,7 +127,7 @@ def test_deleted_records_are_present_and_flagged(any_mlruns):
     (gone,) = deleted_versions
     # Unlike the SQL store, MLflow's file store does not redact a deleted version: what it kept
     # is reported as stored. Its alias went with it.
-    assert gone.stage == "Deleted_Internal" and gone.aliases == ()
+    assert gone.stage is None and gone.deleted and gone.aliases == ()  # Deleted_Internal is no stage
     assert gone.run_id == written["versions"][gone.version]
     assert [r.run_id for r in runs if r.deleted] == [written["run_ids"]["scratch"]]
     assert experiments[written["deleted_experiment_id"]].deleted
@@ -501,7 +501,7 @@ def test_cli_lists_runs_and_models_from_an_mlruns_folder(mlruns_scenario, cli_ru
     doc = json.loads(cli_run("models", "--store", str(root), "--format", "json").stdout)
     got = {(v["version"], v["stage"], v["deleted"]) for v in doc["model_versions"]}
     want = {(v["version"], v["stage"], False) for v in oracle["model_versions"]}
-    assert got == want | {(v, "Deleted_Internal", True) for v in oracle["written"]["deleted_versions"]}
+    assert got == want | {(v, None, True) for v in oracle["written"]["deleted_versions"]}
     doc = json.loads(cli_run("inspect", "--store", str(root), "--format", "json").stdout)
     assert doc["backend"] == "mlflow-file" and doc["counts"]["runs"] == len(oracle["runs"])
 

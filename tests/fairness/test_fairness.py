@@ -95,7 +95,7 @@ def check_fairlearn_disparity_functions(result: FairnessResult, y_true, y_pred, 
 
 
 def test_german_credit_by_sex_matches_fairlearn(credit):
-    result = assess_fairness(
+    result = assess_fairness(pos_label=1, 
         y_true=credit["good"], y_pred=credit["approve"], sensitive_features=credit["sex"])
     assert result.sensitive_features == ["sex"]
     assert list(result.by_group["sex"]) == ["female", "male"]
@@ -106,7 +106,7 @@ def test_german_credit_by_sex_matches_fairlearn(credit):
 
 
 def test_german_credit_intersectional_with_age_bins_matches_fairlearn(credit):
-    result = assess_fairness(
+    result = assess_fairness(pos_label=1, 
         data=credit, y_true="good", y_pred="approve", sensitive_features=["sex", "age_years"],
         bins={"age_years": AGE_EDGES})
     # auditkit's [a, b) bands are pandas' left-closed cut of the same edges.
@@ -125,7 +125,7 @@ def test_german_credit_three_features_as_raw_codes(credit):
         data=credit.assign(decision=words), y_true="credit_risk", y_pred="decision",
         sensitive_features=["sex", "age_years", "foreign_worker"], bins={"age_years": AGE_EDGES},
         pos_label="approve", label_pos_label=1)
-    plain = assess_fairness(
+    plain = assess_fairness(pos_label=1, 
         data=credit, y_true="good", y_pred="approve",
         sensitive_features=["sex", "age_years", "foreign_worker"], bins={"age_years": AGE_EDGES})
     a, b = coded.to_dict(), plain.to_dict()
@@ -158,7 +158,7 @@ def _synthetic(n: int, seed: int) -> pd.DataFrame:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_synthetic_intersectional_with_singletons_matches_fairlearn(seed):
     df = _synthetic(3000, seed)
-    result = assess_fairness(data=df, y_true="label", y_pred="decision",
+    result = assess_fairness(pos_label=1, data=df, y_true="label", y_pred="decision",
                              sensitive_features=["race", "sex", "region"])
     sens = df[["race", "sex", "region"]]
     check_against_fairlearn(result, df["label"], df["decision"], sens)
@@ -178,18 +178,18 @@ def test_synthetic_intersectional_with_singletons_matches_fairlearn(seed):
 
 def test_arrays_and_dataframe_paths_agree():
     df = _synthetic(2000, 3)
-    from_frame = assess_fairness(data=df, y_true="label", y_pred="decision", sensitive_features=["race", "sex"])
-    from_arrays = assess_fairness(y_true=df["label"].to_numpy(), y_pred=df["decision"].tolist(),
+    from_frame = assess_fairness(pos_label=1, data=df, y_true="label", y_pred="decision", sensitive_features=["race", "sex"])
+    from_arrays = assess_fairness(pos_label=1, y_true=df["label"].to_numpy(), y_pred=df["decision"].tolist(),
                                   sensitive_features={"race": df["race"].to_numpy(), "sex": list(df["sex"])})
-    from_df = assess_fairness(y_true=df["label"], y_pred=df["decision"], sensitive_features=df[["race", "sex"]])
+    from_df = assess_fairness(pos_label=1, y_true=df["label"], y_pred=df["decision"], sensitive_features=df[["race", "sex"]])
     assert from_frame.to_dict() == from_arrays.to_dict() == from_df.to_dict()
-    unnamed = assess_fairness(y_true=df["label"].to_numpy(), y_pred=df["decision"].to_numpy(),
+    unnamed = assess_fairness(pos_label=1, y_true=df["label"].to_numpy(), y_pred=df["decision"].to_numpy(),
                               sensitive_features=df["race"].to_numpy())
     assert unnamed.sensitive_features == ["sensitive_feature_0"]  # fairlearn's default name
 
 
 def test_without_labels_only_selection_rates(credit):
-    result = assess_fairness(y_pred=credit["approve"], sensitive_features=credit[["sex", "foreign_worker"]])
+    result = assess_fairness(pos_label=1, y_pred=credit["approve"], sensitive_features=credit[["sex", "foreign_worker"]])
     doc = result.to_dict()
     assert doc["overall"]["selection_rate"] == credit["approve"].mean()
     for entry in doc["by_group"]:
@@ -211,7 +211,7 @@ def test_missing_sensitive_values_form_a_disclosed_group(credit):
     gaps = df.index[::37]
     df.loc[gaps, "sex"] = None
     df.loc[gaps[:5], "sex"] = np.nan
-    result = assess_fairness(data=df, y_true="good", y_pred="approve", sensitive_features="sex")
+    result = assess_fairness(pos_label=1, data=df, y_true="good", y_pred="approve", sensitive_features="sex")
     doc = result.to_dict()
     assert doc["missing_sensitive"] == len(gaps)
     assert [g["group"]["sex"] for g in doc["by_group"]] == ["female", "male", MISSING]
@@ -231,7 +231,7 @@ def test_missing_labels_use_labelled_records_only(credit):
     df["label"] = df["good"].astype(float)
     unknown = df.index[df.index % 4 == 0]
     df.loc[unknown, "label"] = np.nan
-    result = assess_fairness(data=df, y_true="label", y_pred="approve", sensitive_features="sex")
+    result = assess_fairness(pos_label=1, data=df, y_true="label", y_pred="approve", sensitive_features="sex")
     known = df.drop(index=unknown)
     mf_all = fairlearn_frame(df["good"], df["approve"], df["sex"])
     mf_known = fairlearn_frame(known["good"], known["approve"], known["sex"])
@@ -244,7 +244,7 @@ def test_missing_labels_use_labelled_records_only(credit):
 
 
 def test_adverse_impact_ratio_and_p_values(credit):
-    result = assess_fairness(data=credit, y_true="good", y_pred="approve",
+    result = assess_fairness(pos_label=1, data=credit, y_true="good", y_pred="approve",
                              sensitive_features=["sex", "age_years"], bins={"age_years": AGE_EDGES})
     rates = credit.groupby(["sex", "age_band"])["approve"].agg(["sum", "count"])
     rates["rate"] = rates["sum"] / rates["count"]
@@ -271,19 +271,19 @@ def test_adverse_impact_ratio_and_p_values(credit):
 
 
 def test_named_reference_group(credit):
-    result = assess_fairness(data=credit, y_pred="approve", sensitive_features=["sex", "foreign_worker"],
+    result = assess_fairness(pos_label=1, data=credit, y_pred="approve", sensitive_features=["sex", "foreign_worker"],
                              reference_group={"sex": "female", "foreign_worker": "A201"})
     assert result.reference_group == {"sex": "female", "foreign_worker": "A201"}
     sel = credit.groupby(["sex", "foreign_worker"])["approve"].mean()
     for _, row in result.by_group.iterrows():
         expected = sel[(row["sex"], row["foreign_worker"])] / sel[("female", "A201")]
         assert abs(row["adverse_impact_ratio"] - expected) <= TOL
-    single = assess_fairness(data=credit, y_pred="approve", sensitive_features="sex", reference_group="male")
+    single = assess_fairness(pos_label=1, data=credit, y_pred="approve", sensitive_features="sex", reference_group="male")
     assert single.reference_group == {"sex": "male"}
 
 
 def test_to_dict_is_the_contract_document(credit):
-    result = assess_fairness(data=credit, y_true="good", y_pred="approve", sensitive_features="sex",
+    result = assess_fairness(pos_label=1, data=credit, y_true="good", y_pred="approve", sensitive_features="sex",
                              ci=0.9, n_boot=50)
     doc = json.loads(json.dumps(result.to_dict()))
     assert doc["schema_version"] == "1"
@@ -307,9 +307,9 @@ def test_booleans_and_minus_one_coding():
     g = rng.choice(["x", "y"], 500)
     d = rng.random(500) < 0.4
     y = rng.random(500) < 0.5
-    as_bool = assess_fairness(y_true=y, y_pred=d, sensitive_features=g)
-    as_pm1 = assess_fairness(y_true=np.where(y, 1, -1), y_pred=np.where(d, 1, -1), sensitive_features=g)
-    as_01 = assess_fairness(y_true=y.astype(int), y_pred=d.astype(int), sensitive_features=g)
+    as_bool = assess_fairness(pos_label=1, y_true=y, y_pred=d, sensitive_features=g)
+    as_pm1 = assess_fairness(pos_label=1, y_true=np.where(y, 1, -1), y_pred=np.where(d, 1, -1), sensitive_features=g)
+    as_01 = assess_fairness(pos_label=1, y_true=y.astype(int), y_pred=d.astype(int), sensitive_features=g)
     assert as_bool.positive is True and as_pm1.positive == 1
     for r in (as_bool, as_pm1):
         pd.testing.assert_frame_equal(r.by_group, as_01.by_group)
@@ -318,7 +318,7 @@ def test_booleans_and_minus_one_coding():
 def test_bins_are_left_closed_and_missing_ages_are_disclosed():
     ages = pd.Series([24.0, 25.0, 39.9, 40.0, np.nan, 60.0, 119.0, 0.0])
     decision = [1, 0, 1, 1, 0, 1, 0, 1]
-    result = assess_fairness(y_pred=decision, sensitive_features={"age": ages}, bins={"age": [0, 25, 40, 60, 120]},
+    result = assess_fairness(pos_label=1, y_pred=decision, sensitive_features={"age": ages}, bins={"age": [0, 25, 40, 60, 120]},
                              min_group_size=1)
     counts = dict(zip(result.by_group["age"], result.by_group["count"]))
     # pandas' left-closed cut of the same edges puts every value in the same band.

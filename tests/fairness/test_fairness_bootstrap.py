@@ -23,7 +23,7 @@ def _small_frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
 
 def _intervals(df: pd.DataFrame, n_boot: int, seed: int) -> dict[tuple[str, str, int], float]:
     """Every interval endpoint as {(group, metric, 0|1): value}."""
-    result = assess_fairness(data=df, y_true="label", y_pred="decision", sensitive_features="sex",
+    result = assess_fairness(pos_label=1, data=df, y_true="label", y_pred="decision", sensitive_features="sex",
                              ci=0.95, n_boot=n_boot, random_state=seed)
     out = {}
     for _, row in result.by_group.iterrows():
@@ -64,9 +64,9 @@ def test_intervals_agree_with_fairlearn_within_monte_carlo_error():
 def test_intervals_are_seeded_and_cover_every_metric_and_disparity():
     df = _small_frame(seed=3)
     kwargs = {"data": df, "y_true": "label", "y_pred": "decision", "sensitive_features": "sex", "ci": 0.9, "n_boot": 500}
-    a = assess_fairness(**kwargs, random_state=7).to_dict()
-    b = assess_fairness(**kwargs, random_state=7).to_dict()
-    c = assess_fairness(**kwargs, random_state=8).to_dict()
+    a = assess_fairness(pos_label=1, **kwargs, random_state=7).to_dict()
+    b = assess_fairness(pos_label=1, **kwargs, random_state=7).to_dict()
+    c = assess_fairness(pos_label=1, **kwargs, random_state=8).to_dict()
     assert a == b
     assert a["by_group"][0]["ci"] != c["by_group"][0]["ci"]
     for name in DISPARITIES:
@@ -80,7 +80,7 @@ def test_intervals_are_seeded_and_cover_every_metric_and_disparity():
 
 def test_undefined_rates_have_null_intervals():
     df = pd.DataFrame({"g": ["a"] * 50 + ["b"] * 50, "y": [1] * 50 + [0, 1] * 25, "d": [0, 1] * 50})
-    doc = assess_fairness(data=df, y_true="y", y_pred="d", sensitive_features="g", ci=0.95, n_boot=200).to_dict()
+    doc = assess_fairness(pos_label=1, data=df, y_true="y", y_pred="d", sensitive_features="g", ci=0.95, n_boot=200).to_dict()
     group_a = doc["by_group"][0]
     assert group_a["false_positive_rate"] is None
     assert group_a["ci"]["false_positive_rate"] == [None, None]

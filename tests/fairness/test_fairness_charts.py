@@ -19,7 +19,7 @@ def result():
     df = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "band": rng.choice(["<25", "25+"], n),
                        "y": rng.integers(0, 2, n)})
     df["d"] = (rng.random(n) < 0.3 + 0.4 * df["y"]).astype(int)
-    return assess_fairness(data=df, y_true="y", y_pred="d", sensitive_features=["sex", "band"],
+    return assess_fairness(pos_label=1, data=df, y_true="y", y_pred="d", sensitive_features=["sex", "band"],
                            ci=0.95, n_boot=200)
 
 
@@ -38,7 +38,7 @@ def test_chart_is_reproducible_svg(result):
 
 
 def test_chart_without_labels_has_only_selection_rate():
-    svg = fairness_chart(assess_fairness(y_pred=[0, 1, 1, 0, 1, 1], sensitive_features=["a", "a", "a", "b", "b", "b"]))
+    svg = fairness_chart(assess_fairness(pos_label=1, y_pred=[0, 1, 1, 0, 1, 1], sensitive_features=["a", "a", "a", "b", "b", "b"]))
     assert ">Selection rate</text>" in svg and ">True positive rate</text>" not in svg
     with pytest.raises(KeyError):
-        fairness_chart(assess_fairness(y_pred=[0, 1], sensitive_features=["a", "b"]), metrics=["auc"])
+        fairness_chart(assess_fairness(pos_label=1, y_pred=[0, 1], sensitive_features=["a", "b"]), metrics=["auc"])

@@ -90,9 +90,9 @@ def test_cli_errors_are_one_line(cli_run, logs):
             f"error: column 'gender' is not in prediction log '{logs['csv']}'; columns: 'prediction_id', "
             "'timestamp', 'model_name', 'model_version', 'approved', 'label', 'sex', 'age_years', "
             "'foreign_worker', 'credit_amount'"),
-        ("--sensitive", "sex", "--column", "decision=approved"): (
-            "error: decisions are not binary 0/1 or -1/1 (values seen: 'approve', 'decline'); "
-            "name the favourable one with --positive VALUE (pos_label=…)"),
+        ("--sensitive", "sex", "--column", "decision=label"): (
+            "error: which decision is favourable is not said (values seen: 0, 1); codes and booleans do not say "
+            "it themselves: name it with --positive VALUE (pos_label=…)"),
         ("--sensitive", "sex", "--column", "decision=approved", "--positive", "yes"): (
             "error: positive value 'yes' is not among the decision values seen: 'approve', 'decline'"),
         ("--sensitive", "age_years", "--bin", "age_years=0-25", "--column", "decision=approved"): (

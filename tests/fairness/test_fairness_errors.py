@@ -33,20 +33,29 @@ def test_unknown_column_lists_the_columns():
 
 
 def test_one_group_only():
-    assert _message(y_pred=[0, 1, 1], sensitive_features=pd.Series(["f", "f", "f"], name="sex")) == (
+    assert _message(y_pred=[0, 1, 1], pos_label=1, sensitive_features=pd.Series(["f", "f", "f"], name="sex")) == (
         "sensitive feature(s) 'sex' form only one group ({sex=f}); need at least two groups to compare")
     # One known group plus records with the value missing is still one group to compare.
-    assert _message(y_pred=[0, 1, 1], sensitive_features=pd.Series(["f", None, "f"], name="sex")) == (
+    assert _message(y_pred=[0, 1, 1], pos_label=1, sensitive_features=pd.Series(["f", None, "f"], name="sex")) == (
         "sensitive feature(s) 'sex' form only one group ({sex=f}); need at least two groups to compare")
 
 
-def test_non_binary_decisions_without_positive_list_the_values():
-    assert _message(data=FRAME, y_pred="decision", sensitive_features="sex") == (
-        "decisions are not binary 0/1 or -1/1 (values seen: 'approve', 'deny', 'refer'); "
-        "name the favourable one with --positive VALUE (pos_label=…)")
-    assert _message(y_pred=[0, 1, 2], sensitive_features=["a", "b", "a"]) == (
-        "decisions are not binary 0/1 or -1/1 (values seen: 0, 1, 2); "
-        "name the favourable one with --positive VALUE (pos_label=…)")
+def test_decisions_that_do_not_say_which_is_favourable_need_positive():
+    for decisions, seen in (([0, 1, 2], "0, 1, 2"), ([0, 1, 1], "0, 1"), ([True, False, True], "False, True"),
+                            (["A", "B", "A"], "'A', 'B'"), (["approve", "grant", "deny"], "'approve', 'deny', 'grant'")):
+        assert _message(y_pred=decisions, sensitive_features=["a", "b", "a"]) == (
+            f"which decision is favourable is not said (values seen: {seen}); codes and booleans do not say it "
+            "themselves: name it with --positive VALUE (pos_label=…)")
+
+
+def test_one_favourable_word_among_unfavourable_ones_is_read_and_said():
+    result = assess_fairness(data=FRAME, y_pred="decision", sensitive_features="sex")
+    assert result.positive == "approve"
+    assert ("favourable decision taken as 'approve', the one favourable word among the decisions; --positive VALUE "
+            "overrides") in result.warnings
+    coded = assess_fairness(data=FRAME.assign(decision=(FRAME["decision"] == "approve").astype(int)), y_pred="decision",
+                            sensitive_features="sex", pos_label=1)
+    assert coded.to_dict()["by_group"] == result.to_dict()["by_group"]
 
 
 def test_positive_value_not_seen():

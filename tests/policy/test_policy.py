@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from clock import clock
 
 import auditkit
 from auditkit import errors
@@ -47,6 +48,8 @@ from auditkit.policy.messages import POLICY_DUPLICATE_KEY, POLICY_EMPTY, POLICY_
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "loans"
 AS_OF = "2026-07-01T00:00:00Z"
+#: When the fixture's runs and versions are made (MLflow under a shifted clock).
+REGISTERED = "2026-05-02T09:00:00Z"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 #: version → (run name, run user, version creator, approved_by, alias, stage, git commit?, training data?)
 VERSIONS = {
@@ -115,6 +118,19 @@ def _write_store(db: Path, work: Path) -> str:
     train = mlflow.data.from_pandas(frame, source="data/train.csv", name="loans-train", targets="approved")
     evaluation = mlflow.data.from_pandas(frame, source="data/eval.csv", name="loans-eval", targets="approved")
     client.create_registered_model(MODEL)
+    with clock(REGISTERED):  # registered before their approvals (2026-06-01), as in real life
+        _register(client, exp, train, evaluation, Constant)
+    # The creator: no MLflow API writes model_versions.user_id (see the module docstring).
+    with sqlite3.connect(db) as conn:
+        for version, spec in VERSIONS.items():
+            conn.execute("UPDATE model_versions SET user_id = ? WHERE name = ? AND version = ?",
+                         (spec[2], MODEL, int(version)))
+    return uri
+
+
+def _register(client, exp, train, evaluation, Constant) -> None:
+    import mlflow
+
     for version, (run_name, user, _, approver, alias, stage, commit, training) in VERSIONS.items():
         tags = {"mlflow.user": user, **({"mlflow.source.git.commit": COMMIT} if commit else {})}
         rid = client.create_run(exp, run_name=run_name, tags=tags).info.run_id
@@ -132,12 +148,6 @@ def _write_store(db: Path, work: Path) -> str:
             client.transition_model_version_stage(MODEL, version, stage)
         if alias:
             client.set_registered_model_alias(MODEL, alias, version)
-    # The creator: no MLflow API writes model_versions.user_id (see the module docstring).
-    with sqlite3.connect(db) as conn:
-        for version, spec in VERSIONS.items():
-            conn.execute("UPDATE model_versions SET user_id = ? WHERE name = ? AND version = ?",
-                         (spec[2], MODEL, int(version)))
-    return uri
 
 
 def _write_predictions(path: Path) -> None:
@@ -242,7 +252,7 @@ def test_cli_table_json_and_exit_codes(registry, cli_run):
                                                    "training_dataset", "fairness"]
     assert set(doc["findings"][0]) == {"rule", "model", "version", "severity", "evidence", "missing"}
     assert doc["summary"] == {"as_of": "2026-07-01T00:00:00.000Z", "serving_versions": 6, "findings": 5,
-                              "by_severity": {"error": 5, "warning": 0, "info": 0}, "passed": False}
+                              "by_severity": {"error": 5, "warning": 0, "info": 0}, "passed": False, "accepted": 0}
 
     # Only warnings: exit 0. The same policy with every rule downgraded.
     relaxed = work / "relaxed.yaml"
@@ -389,7 +399,64 @@ def test_fairness_by_model_uri_counts_alias_references_apart(registry, tmp_path)
     assert [f.missing for f in got] == [MISSING_FAIRNESS_LIMIT.format(
         metric="demographic_parity_ratio", features="sex", value=f"{(1 / 10) / (10 / 10):.3f}", n=20,
         ref="loans/6", bound="between 0.8 and 1")]
-    assert got[0].evidence.endswith(EVIDENCE_UNATTRIBUTED.format(k=3))
+    assert got[0].evidence.endswith(EVIDENCE_UNATTRIBUTED.format(
+        sentence="3 of 23 decision(s) could not be attributed to a model version: 3 named by alias or stage "
+                 "with no ledger given"))
+
+
+def test_fairness_rule_with_a_ledger_attributes_alias_decisions(registry, tmp_path):
+    from auditkit.ledger import snapshot
+    from auditkit.policy.findings import EVIDENCE_LEDGER
+
+    uri, _ = registry
+    ledger = tmp_path / "registry-ledger.jsonl"
+    with open_store(uri) as store:  # the registry did not change around the decisions' day
+        snapshot(store, ledger, now="2026-06-01T00:00:00Z")
+        snapshot(store, ledger, now="2026-07-01T00:00:00Z")
+    log = tmp_path / "by_alias.jsonl"
+    rows = [("models:/loans/6", "male", "approve")] * 10 + [("models:/loans@regional", "female", "approve")] * 3 \
+        + [("models:/loans@regional", "female", "deny")] * 7 + [("models:/loans@regional", "male", "deny")]
+    log.write_text("".join(json.dumps({"prediction_id": f"A{i}", "timestamp": "2026-06-15T10:00:00Z",
+                                       "model_uri": ref, "decision": d, "sex": sex}) + "\n"
+                           for i, (ref, sex, d) in enumerate(rows)), encoding="utf-8")
+    body = (f"severity: error\npredictions: {log.name}\nledger: {ledger.name}\nsensitive: [sex]\n"
+            "positive: approve\nlimits:\n  demographic_parity_ratio: {min: 0.8}\n")
+    policy = _single_rule(tmp_path, "fairness", body, aliases="[regional]")
+    with open_store(uri) as store:
+        got = auditkit.check_policy(store, policy=policy, as_of=AS_OF)
+    # every decision is version 6's: 3 of 10 women approved, 10 of 11 men
+    assert [f.missing for f in got] == [MISSING_FAIRNESS_LIMIT.format(
+        metric="demographic_parity_ratio", features="sex", value=f"{(3 / 10) / (10 / 11):.3f}", n=21,
+        ref="loans/6", bound="at least 0.8")]
+    assert EVIDENCE_LEDGER.format(ledger=ledger) in got[0].evidence
+    assert "could not be attributed" not in got[0].evidence
+
+
+def test_approval_dated_before_registration_is_a_finding(registry, tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from auditkit.policy.findings import EVIDENCE_APPROVAL_REGISTRATION, MISSING_APPROVAL_BEFORE_REGISTRATION
+
+    uri, _ = registry
+    import shutil
+
+    db = tmp_path / "early.db"
+    shutil.copy(uri.removeprefix("sqlite:///"), db)
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}", registry_uri=f"sqlite:///{db}")
+    client.set_model_version_tag(MODEL, "4", "approved_at", "2026-05-01")  # the day before registration
+    client.set_model_version_tag(MODEL, "5", "approved_at", "2026-05-02")  # the day of registration: fine
+    client.set_model_version_tag(MODEL, "6", "approved_at", "2026-05-02T08:59:00Z")  # a minute early
+    policy = _single_rule(tmp_path, "approval", "severity: error\ntags:\n  approved_by: '.+'\n",
+                          aliases="[canary, shadow, regional]")
+    with open_store(f"sqlite:///{db}") as store:
+        created = {v.version: v.creation_time for v in store.model_versions(MODEL)}
+        got = auditkit.check_policy(store, policy=policy, as_of=AS_OF)
+    assert created["4"].strftime("%Y-%m-%d") == "2026-05-02"  # MLflow stamped it under the fixture's clock
+    assert [(f.version, f.severity, f.evidence, f.missing) for f in got] == [
+        (v, "error", EVIDENCE_APPROVAL_REGISTRATION.format(ref=f"loans/{v}", tag="approved_at"),
+         MISSING_APPROVAL_BEFORE_REGISTRATION.format(ref=f"loans/{v}", value=value, tag="approved_at",
+                                                     created=auditkit.records.iso(created[v])))
+        for v, value in (("4", "2026-05-01"), ("6", "2026-05-02T08:59:00Z"))]
 
 
 def test_version_without_a_source_run(registry, tmp_path):

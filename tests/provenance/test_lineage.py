@@ -298,11 +298,13 @@ def test_version_reference_with_ledger_names_the_aliases_it_held(world, tmp_path
     assert "aliases_at_decision" not in auditkit.lineage(world["store"], log, "L-1")["model_version"]
 
 
-def test_alias_without_ledger_uses_today_and_says_so(world):
+def test_alias_without_ledger_resolves_to_no_version_and_names_todays_target(world):
     d = doc(world, "L-4")
-    assert d["model_version"]["version"] == "2"  # champion points to 2 today
-    assert d["gaps"][0] == ("model alias loan-approval@champion was resolved at today's state (version 2) because "
-                            "no ledger was given; it may have pointed to another version when the decision was made")
+    assert d["model_version"] is None and d["run"] is None  # never today's version as the answer
+    assert d["model_reference"]["logged"] == "models:/loan-approval@champion"
+    assert d["gaps"][0] == ("model alias loan-approval@champion cannot be resolved at the decision's time because "
+                            "no ledger was given (--ledger FILE); today it points to version 2, which is not "
+                            "proven to be the version that decided")
 
 
 def test_run_logged_model_and_missing_references(world):
@@ -467,7 +469,11 @@ def test_cli_table_json_and_all(world, cli_run, tmp_path):
         out = tmp_path / f"all.{ext}"
         res = cli_run("lineage", "--all", *args, "--ledger", world["ledger"], "-o", out)
         assert res.exit_code == 0, res.stderr
-        assert res.stdout == f"wrote lineage of 11 decision(s) to {out}; 11 with gaps\n"
+        unattributed = sum(doc(world, f"L-{i}", ledger=world["ledger"])["model_version"] is None
+                           for i in range(1, 12))
+        assert unattributed  # the run reference and the alias times the ledger cannot prove
+        assert res.stdout == (f"wrote lineage of 11 decision(s) to {out}; 11 with gaps; {unattributed} "
+                              f"attributed to no model version (their gaps say why)\n")
         back = (pd.read_csv(out) if ext == "csv" else pd.read_parquet(out) if ext == "parquet"
                 else pd.read_json(out, lines=True, dtype=False))
         assert back["prediction_id"].tolist() == world["frame"]["prediction_id"].tolist()
@@ -617,3 +623,21 @@ def test_sql_log_gives_the_same_lineage(world, pg_databases):
     frame = auditkit.lineage_frame(world["store"], log, ledger=world["ledger"])
     assert frame["prediction_id"].tolist() == world["frame"]["prediction_id"].tolist()
     log.close()
+
+
+def test_decision_before_its_version_is_a_gap_naming_both_times(world, tmp_path):
+    with auditkit.open_store(world["uri"]) as store:
+        created = store.get_model_version(MODEL, "1").creation_time
+    times = [created - timedelta(days=1), created - timedelta(hours=1, milliseconds=250)]
+    path = tmp_path / "early.csv"
+    pd.DataFrame({"prediction_id": ["E-1", "E-2"], "timestamp": [t.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for t in times],
+                  "model_name": [MODEL, MODEL], "model_version": ["1", "1"],
+                  "decision": ["deny", "approve"]}).to_csv(path, index=False)
+    log = auditkit.open_predictions(str(path))
+    frame = auditkit.lineage_frame(world["store"], log).set_index("prediction_id")
+    for pid, at in zip(["E-1", "E-2"], times):
+        gap = (f"the decision at {auditkit.records.iso(at)} precedes the creation of model version {MODEL}/1 at "
+               f"{auditkit.records.iso(created)}; the log's model reference cannot be right")
+        one = auditkit.lineage(world["store"], log, pid)
+        assert gap in one["gaps"]
+        assert tuple(frame.at[pid, "gaps"]) == tuple(one["gaps"])  # the batch names the row's own time

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from conftest import ROOT
 from report_stores import AS_OF, make_store, pdf_text, squash
 
 from auditkit import errors, open_store
@@ -301,3 +302,28 @@ def test_store_reader_warnings_become_gaps():
         ctx = build_experiment_report(s, project, as_of=AS_OF, charts=False)
     for warning in expected:
         assert any(" ".join(warning.split()) in gap for gap in ctx.gaps)
+
+
+def test_every_field_key_is_documented_and_listed(cli_run):
+    from auditkit.reports.fields import FIELD_DEFINITIONS
+
+    docs = (ROOT / "docs" / "fields.md").read_text(encoding="utf-8")
+    for kind, rows in FIELD_DEFINITIONS.items():
+        listed = cli_run("report", "inventory" if kind == "inventory_model" else kind, "--list-fields")
+        assert listed.exit_code == 0
+        for key, label, provision in rows:
+            assert f"| `{key}` | {label} | {provision} |" in docs
+            assert any(line.startswith(key + " ") and label in line and provision in line
+                       for line in listed.stdout.splitlines())
+
+
+def test_unknown_field_key_is_an_error_listing_the_valid_ones(store, cli_run, tmp_path):
+    db, w = store
+    fields = tmp_path / "fields.yaml"
+    fields.write_text(f"organisation: Example Bank AG\nmodels:\n  {w['model']}:\n    purpse: scoring\n",
+                      encoding="utf-8")
+    result = cli_run("report", "inventory", "--store", db, "--fields", fields, "-o", tmp_path / "i.html")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: fields file {str(fields)!r}: inventory (models.{w['model']}) report has "
+                                    "no field 'purpse'; fields: 'purpose', 'usage', ")
+    assert result.stderr.endswith(" (auditkit report inventory --list-fields)\n")
