@@ -40,5 +40,6 @@ def test_charts_show_the_best_forty_runs_and_say_so(tmp_path, cli_run):
     html = (tmp_path / "e.html").read_text(encoding="utf-8")
     assert f"The chart of {metric} shows the 40 best of {total} runs; the tables show all." in html
     svgs = [base64.b64decode(u).decode("utf-8") for u in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)]
-    assert svgs and all(svg.count("·") == 40 for svg in svgs)  # one label "name · id8" per bar
+    counts = [svg.count("·") for svg in svgs]  # one label "name · id8" per bar
+    assert max(counts) == 40 and all(0 < c <= 40 for c in counts)
     assert html.count("-copy") >= 60  # every run is still in the tables
