@@ -455,11 +455,31 @@ class PredictionLog:
         idcol, tscol = self.roles["prediction_id"], self.roles["timestamp"]
         if self.kind == "sql":
             self._validate_sql_ids(idcol)
-        frame = self.read([idcol, tscol])
-        if self.kind != "sql":
-            check_unique_ids(frame[idcol], self)
-        parse_timestamps(frame[tscol], log=self)
-        return len(frame)
+            frame = self.read([idcol, tscol])
+            parse_timestamps(frame[tscol], log=self)
+            return len(frame)
+        return self._validate_in_chunks(idcol, tscol)
+
+    def _validate_in_chunks(self, idcol: str, tscol: str) -> int:
+        """:meth:`validate` for files, in chunks of :data:`CHUNK_ROWS` (bounded memory): each
+        chunk's timestamps parsed as the batch lineage parses them, and a 64-bit hash of every id
+        kept; only when two hashes are equal is the id column read whole to name the repeats."""
+        import numpy as np  # heavy: loaded on first use
+        import pandas as pd  # heavy: loaded on first use
+
+        hashes, n = [], 0
+        for chunk in self.iter_chunks([idcol, tscol]):
+            chunk = chunk.reset_index(drop=True)
+            parse_timestamps(chunk[tscol], log=self, offset=n)
+            ids = chunk[idcol]
+            hashes.append(pd.util.hash_pandas_object(ids.astype(str).where(ids.notna(), "\0<missing>"),
+                                                     index=False).to_numpy())
+            n += len(chunk)
+        if n:
+            ordered = np.sort(np.concatenate(hashes))
+            if (ordered[1:] == ordered[:-1]).any():  # a repeat (or, rarely, a hash collision)
+                check_unique_ids(self.read([idcol])[idcol], self)
+        return n
 
     def _validate_sql_ids(self, idcol: str) -> None:
         import sqlalchemy as sa  # heavy: loaded on first use

@@ -74,6 +74,10 @@ def _all_str(col: "pd.Series") -> bool:
         return True
     if col.dtype.kind in "biufcmM":  # numbers, booleans and times never hold str values
         return False
+    import pandas as pd  # heavy: loaded on first use
+
+    if isinstance(col.dtype, pd.StringDtype):  # text dtype: every value is a str but the missing ones
+        return not bool(col.isna().any())
     values = col.astype(object) if col.dtype.name == "category" else col
     return all(type(v) is str for v in values)
 

@@ -45,6 +45,10 @@ LOWER_IS_BETTER_WORDS = ("loss", "error", "mse", "rmse", "mae", "mape", "brier",
                          "perplexity", "fpr", "fnr", "false", "time", "latency", "cost")
 #: At most this many metric charts in one experiment report (the rest are in the tables).
 MAX_CHARTS = 12
+#: At most this many runs (bars) in one metric chart: the best ones (drawing thousands of labelled
+#: bars took minutes and cannot be read; the runs table shows every run).
+MAX_BARS = 40
+CHART_BEST_ONLY = "The chart of {metric} shows the {shown} best of {total} runs; the tables show all."
 
 
 def lower_is_better(metric: str, explicit: Iterable[str] | None = None) -> bool:
@@ -124,6 +128,11 @@ def build_experiment_report(
                             run_name=pick.run_name, value=pick.metrics[metric], runs_compared=len(scored)))
         if charts and len(chart_list) < MAX_CHARTS:
             chart_runs = [r for r in live if metric in r.metrics]
+            if len(chart_runs) > MAX_BARS:  # the best MAX_BARS, in run order; the tables show all
+                ranked = sorted(scored, key=lambda r: r.metrics[metric], reverse=not low)[:MAX_BARS]
+                keep = {r.run_id for r in ranked}
+                failed.append(CHART_BEST_ONLY.format(metric=metric, shown=MAX_BARS, total=len(chart_runs)))
+                chart_runs = [r for r in chart_runs if r.run_id in keep]
             try:
                 chart_list.append(_charts.bar_chart(
                     key=f"metric:{metric}",

@@ -69,7 +69,6 @@ def _cases(kind: str) -> list[bytes]:
 
 @pytest.mark.parametrize("kind", ["ledger", "policy", "log"])
 def test_corrupted_inputs_never_crash_the_reading_commands(tmp_path, cli_run, kind):
-    ledger = SAMPLE / "registry-ledger.jsonl"
     for n, data in enumerate(_cases(kind)):
         suffix = {"ledger": ".jsonl", "policy": ".yaml", "log": ".csv"}[kind]
         path = tmp_path / f"case{n}{suffix}"
