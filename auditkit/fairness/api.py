@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -238,12 +239,12 @@ def _assess_log(log: Any, y_true: Any, y_pred: Any, features: list[str], bins: A
     check_columns(wanted, log.column_names(), f"prediction log {log.source!r}")
     if selection is not None and selection.active:
         frame = log.read(list(dict.fromkeys(wanted + selection_columns(log, selection))))
-        mask, doc, warnings = select_rows(log, frame, selection, versions=versions)
+        mask, doc, notes = select_rows(log, frame, selection, versions=versions)
         if not mask.any():
             raise FairnessError(FAIRNESS_NO_SELECTED.format(source=log.source, what=selection.describe(),
-                                                            why="; ".join(warnings) or "none matches"))
+                                                            why="; ".join(notes) or "none matches"))
         result = _assess_frame(frame[mask].reset_index(drop=True), y_true, y_pred, features, bins, options)
-        return replace(result, selection=doc, warnings=[*warnings, *result.warnings])
+        return replace(result, selection=doc, warnings=[*notes, *result.warnings])
     sql = log.sql_source()
     if sql is not None:
         engine, table = sql
