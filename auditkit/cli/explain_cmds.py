@@ -3,10 +3,7 @@ decision of a log to a file with summary counts."""
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +20,7 @@ from .options import (
     store_option,
 )
 from .output import cell, render_json
+from .tables import check_output, write_table
 
 EXPLAIN_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
 EXPLAIN_BAD_OUTPUT = "output {path!r} has no table extension; expected one of: .csv, .parquet, .jsonl"
@@ -142,14 +140,7 @@ def render_explain(doc: dict[str, Any]) -> str:
 def _write_all(store: Any, log: Any, options: dict[str, Any], output: str) -> None:
     from .. import reperform  # heavy: numpy and pandas
 
-    path = Path(output)
-    kind = path.suffix.lower()
-    if kind not in (".csv", ".parquet", ".jsonl"):
-        raise errors.UsageError(EXPLAIN_BAD_OUTPUT.format(path=output))
-    if log.kind != "sql" and Path(log.source).resolve() == path.resolve():
-        raise errors.UsageError(f"output {output!r} is the prediction log itself; choose another file")
-    if not path.parent.is_dir():
-        raise errors.UsageError(f"cannot write {output!r}: folder {str(path.parent)!r} does not exist")
+    kind = check_output(output, bad_extension=EXPLAIN_BAD_OUTPUT, store=store, log=log, ledger=options.get("ledger"))
     bar = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=log.count() or 0, label="explain", file=sys.stderr)
@@ -159,24 +150,7 @@ def _write_all(store: Any, log: Any, options: dict[str, Any], output: str) -> No
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    out = frame.copy()
-    out["timestamp"] = out["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
-    out["gaps"] = [list(g) for g in out["gaps"]]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if kind == ".parquet":
-            out.to_parquet(tmp, index=False)
-        elif kind == ".jsonl":
-            out.to_json(tmp, orient="records", lines=True, force_ascii=False)
-        else:
-            out["gaps"] = [json.dumps(g, ensure_ascii=False) for g in out["gaps"]]
-            out.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise errors.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_table([frame], output, kind)
     s = reperform.summary(frame)
     click.echo(f"wrote {s['decisions']} decision(s) to {output}: {s['reproduced']} reproduced, {s['mismatch']} "
                f"mismatch, {s['not_replayed']} not replayed; reasons consistent {s['reasons_consistent']}, "

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import errors
 from ..accountability import DEFAULT_APPROVAL_KEYS
-from ..connectors import open_store, store_identity
-from ..csvout import write_frame
+from ..connectors import open_store
 from ..provenance import iter_lineage_frames, load_accepted
 from ..provenance import lineage as lineage_of
 from .options import accept_option, format_option, ledger_option, open_log, predictions_options, store_option
 from .output import cell, render_json
+from .tables import check_output, write_table
 
 LINEAGE_BAD_OUTPUT = "output {path!r} has no lineage table extension; expected one of: .csv, .parquet, .jsonl"
-OUTPUT_IS_INPUT = "output {path!r} is the {what} {given!r} (an input of this command); choose another file"
 LINEAGE_ID_OR_ALL = "give a prediction ID or --all (with -o OUT), not {what}"
-
-OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl"}
 
 
 @click.command()
@@ -156,96 +150,25 @@ def render_lineage(doc: dict[str, Any]) -> str:
 
 
 def _write_all(store: Any, log: Any, ledger: str | None, keys: Any, output: str, accepted: Any = None) -> None:
-    path = Path(output)
-    kind = OUTPUT_KINDS.get(path.suffix.lower())
-    if kind is None:
-        raise errors.UsageError(LINEAGE_BAD_OUTPUT.format(path=output))
-    _refuse_inputs(output, store=store, log=log, ledger=ledger)
-    if not path.parent.is_dir():
-        raise errors.UsageError(f"cannot write {output!r}: folder {str(path.parent)!r} does not exist")
+    kind = check_output(output, bad_extension=LINEAGE_BAD_OUTPUT, store=store, log=log, ledger=ledger)
     bar = None
     if sys.stderr.isatty():
         bar = click.progressbar(length=log.count() or 0, label="lineage", file=sys.stderr)
         bar.__enter__()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    total = with_gaps = unattributed = 0
+    counts = {"total": 0, "with_gaps": 0, "unattributed": 0}
+
+    def count(chunk: Any) -> None:
+        counts["total"] += len(chunk)
+        counts["with_gaps"] += int((chunk["gap_count"] > 0).sum())
+        counts["unattributed"] += int(chunk["model_version"].isna().sum())
+
     try:
         chunks = iter_lineage_frames(store, log, ledger=ledger, approval_keys=keys, accept=accepted,
                                      progress=bar.update if bar is not None else None)
-        if kind == "parquet":
-            import pandas as pd  # heavy: only for a Parquet output
-
-            frames = list(chunks)
-            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            total, with_gaps = len(frame), int((frame["gap_count"] > 0).sum())
-            unattributed = int(frame["model_version"].isna().sum())
-            out = frame.copy()
-            out["gaps"] = [list(g) for g in out["gaps"]]
-            if "accepted_gaps" in out:
-                out["accepted_gaps"] = [list(g) for g in out["accepted_gaps"]]
-            out.to_parquet(tmp, index=False)
-        else:
-            with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                for i, chunk in enumerate(chunks):
-                    total += len(chunk)
-                    with_gaps += int((chunk["gap_count"] > 0).sum())
-                    unattributed += int(chunk["model_version"].isna().sum())
-                    _write_text_chunk(chunk, fh, kind, header=i == 0)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise errors.UsageError(f"cannot write {output!r}: {exc.strerror or exc}") from None
+        write_table(chunks, output, kind, each=count)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-        if tmp.exists():
-            tmp.unlink()
+    total, with_gaps, unattributed = counts["total"], counts["with_gaps"], counts["unattributed"]
     click.echo(f"wrote lineage of {total} decision(s) to {output}; {with_gaps} with {'open ' if accepted else ''}gaps; "
                f"{unattributed} attributed to no model version" + (" (their gaps say why)" if unattributed else ""))
-
-
-def _refuse_inputs(output: str, *, store: Any, log: Any, ledger: str | None) -> None:
-    """Refuse an output path that is (by its resolved real path) one of the command's inputs:
-    the ledger, the prediction log, or the store (or a file inside a store folder)."""
-    real = Path(os.path.realpath(Path(output).expanduser()))
-    store_id = store_identity(store)[1]
-    store_path = store_id[len("sqlite:///"):] if store_id.startswith("sqlite:///") else store_id
-    inputs = [("ledger", ledger), ("prediction log", None if log.kind == "sql" else str(log.source)),
-              ("store", store_path if store_path.startswith("/") else None)]
-    for what, given in inputs:
-        if given is None:
-            continue
-        other = Path(os.path.realpath(Path(given).expanduser()))
-        if real == other or (what == "store" and other in real.parents):
-            raise errors.UsageError(OUTPUT_IS_INPUT.format(path=output, what=what, given=given))
-
-
-def _write_text_chunk(chunk: Any, fh: Any, kind: str, *, header: bool) -> None:
-    cache: dict[tuple, str] = {}
-
-    def gaps_json(g: tuple) -> str:
-        text = cache.get(g)
-        if text is None:
-            text = cache[g] = json.dumps(list(g), ensure_ascii=False)
-        return text
-
-    out = chunk.copy()
-    ts = out["timestamp"]
-    out["timestamp"] = ts.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
-    listed = [c for c in ("gaps", "accepted_gaps") if c in out]
-    if kind == "csv":
-        for col in listed:
-            out[col] = [gaps_json(g) for g in out[col]]
-        write_frame(fh, out, header=header)  # quoted, formulas neutralised (auditkit.csvout)
-        return
-    for col in listed:
-        out[col] = [list(g) for g in out[col]]
-    rows = out.astype(object).where(out.notna(), None).to_dict("records")
-    fh.writelines(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
+from .. import safeyaml
 from ..records import LoggedModel, ModelVersion
+from .artifacts import local_path
 
 
 @dataclass(frozen=True)
@@ -22,22 +23,17 @@ class Signature:
     evidence: str
 
 
-def _local_path(uri: str | None) -> Path | None:
-    if not uri:
-        return None
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme == "" and uri.startswith("/"):
-        return Path(uri)
-    return None
+def _absolute_local_path(uri: str | None) -> Path | None:
+    """An absolute local path (a ``file:`` URI or a path starting with ``/``), else ``None``."""
+    path = local_path(uri) if uri else None
+    return path if path is not None and path.is_absolute() else None
 
 
 def model_signature(version: ModelVersion, logged: LoggedModel | None = None) -> Signature:
     """The input signature of ``version`` from its MLmodel file (``logged``: its MLflow 3 logged
     model, whose artifact location holds the model; else the version's source)."""
     where = (logged.artifact_location if logged is not None else None) or version.source
-    folder = _local_path(where)
+    folder = _absolute_local_path(where)
     if folder is None:
         return Signature(None, f"the model's artifacts are at {where or 'no recorded location'}, not in a local "
                                f"folder, so its MLmodel signature was not read")
@@ -49,7 +45,7 @@ def model_signature(version: ModelVersion, logged: LoggedModel | None = None) ->
     import yaml  # loaded only to read an MLmodel file
 
     try:
-        data = yaml.safe_load(text) or {}
+        data = safeyaml.load(text) or {}  # bounded: an MLmodel from a store is untrusted input
         spec = json.loads(((data.get("signature") or {}).get("inputs")) or "null")
     except (yaml.YAMLError, ValueError, AttributeError) as exc:
         return Signature(None, f"{mlmodel} holds no readable signature ({' '.join(str(exc).split())[:120]})")

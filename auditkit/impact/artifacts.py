@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
+from .. import safeyaml
+from ..connectors.artifacts import local_path
 from ..records import LoggedModel, ModelVersion, Run
 
 #: The files read from a model's artifact folder, in this order.
@@ -53,18 +53,6 @@ class Environment:
         return {"location": self.location, "python": self.python, "packages": dict(self.packages),
                 "requirements": list(self.requirements), "files": dict(self.files),
                 "flavors": list(self.flavors), "evidence": self.evidence}
-
-
-def local_path(location: str | None) -> Path | None:
-    """``location`` as a local path when it is one (a plain path or a ``file:`` URI), else ``None``."""
-    if not location:
-        return None
-    parsed = urlparse(location)
-    if parsed.scheme == "file":
-        return Path(unquote(parsed.path))
-    if parsed.scheme == "" or (len(parsed.scheme) == 1 and os.name == "nt"):
-        return Path(location)
-    return None
 
 
 def artifact_location(version: ModelVersion | None, run: Run | None,
@@ -199,7 +187,7 @@ def _tracked(run: Run) -> tuple[str | None, list[str], list[str]]:
 
 def _yaml(yaml: Any, text: str) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(text)
+        doc = safeyaml.load(text)  # bounded: an MLmodel from a store is untrusted input
     except yaml.YAMLError:
         return {}
     return doc if isinstance(doc, dict) else {}

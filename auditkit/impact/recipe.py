@@ -19,9 +19,10 @@ from typing import Any
 
 from .. import errors
 from ..connectors import Connector
+from ..connectors.artifacts import local_path
 from ..provenance import verify_data
 from ..records import Run, iso
-from .artifacts import local_path, read_environment
+from .artifacts import read_environment
 from .messages import SCRIPT_CANNOT_WRITE
 from .sheet import code_of
 from .sides import resolve_subject

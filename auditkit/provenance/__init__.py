@@ -20,13 +20,13 @@ from .acceptance import AcceptedGaps, load_accepted, split_frame_gaps
 from .attribution import Attribution, attribute_versions, attribution_columns
 from .batch import FRAME_COLUMNS, iter_lineage_frames, lineage_frame
 from .datadigest import DatasetCheck, DataVerification, mlflow_pandas_digest, verify_data
-from .document import SCHEMA_VERSION, aliases_at, known_aliases, lineage
+from .document import SCHEMA_VERSION, LocatedDecision, aliases_at, known_aliases, lineage, locate_decision
 from .references import ModelRef, model_ref_columns, model_ref_of, normalize_version, parse_model_uri
 from .resolution import Resolution, Resolver
 
 __all__ = [
     "AcceptedGaps", "Attribution", "DEFAULT_APPROVAL_KEYS", "load_accepted", "split_frame_gaps", "attribute_versions", "attribution_columns", "FRAME_COLUMNS", "SCHEMA_VERSION", "DataVerification", "DatasetCheck",
     "ModelRef", "Resolution", "Resolver", "aliases_at", "iter_lineage_frames", "known_aliases",
-    "lineage", "lineage_frame", "mlflow_pandas_digest", "model_ref_columns", "model_ref_of",
+    "LocatedDecision", "lineage", "lineage_frame", "locate_decision", "mlflow_pandas_digest", "model_ref_columns", "model_ref_of",
     "normalize_version", "parse_model_uri", "verify_data",
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from ..accountability import DEFAULT_APPROVAL_KEYS
 from ..connectors import Connector
@@ -29,7 +29,7 @@ from ..records import ModelVersion, iso
 from .acceptance import load_accepted
 from .facts import approval_pairs, approvals_of, owner_of, run_facts, timing_gaps, version_doc
 from .gaps import GAP_NO_REASONS
-from .references import model_ref_columns, model_ref_of
+from .references import ModelRef, model_ref_columns, model_ref_of
 from .resolution import Resolution, Resolver
 
 SCHEMA_VERSION = "1"
@@ -64,20 +64,7 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
     :class:`~auditkit.errors.UsageError` (bad ``approval_keys``).
     """
     pairs = approval_pairs(approval_keys)
-    log.require("prediction_id", "timestamp", "decision")
-    ref_columns = model_ref_columns(log)
-    found = log.locate(prediction_id)
-    if found is None:
-        raise UnknownPredictionError(PREDICTIONS_UNKNOWN_ID.format(
-            id=str(prediction_id), source=log.source, column=log.roles["prediction_id"]),
-            kind="prediction", name=str(prediction_id))
-    row, where = found
-    at = parse_timestamp(row.get(log.roles["timestamp"]), log=log, where=where)
-    ref = model_ref_of(log, row, prediction_id)
-    if ref is None:
-        res = Resolution.no_model(ref_columns)
-    else:
-        res = Resolver(store, ledger=ledger).resolve(ref, prediction_id, at)
+    row, where, at, ref, res = locate_decision(store, log, prediction_id, ledger=ledger)
     doc = build_document(log, row, where, at, res, pairs)
     if ledger is not None and doc["model_version"] is not None:
         held, unresolved = aliases_at(ledger, res.version, at)
@@ -89,6 +76,41 @@ def lineage(store: Connector, log: PredictionLog, prediction_id: Any, *,
         doc["gaps"], doc["accepted_gaps"] = accepted.split(
             doc["gaps"], model=mv.get("name") or (ref.name if ref is not None else None), version=mv.get("version"))
     return doc
+
+
+class LocatedDecision(NamedTuple):
+    """One decision found in its log and resolved: its row, where it is (``"line 12"``), its time,
+    its model reference (``None`` when the row names none) and what that resolves to."""
+
+    row: dict[str, Any]
+    where: str
+    at: datetime
+    ref: ModelRef | None
+    resolution: Resolution
+
+
+def locate_decision(store: Connector, log: PredictionLog, prediction_id: Any, *,
+                    ledger: str | os.PathLike | None = None) -> LocatedDecision:
+    """Find decision ``prediction_id`` in ``log`` and resolve its model reference against
+    ``store`` (through ``ledger`` for aliases and stages) — the first step of lineage and of
+    re-performing a decision.
+
+    Raises :class:`~auditkit.errors.UnknownPredictionError` for an id the log does not hold, and
+    what :meth:`~auditkit.logs.PredictionLog.locate`, :func:`~auditkit.logs.parse_timestamp` and
+    :meth:`Resolver.resolve` raise."""
+    log.require("prediction_id", "timestamp", "decision")
+    ref_columns = model_ref_columns(log)
+    found = log.locate(prediction_id)
+    if found is None:
+        raise UnknownPredictionError(PREDICTIONS_UNKNOWN_ID.format(
+            id=str(prediction_id), source=log.source, column=log.roles["prediction_id"]),
+            kind="prediction", name=str(prediction_id))
+    row, where = found
+    at = parse_timestamp(row.get(log.roles["timestamp"]), log=log, where=where)
+    ref = model_ref_of(log, row, prediction_id)
+    res = Resolution.no_model(ref_columns) if ref is None else Resolver(store, ledger=ledger).resolve(
+        ref, prediction_id, at)
+    return LocatedDecision(row, where, at, ref, res)
 
 
 def aliases_at(ledger: str | os.PathLike, version: ModelVersion,

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from .. import safeyaml
 from ..connectors.artifacts import ArtifactSource, LocalArtifactSource, local_path
 from ..errors import UsageError
 from ..provenance import Resolution
@@ -132,7 +133,7 @@ def read_artifact(res: Resolution, *, store: Any = None,
         art.gaps.append(GAP_NO_MLMODEL.format(ref=ref, uri=uri))
         return art
     try:
-        doc = yaml.safe_load(art.files["MLmodel"].decode("utf-8"))
+        doc = safeyaml.load(art.files["MLmodel"].decode("utf-8"))  # bounded: untrusted store input
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         art.gaps.append(GAP_BAD_MLMODEL.format(ref=ref, why=str(exc).splitlines()[0]))
         return art

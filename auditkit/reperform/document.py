@@ -13,10 +13,8 @@ import os
 from typing import Any, Mapping, Sequence
 
 from ..connectors import Connector
-from ..errors import UnknownPredictionError
-from ..logs import PredictionLog, parse_timestamp, reasons_of
-from ..logs.messages import PREDICTIONS_UNKNOWN_ID
-from ..provenance import Resolution, Resolver, model_ref_columns, model_ref_of
+from ..logs import PredictionLog, reasons_of
+from ..provenance import locate_decision
 from ..records import iso
 from .engine import DEFAULT_TOLERANCE, Explainer, is_adverse
 from .reasons import MAX_REASONS
@@ -74,18 +72,7 @@ def explain_one(ex: Explainer, prediction_id: Any, *, ledger: str | os.PathLike 
                 counterfactuals: bool = True) -> dict[str, Any]:
     """:func:`explain` with a prepared :class:`Explainer` (its caches reused across calls)."""
     log = ex.log
-    log.require("prediction_id", "timestamp", "decision")
-    ref_columns = model_ref_columns(log)
-    found = log.locate(prediction_id)
-    if found is None:
-        raise UnknownPredictionError(PREDICTIONS_UNKNOWN_ID.format(
-            id=str(prediction_id), source=log.source, column=log.roles["prediction_id"]),
-            kind="prediction", name=str(prediction_id))
-    row, where = found
-    at = parse_timestamp(row.get(log.roles["timestamp"]), log=log, where=where)
-    ref = model_ref_of(log, row, prediction_id)
-    res = Resolution.no_model(ref_columns) if ref is None else Resolver(ex.store, ledger=ledger).resolve(
-        ref, prediction_id, at)
+    row, where, at, _, res = locate_decision(ex.store, log, prediction_id, ledger=ledger)
     roles = log.roles
     pid = row.get(roles["prediction_id"])
     logged_score = row.get(roles["score"]) if "score" in roles else None

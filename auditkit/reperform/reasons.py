@@ -21,6 +21,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from .. import safeyaml
 from ..errors import UsageError
 from .messages import EXPLAIN_REASON_MAP_SHAPE, EXPLAIN_REASON_MAP_UNREADABLE
 
@@ -73,7 +74,7 @@ def load_reason_map(source: str | os.PathLike | Mapping[str, str] | None) -> Rea
     path = Path(source)
     try:
         data = path.read_bytes()
-        doc = yaml.safe_load(data.decode("utf-8"))
+        doc = safeyaml.load(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise UsageError(EXPLAIN_REASON_MAP_UNREADABLE.format(path=str(source), why=str(exc).splitlines()[0])) from None
     if not isinstance(doc, dict):
